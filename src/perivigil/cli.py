@@ -1,0 +1,112 @@
+"""The ``perivigil`` command: rerun one step of the study by hand, on any file.
+
+Subcommands:
+  demo-forum   regenerate the demo forum snapshot (byte-identical for a seed)
+  collect      crawl one source of a configuration into a raw JSONL file
+  preprocess   raw JSONL files -> pseudonymised, masked posts.parquet
+
+Bad input ends with a one-line message on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from perivigil.errors import InputError
+
+DEFAULT_CONFIG = Path("config/config.yaml")
+DEFAULT_SCHEMA = Path("workflow/schemas/config.schema.yaml")
+
+
+def _config(args: argparse.Namespace, check_files: bool = True) -> dict:
+    from perivigil.config import load_config
+
+    return load_config(args.config, args.schema, check_files)
+
+
+def cmd_demo_forum(args: argparse.Namespace) -> int:
+    from perivigil.demo.build import build_demo_forum
+
+    config = _config(args, check_files=False)
+    settings = config.get("demo_forum")
+    if settings is None:
+        raise InputError(f"{args.config}: key 'demo_forum' is missing")
+    if args.jsonl:
+        from perivigil.demo.build import write_demo_jsonl
+
+        n = write_demo_jsonl(settings, args.posts or settings["n_posts"], args.jsonl)
+        print(f"wrote {n} posts to {args.jsonl}")
+        return 0
+    counts = build_demo_forum(settings)
+    print(json.dumps(counts, indent=1))
+    return 0
+
+
+def cmd_collect(args: argparse.Namespace) -> int:
+    from perivigil.collect.run import collect_source
+
+    config = _config(args)
+    source = next((s for s in config["sources"] if s["name"] == args.source), None)
+    if source is None:
+        names = [s["name"] for s in config["sources"]]
+        raise InputError(f"{args.config}: no source named {args.source!r} (sources: {names})")
+    report = collect_source(source, config["collect"], args.output, args.report)
+    print(f"{report.get('post', 'kept')} posts kept; report in {args.report}")
+    return 0
+
+
+def cmd_preprocess(args: argparse.Namespace) -> int:
+    from perivigil.preprocess.run import preprocess_from_config
+
+    config = _config(args)
+    summary = preprocess_from_config(args.input, args.output, args.summary, config)
+    print(json.dumps(summary, indent=1))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="perivigil", description=__doc__.split("\n")[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_config(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="study configuration (YAML)")
+        p.add_argument("--schema", type=Path, default=DEFAULT_SCHEMA, help="its JSON schema")
+        return p
+
+    p = with_config(sub.add_parser("demo-forum", help="regenerate the demo forum snapshot"))
+    p.add_argument("--jsonl", type=Path, help="write posts in the raw JSONL format here instead of HTML")
+    p.add_argument("--posts", type=int, help="number of posts (default: the config's n_posts)")
+    p.set_defaults(func=cmd_demo_forum)
+
+    p = with_config(sub.add_parser("collect", help="crawl one source into raw JSONL"))
+    p.add_argument("--source", required=True, help="a source name of the configuration")
+    p.add_argument("--output", type=Path, required=True, help="raw JSONL to write (raw zone)")
+    p.add_argument("--report", type=Path, required=True, help="collection report CSV to write")
+    p.set_defaults(func=cmd_collect)
+
+    p = with_config(sub.add_parser("preprocess", help="raw JSONL -> posts.parquet"))
+    p.add_argument("--input", type=Path, nargs="+", required=True, help="raw JSONL file(s)")
+    p.add_argument("--output", type=Path, required=True, help="posts.parquet to write")
+    p.add_argument("--summary", type=Path, required=True, help="summary JSON to write")
+    p.set_defaults(func=cmd_preprocess)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args)
+    except InputError as exc:
+        print(f"perivigil {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,45 @@
+"""Run the collection of one configured source: choose the fetcher, crawl, write the report."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+from perivigil.collect.crawler import REPORT_COLUMNS, CollectionReport, Crawler, collect
+from perivigil.collect.fetch import Fetcher, HttpFetcher, SnapshotFetcher
+from perivigil.collect.profile import load_profile
+from perivigil.files import atomic_path
+
+
+def make_fetcher(source: dict[str, Any], politeness: dict[str, Any], raw_dir: Path) -> Fetcher:
+    """A snapshot reader when the source names a snapshot folder, else a polite HTTP client."""
+    if source.get("snapshot"):
+        root = source["start_url"].rsplit("/", 1)[0] + "/"
+        return SnapshotFetcher(root, Path(source["snapshot"]), source["captured_at"])
+    return HttpFetcher(raw_dir / "http_cache.sqlite", user_agent=politeness["user_agent"],
+                       delay_s=politeness["delay_s"], max_retries=politeness["max_retries"],
+                       backoff_s=politeness["backoff_s"], timeout_s=politeness["timeout_s"])
+
+
+def write_report(report: CollectionReport, path: Path) -> None:
+    """Write the report's rows as CSV (atomically)."""
+    with atomic_path(path) as tmp:
+        with tmp.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=REPORT_COLUMNS, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(report.rows())
+
+
+def collect_source(source: dict[str, Any], politeness: dict[str, Any], output: Path, report_path: Path,
+                   fetcher: Fetcher | None = None) -> CollectionReport:
+    """Crawl ``source`` into ``output`` (raw JSONL, resumable) and write its report."""
+    output = Path(output)
+    profile = load_profile(Path(source["profile"]))
+    fetcher = fetcher or make_fetcher(source, politeness, output.parent)
+    report = CollectionReport(source["name"])
+    crawler = Crawler(profile, fetcher, source["name"], report, user_agent=politeness["user_agent"],
+                      respect_robots=politeness["respect_robots"])
+    collect(crawler, source["start_url"], output)
+    write_report(report, Path(report_path))
+    return report

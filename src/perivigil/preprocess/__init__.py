@@ -1,0 +1,1 @@
+"""Preprocessing: from raw posts (raw zone) to pseudonymised, masked, normalised ``posts.parquet``."""

@@ -1,0 +1,86 @@
+"""Schemas of the tables that cross a rule boundary, checked on write (pandera).
+
+Each schema is strict: a missing, extra or mistyped column fails at the
+boundary of the stage that wrote it, with the column and the failing rows.
+The data dictionary (``docs/data-dictionary.md``) describes every column.
+"""
+
+from __future__ import annotations
+
+import pandera.pandas as pa
+from pandera.errors import SchemaError, SchemaErrors
+
+from perivigil.errors import InputError
+
+LANG_PATTERN = r"^([a-z]{2}|und)$"
+PSEUDONYM_PATTERN = r"^u_[0-9a-f]{16}$"
+
+POSTS = pa.DataFrameSchema(
+    {
+        "post_id": pa.Column(str, unique=True, description="'<source>-<forum post id>'"),
+        "source": pa.Column(str, pa.Check.str_matches(r"^[a-z0-9_]+$")),
+        "thread_id": pa.Column(str, description="'<source>-<forum thread id>'"),
+        "thread_title": pa.Column(str),
+        "board": pa.Column(str),
+        "url": pa.Column(str),
+        "author_id": pa.Column(str, pa.Check.str_matches(PSEUDONYM_PATTERN)),
+        "created_at": pa.Column("datetime64[us, UTC]"),
+        "text": pa.Column(str, pa.Check.str_length(min_value=1)),
+        "quote_text": pa.Column(str, nullable=True),
+        "quote_author_id": pa.Column(str, pa.Check.str_matches(PSEUDONYM_PATTERN), nullable=True),
+        "quoted_post_id": pa.Column(str, nullable=True),
+        "lang": pa.Column(str, pa.Check.str_matches(LANG_PATTERN)),
+        "lang_confidence": pa.Column(float, pa.Check.in_range(0.0, 1.0)),
+        "n_chars": pa.Column("int64", pa.Check.ge(1)),
+        "masked_emails": pa.Column("int64", pa.Check.ge(0)),
+        "masked_phones": pa.Column("int64", pa.Check.ge(0)),
+        "masked_urls": pa.Column("int64", pa.Check.ge(0)),
+        "masked_mentions": pa.Column("int64", pa.Check.ge(0)),
+        "masked_handles": pa.Column("int64", pa.Check.ge(0)),
+        "duplicate_of": pa.Column(str, nullable=True),
+        "near_duplicate_of": pa.Column(str, nullable=True),
+        "collected_at": pa.Column("datetime64[us, UTC]"),
+    },
+    strict=True,
+    ordered=True,
+    name="posts",
+)
+
+COLLECTION_REPORT = pa.DataFrameSchema(
+    {
+        "source": pa.Column(str),
+        "level": pa.Column(str, pa.Check.isin(["page", "post"])),
+        "outcome": pa.Column(str, pa.Check.isin(["kept", "dropped"])),
+        "reason": pa.Column(str),
+        "count": pa.Column("int64", pa.Check.ge(0)),
+    },
+    strict=True,
+    ordered=True,
+    name="collection_report",
+)
+
+CORPUS_BY_BOARD_MONTH = pa.DataFrameSchema(
+    {
+        "source": pa.Column(str),
+        "board": pa.Column(str),
+        "month": pa.Column(str, pa.Check.str_matches(r"^\d{4}-\d{2}$")),
+        "n_posts": pa.Column("int64", pa.Check.ge(1)),
+    },
+    strict=True,
+    ordered=True,
+    unique=["source", "board", "month"],
+    name="corpus_by_board_month",
+)
+
+
+def check(schema: pa.DataFrameSchema, frame, where: str):
+    """Validate ``frame``; on failure raise a one-line :class:`InputError` naming the table, column and row."""
+    try:
+        return schema.validate(frame, lazy=False)
+    except (SchemaError, SchemaErrors) as exc:
+        failure = getattr(exc, "failure_cases", None)
+        detail = str(exc).splitlines()[0]
+        if failure is not None and hasattr(failure, "head") and len(failure):
+            first = failure.head(1).to_dict("records")[0]
+            detail += f" (first failing case: {first})"
+        raise InputError(f"{where}: table '{schema.name}' breaks its schema: {detail}") from None
