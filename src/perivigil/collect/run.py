@@ -6,10 +6,14 @@ import csv
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from perivigil.collect.crawler import REPORT_COLUMNS, CollectionReport, Crawler, collect
 from perivigil.collect.fetch import Fetcher, HttpFetcher, SnapshotFetcher
 from perivigil.collect.profile import load_profile
 from perivigil.files import atomic_path
+from perivigil.report.figures import write_csv
+from perivigil.schemas import COLLECTION_REPORT, check
 
 
 def make_fetcher(source: dict[str, Any], politeness: dict[str, Any], raw_dir: Path) -> Fetcher:
@@ -43,3 +47,13 @@ def collect_source(source: dict[str, Any], politeness: dict[str, Any], output: P
     collect(crawler, source["start_url"], output)
     write_report(report, Path(report_path))
     return report
+
+
+def combine_reports(paths: list[Path | str], output: Path | str) -> pd.DataFrame:
+    """Concatenate per-source collection reports into one checked table."""
+    frames = [pd.read_csv(path, dtype={"reason": str}, keep_default_na=False) for path in paths]
+    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=REPORT_COLUMNS)
+    table["count"] = table["count"].astype("int64")
+    table = check(COLLECTION_REPORT, table, str(output))
+    write_csv(table, output)
+    return table

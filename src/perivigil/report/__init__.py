@@ -1,0 +1,1 @@
+"""Figures and tables of the study (one function per figure or table)."""

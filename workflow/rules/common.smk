@@ -1,0 +1,39 @@
+# Helpers of the workflow: configuration check, the package on the path, input functions.
+import sys
+from pathlib import Path
+
+# The package is installed in .venv by `make` (and in conda envs by pip);
+# src/ on the path lets the workflow check its config even outside them.
+SRC = str(Path(workflow.basedir) / "src")
+if SRC not in sys.path:
+    sys.path.insert(0, SRC)
+
+from perivigil.config import validate_config
+
+
+# Stops the run before any job, with the key's name, on a wrong key or type.
+validate_config(
+    config,
+    Path(workflow.basedir) / "workflow/schemas/config.schema.yaml",
+    origin="config (config/config.yaml and any --configfile/--config)",
+)
+
+SOURCES = {source["name"]: source for source in config["sources"]}
+
+
+wildcard_constraints:
+    source="|".join(SOURCES),
+
+
+def source_config(wildcards):
+    """The configuration entry of the source being collected."""
+    return SOURCES[wildcards.source]
+
+
+def collect_inputs(wildcards):
+    """A source's profile, and its snapshot manifest when it is read from disk."""
+    source = SOURCES[wildcards.source]
+    inputs = {"profile": source["profile"]}
+    if "snapshot_manifest" in source:
+        inputs["snapshot"] = source["snapshot_manifest"]
+    return inputs

@@ -1,0 +1,27 @@
+# Corpus overview: size of the corpus by board and month (table and figure).
+
+
+rule corpus_overview:
+    input:
+        "results/corpus/posts.parquet",
+    output:
+        table=report(
+            "results/tables/corpus_by_board_month.csv",
+            caption="../report/corpus_by_board_month.rst",
+            category="1. Corpus",
+            labels={"table": "posts by board and month"},
+        ),
+        latex="results/tables/corpus_by_board_year.tex",
+        png=report(
+            "results/figures/corpus_by_board_month.png",
+            caption="../report/corpus_by_board_month.rst",
+            category="1. Corpus",
+            labels={"figure": "posts by board and month"},
+        ),
+        pdf="results/figures/corpus_by_board_month.pdf",
+    log:
+        "logs/corpus/corpus_overview.log",
+    conda:
+        "../envs/perivigil.yaml"
+    script:
+        "../scripts/corpus_overview.py"

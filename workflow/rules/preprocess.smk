@@ -1,0 +1,22 @@
+# Preprocessing: pseudonymise authors, mask personal data, normalise, language, duplicates.
+
+
+rule preprocess:
+    input:
+        expand("raw/{source}/posts.jsonl", source=SOURCES),
+    output:
+        posts="results/corpus/posts.parquet",
+        summary="results/corpus/preprocess_summary.json",
+    log:
+        "logs/preprocess/preprocess.log",
+    benchmark:
+        "benchmarks/preprocess/preprocess.tsv"
+    params:
+        config={key: config[key] for key in ("demo", "preprocess")},
+    threads: 2
+    resources:
+        mem_mb=4000,
+    conda:
+        "../envs/perivigil.yaml"
+    script:
+        "../scripts/preprocess.py"
