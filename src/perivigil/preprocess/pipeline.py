@@ -53,7 +53,7 @@ class PreprocessSettings:
 
     pseudonym_key: bytes
     language_candidates: tuple[str, ...] = ("fr", "en", "es", "it", "de", "pt", "nl", "ar")
-    language_min_confidence: float = 0.25
+    language_min_confidence: float = 0.5
     jaccard_threshold: float = 0.8
     shingle_words: int = 3
     num_perm: int = 64

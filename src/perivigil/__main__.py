@@ -1,0 +1,5 @@
+"""``python -m perivigil`` runs the command line."""
+
+from perivigil.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,43 @@
+"""The perivigil command: steps by hand, one-line errors and exit status 2 on bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from perivigil.cli import main
+
+
+def test_preprocess_by_hand(tmp_path, root, monkeypatch, capsys):
+    raw = tmp_path / "raw.jsonl"
+    raw.write_text(json.dumps({
+        "source": "demo_forum", "post_id": "1", "thread_id": "9", "thread_title": "t", "board": "b",
+        "url": "https://f.example/t", "author": "caro33", "created_at": "2020-02-01T09:00:00+00:00",
+        "text": "Bonjour, je suis enceinte de 30 SA.", "collected_at": "2025-01-15T09:00:00+00:00"}) + "\n")
+    monkeypatch.chdir(root)
+    code = main(["preprocess", "--input", str(raw), "--output", str(tmp_path / "p.parquet"),
+                 "--summary", str(tmp_path / "s.json")])
+    assert code == 0
+    assert json.loads((tmp_path / "s.json").read_text())["posts"] == 1
+
+
+def test_bad_input_gives_one_line_and_status_2(tmp_path, root):
+    raw = tmp_path / "raw.jsonl"
+    raw.write_text("not json\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "perivigil", "preprocess", "--input", str(raw), "--output", str(tmp_path / "p.parquet"),
+         "--summary", str(tmp_path / "s.json")], cwd=root, capture_output=True, text=True)
+    assert result.returncode == 2
+    errors = [line for line in result.stderr.splitlines() if "error" in line]
+    assert errors == [f"perivigil preprocess: error: {raw}, line 1: not valid JSON (Expecting value at column 1)"]
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "p.parquet").exists()
+
+
+def test_unknown_source_is_named(tmp_path, root, monkeypatch, capsys):
+    monkeypatch.chdir(root)
+    code = main(["collect", "--source", "reddit", "--output", str(tmp_path / "r.jsonl"),
+                 "--report", str(tmp_path / "r.csv")])
+    assert code == 2
+    assert "no source named 'reddit' (sources: ['demo_forum'])" in capsys.readouterr().err
