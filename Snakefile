@@ -16,6 +16,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/collect.smk"
 include: "workflow/rules/preprocess.smk"
 include: "workflow/rules/corpus.smk"
+include: "workflow/rules/extract.smk"
 
 
 rule all:
@@ -27,3 +28,5 @@ rule all:
         "results/tables/corpus_by_board_year.tex",
         "results/figures/corpus_by_board_month.png",
         "results/figures/corpus_by_board_month.pdf",
+        "results/lexicon/lexicon.tsv",
+        "results/corpus/mentions.parquet",

@@ -27,6 +27,8 @@ def _config_in(workdir: Path) -> None:
             source[key] = str(ROOT / source[key])
     for key in ("seeds", "fragments", "site", "manifest", "truth"):
         config["demo_forum"][key] = str(ROOT / config["demo_forum"][key])
+    for key in ("bdpm", "substances", "forum_variants"):
+        config["lexicon"][key] = str(ROOT / config["lexicon"][key])
     (workdir / "config").mkdir()
     (workdir / "config/config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
 
@@ -56,13 +58,16 @@ def test_demo_dag_builds_the_corpus_and_its_figure(demo_run):
     assert len(posts) >= 1000
     for name in ("figures/corpus_by_board_month.png", "figures/corpus_by_board_month.pdf",
                  "tables/corpus_by_board_month.csv", "tables/corpus_by_board_year.tex",
-                 "corpus/collection_report.csv"):
+                 "corpus/collection_report.csv", "corpus/mentions.parquet", "lexicon/lexicon.tsv"):
         assert (demo_run / "results" / name).stat().st_size > 0, name
     table = pd.read_csv(demo_run / "results/tables/corpus_by_board_month.csv")
     assert table["n_posts"].sum() == len(posts)
     report = pd.read_csv(demo_run / "results/corpus/collection_report.csv", keep_default_na=False)
     kept = report.query("level == 'post' and outcome == 'kept'")["count"].sum()
     assert kept == len(posts)
+    mentions = pd.read_parquet(demo_run / "results/corpus/mentions.parquet")
+    assert set(mentions["post_id"]) <= set(posts["post_id"])
+    assert mentions["supports_iso_t1"].any() and mentions["supports_nsaid_late"].any()
 
 
 @pytest.mark.slow

@@ -4,6 +4,7 @@ Subcommands:
   demo-forum   regenerate the demo forum snapshot (byte-identical for a seed)
   collect      crawl one source of a configuration into a raw JSONL file
   preprocess   raw JSONL files -> pseudonymised, masked posts.parquet
+  classify     label posts (JSONL) with the expert rule system -> CSV
 
 Bad input ends with a one-line message on stderr and exit status 2.
 """
@@ -68,6 +69,43 @@ def cmd_preprocess(args: argparse.Namespace) -> int:
     return 0
 
 
+def _study_config(path: Path, schema: Path) -> tuple[dict, Path]:
+    """The configuration and the folder its relative paths start from (the repository root).
+
+    Looked up as given, else beside the installed package (an editable install), so that
+    ``perivigil classify`` works from any folder.
+    """
+    from perivigil.config import load_config
+
+    candidates = [(path, schema, Path("."))]
+    root = Path(__file__).resolve().parents[2]
+    candidates.append((root / path, root / schema, root))
+    for config_path, schema_path, base in candidates:
+        if config_path.exists() and schema_path.exists():
+            return load_config(config_path, schema_path, check_files=False), base
+    raise InputError(f"{path}: study configuration not found (run from the repository root, or pass --config)")
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    from perivigil.extract.run import extractor_from_config, lexicon_from_config, thresholds_from_config
+    from perivigil.models.classify import classify_jsonl
+
+    if args.model != "rules":
+        raise InputError(f"--model {args.model}: only the expert rule system ('rules') is available until "
+                         "trained models exist (the train stage)")
+    config, root = _study_config(args.config, args.schema)
+    if args.lexicon:
+        import pandas as pd
+
+        lexicon = pd.read_parquet(args.lexicon)
+    else:
+        lexicon = lexicon_from_config(config, root)
+    counts = classify_jsonl(args.input, args.output, extractor_from_config(config, lexicon),
+                            thresholds_from_config(config))
+    print(f"{counts['posts']} posts: {counts['iso_t1']} iso_t1, {counts['nsaid_late']} nsaid_late -> {args.output}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="perivigil", description=__doc__.split("\n")[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
@@ -88,6 +126,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", type=Path, required=True, help="raw JSONL to write (raw zone)")
     p.add_argument("--report", type=Path, required=True, help="collection report CSV to write")
     p.set_defaults(func=cmd_collect)
+
+    p = with_config(sub.add_parser("classify", help="label posts (JSONL) with a model: iso_t1, nsaid_late"))
+    p.add_argument("--model", required=True, help="'rules' (the expert rule system)")
+    p.add_argument("--input", type=Path, required=True, help="JSONL, one object per line with post_id and text")
+    p.add_argument("--output", type=Path, required=True, help="CSV: post_id,iso_t1,nsaid_late,evidence...")
+    p.add_argument("--lexicon", type=Path, help="a lexicon.parquet (default: built from the config)")
+    p.set_defaults(func=cmd_classify)
 
     p = with_config(sub.add_parser("preprocess", help="raw JSONL -> posts.parquet"))
     p.add_argument("--input", type=Path, nargs="+", required=True, help="raw JSONL file(s)")

@@ -84,3 +84,57 @@ def check(schema: pa.DataFrameSchema, frame, where: str):
             first = failure.head(1).to_dict("records")[0]
             detail += f" (first failing case: {first})"
         raise InputError(f"{where}: table '{schema.name}' breaks its schema: {detail}") from None
+
+LEXICON = pa.DataFrameSchema(
+    {
+        "surface": pa.Column(str, pa.Check.str_length(min_value=2), unique=True),
+        "inn": pa.Column(str),
+        "atc": pa.Column(str),
+        "drug_class": pa.Column(str, pa.Check.isin(
+            ["isotretinoin", "nsaid", "aspirin_analgesic", "aspirin_antiplatelet", "aspirin", "other"])),
+        "route": pa.Column(str, pa.Check.isin(["oral", "cutaneous", "rectal", "parenteral", "other", "any"])),
+        "unit_mg": pa.Column(float, pa.Check.gt(0), nullable=True),
+        "fuzzy": pa.Column(bool),
+        "source": pa.Column(str, pa.Check.isin(["forum_variants", "bdpm", "edsnlp"])),
+    },
+    strict=True,
+    ordered=True,
+    name="lexicon",
+)
+
+MENTIONS = pa.DataFrameSchema(
+    {
+        "post_id": pa.Column(str),
+        "mention_index": pa.Column("int64", pa.Check.ge(0)),
+        "start": pa.Column("int64", pa.Check.ge(0)),
+        "end": pa.Column("int64", pa.Check.ge(1)),
+        "evidence": pa.Column(str, pa.Check.str_length(min_value=1)),
+        "sentence": pa.Column(str),
+        "surface": pa.Column(str),
+        "inn": pa.Column(str),
+        "atc": pa.Column(str),
+        "drug_class": pa.Column(str),
+        "route": pa.Column(str, pa.Check.isin(["oral", "cutaneous", "rectal", "parenteral", "other", "any"])),
+        "matched_by": pa.Column(str, pa.Check.isin(["exact", "fuzzy"])),
+        "exposure": pa.Column(str, pa.Check.isin(["actual", "intended", "negated", "none"])),
+        "person": pa.Column(str, pa.Check.isin(["self", "relative", "other"])),
+        "person_pregnant": pa.Column("boolean", nullable=True),
+        "timing": pa.Column(str, pa.Check.isin(
+            ["pregnancy", "unknown", "postpartum", "breastfeeding", "before_conception"])),
+        "first_trimester_cue": pa.Column(bool),
+        "gestational_age_sa": pa.Column(float, pa.Check.in_range(0, 45), nullable=True),
+        "gestational_age_min_sa": pa.Column(float, nullable=True),
+        "gestational_age_max_sa": pa.Column(float, nullable=True),
+        "gestational_age_unit": pa.Column(str, nullable=True),
+        "gestational_age_ambiguous": pa.Column("boolean", nullable=True),
+        "gestational_age_text": pa.Column(str, nullable=True),
+        "dose_mg_day": pa.Column(float, pa.Check.gt(0), nullable=True),
+        "dose_text": pa.Column(str, nullable=True),
+        "supports_iso_t1": pa.Column(bool),
+        "supports_nsaid_late": pa.Column(bool),
+    },
+    strict=True,
+    ordered=True,
+    unique=["post_id", "mention_index"],
+    name="mentions",
+)

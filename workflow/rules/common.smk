@@ -37,3 +37,9 @@ def collect_inputs(wildcards):
     if "snapshot_manifest" in source:
         inputs["snapshot"] = source["snapshot_manifest"]
     return inputs
+
+
+def lexicon_input(key, name=None):
+    """A file named by the config's ``lexicon`` section (inside its folder when ``name`` is given)."""
+    path = Path(config["lexicon"][key])
+    return str(path / name) if name else str(path)

@@ -39,7 +39,7 @@ def mask_pii(text: str) -> tuple[str, Counter]:
     return text, counts
 
 
-def _lower_same_length(text: str) -> str:
+def lower_same_length(text: str) -> str:
     """Lower-case each character, keeping one character for one (offsets stay valid)."""
     lowered = text.lower()
     if len(lowered) == len(text):
@@ -53,7 +53,7 @@ class HandleMasker:
     def __init__(self, handles: Iterable[str]) -> None:
         self._automaton = ahocorasick.Automaton()
         count = 0
-        for handle in sorted({_lower_same_length(h.strip()) for h in handles}):
+        for handle in sorted({lower_same_length(h.strip()) for h in handles}):
             if len(handle) >= MIN_HANDLE_LENGTH:
                 self._automaton.add_word(handle, len(handle))
                 count += 1
@@ -65,7 +65,7 @@ class HandleMasker:
         """Replace each known handle by ``[USER]``; return the text and how many were replaced."""
         if not self.size:
             return text, 0
-        lowered = _lower_same_length(text)
+        lowered = lower_same_length(text)
         spans: list[tuple[int, int]] = []
         for end, length in self._automaton.iter_long(lowered):
             start = end - length + 1

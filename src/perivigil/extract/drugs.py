@@ -1,0 +1,122 @@
+"""Find drug mentions: exact surfaces (Aho–Corasick), then misspellings (fuzzy, guarded).
+
+Exact matching runs an Aho–Corasick automaton (pyahocorasick) over the matching
+form of the text (lower case, no accents), keeping the longest non-overlapping
+matches that start on a word boundary. A surface may be followed by digits
+("advil400": brand and strength glued together) but not by letters.
+
+Fuzzy matching finds misspellings of the drugs of interest ("curacnee",
+"ibuprofne", "roacuttanne") without flooding false positives: only surfaces marked
+``fuzzy`` in the lexicon take part, only words of 6 letters or more are tried,
+the first letter must agree, and the optimal-string-alignment distance
+(rapidfuzz; a transposition counts as one edit) must be at most 1 for words of
+up to 8 letters and 2 beyond. Candidates come from a SymSpell-style index of
+deletions, so a word costs a few dictionary look-ups; the answer for each word
+is cached, and forum vocabularies are small.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import ahocorasick
+import pandas as pd
+from rapidfuzz.distance import OSA
+
+INTEREST = frozenset({"isotretinoin", "nsaid", "aspirin_analgesic", "aspirin_antiplatelet", "aspirin"})
+_WORD = re.compile(r"[a-z]{6,}")
+
+
+@dataclass(frozen=True)
+class LexiconEntry:
+    surface: str
+    inn: str
+    atc: str
+    drug_class: str
+    route: str
+    unit_mg: float | None
+
+
+@dataclass(frozen=True)
+class DrugMention:
+    """A drug named in a post: where, which entry, and how it was found (``exact`` or ``fuzzy``)."""
+
+    start: int
+    end: int
+    entry: LexiconEntry
+    matched_by: str
+
+
+def max_edits(length: int) -> int:
+    return 1 if length <= 8 else 2
+
+
+def _deletions(word: str, edits: int) -> set[str]:
+    found = {word}
+    frontier = {word}
+    for _ in range(edits):
+        frontier = {w[:i] + w[i + 1:] for w in frontier for i in range(len(w))}
+        found |= frontier
+    return found
+
+
+class DrugMatcher:
+    """Finds lexicon surfaces in matching-form text."""
+
+    def __init__(self, lexicon: pd.DataFrame) -> None:
+        self.entries: dict[str, LexiconEntry] = {}
+        self._automaton = ahocorasick.Automaton()
+        self._fuzzy_index: dict[str, set[str]] = {}
+        for row in lexicon.itertuples(index=False):
+            unit = None if pd.isna(row.unit_mg) else float(row.unit_mg)
+            entry = LexiconEntry(row.surface, row.inn, row.atc, row.drug_class, row.route, unit)
+            self.entries[row.surface] = entry
+            self._automaton.add_word(row.surface, row.surface)
+            if row.fuzzy and " " not in row.surface and len(row.surface) >= 6:
+                for key in _deletions(row.surface, max_edits(len(row.surface))):
+                    self._fuzzy_index.setdefault(key, set()).add(row.surface)
+        self._automaton.make_automaton()
+        self._fuzzy_cache: dict[str, str | None] = {}
+
+    def exact(self, text: str) -> list[DrugMention]:
+        """Longest non-overlapping lexicon surfaces on word boundaries (digits may follow)."""
+        found: list[DrugMention] = []
+        for end, surface in self._automaton.iter_long(text):
+            start = end - len(surface) + 1
+            if start > 0 and text[start - 1].isalnum():
+                continue
+            if end + 1 < len(text) and text[end + 1].isalpha():
+                continue
+            found.append(DrugMention(start, end + 1, self.entries[surface], "exact"))
+        return found
+
+    def fuzzy_surface(self, word: str) -> str | None:
+        """The surface a misspelt word stands for, or ``None``."""
+        if word in self._fuzzy_cache:
+            return self._fuzzy_cache[word]
+        best: tuple[int, str] | None = None
+        if word not in self.entries:
+            candidates: set[str] = set()
+            for key in _deletions(word, max_edits(len(word))):
+                candidates |= self._fuzzy_index.get(key, set())
+            for surface in sorted(candidates):
+                if surface[0] != word[0]:
+                    continue
+                distance = OSA.distance(word, surface)
+                if distance <= max_edits(len(surface)) and (best is None or distance < best[0]):
+                    best = (distance, surface)
+        self._fuzzy_cache[word] = best[1] if best else None
+        return self._fuzzy_cache[word]
+
+    def find(self, text: str) -> list[DrugMention]:
+        """Exact mentions, then fuzzy ones in the words no exact mention covers; sorted by position."""
+        mentions = self.exact(text)
+        covered = [(m.start, m.end) for m in mentions]
+        for match in _WORD.finditer(text):
+            if any(s < match.end() and match.start() < e for s, e in covered):
+                continue
+            surface = self.fuzzy_surface(match.group())
+            if surface is not None:
+                mentions.append(DrugMention(match.start(), match.end(), self.entries[surface], "fuzzy"))
+        return sorted(mentions, key=lambda m: m.start)

@@ -1,0 +1,60 @@
+"""Text forms for matching: lower case without accents, one character for one.
+
+Every extractor matches on :func:`matching_form`, which keeps the length and
+the offsets of the original text, so that an evidence span found on the
+matching form points at the same characters of the post. Hyphens become
+spaces ("anti-inflammatoire", "Alka-Seltzer", "bi-profénid" match their
+spaced forms) and typographic apostrophes become ASCII ones.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from perivigil.preprocess.mask import lower_same_length
+
+
+@lru_cache(maxsize=1)
+def _table() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for code in range(0x00C0, 0x0250):
+        char = chr(code)
+        base = unicodedata.normalize("NFD", char)[0].lower()
+        if base != char and len(base) == 1 and base.isascii():
+            table[code] = base
+    table.update({ord("-"): " ", ord("\u2010"): " ", ord("\u2011"): " ", ord("\u2013"): " ", ord("_"): " ",
+                  ord("\u2019"): "'", ord("\u2018"): "'", ord("\u00a0"): " ", ord("\u202f"): " "})
+    return table
+
+
+def matching_form(text: str) -> str:
+    """Lower case, accents removed, hyphens as spaces; same length as ``text``."""
+    return lower_same_length(text).translate(_table())
+
+
+# A sentence ends at . ! ? … or a line break (forum posts often have no punctuation).
+_SENTENCE_END = re.compile(r"[.!?…]+(?=\s|$)|\n+")
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of each sentence, covering the whole text, in order."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        end = match.end()
+        if text[start:end].strip():
+            spans.append((start, end))
+        start = end
+    if text[start:].strip():
+        spans.append((start, len(text)))
+    return spans or [(0, len(text))]
+
+
+def sentence_of(spans: list[tuple[int, int]], position: int) -> tuple[int, int]:
+    """The span containing ``position`` (the last one if past the end)."""
+    for start, end in spans:
+        if start <= position < end:
+            return start, end
+    return spans[-1]

@@ -1,0 +1,70 @@
+"""Classify posts from a JSONL file with the expert rule system (``perivigil classify``).
+
+Input: one JSON object per line with at least ``post_id`` and ``text``. Output: a CSV
+with ``post_id,iso_t1,nsaid_late`` (0/1), one row per input line, in input order,
+then the evidence of each positive label. Posts are read and written one at a time.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from perivigil.errors import InputError
+from perivigil.extract.pipeline import Extractor
+from perivigil.files import atomic_path
+from perivigil.models.rules import RuleThresholds, decide
+
+OUTPUT_COLUMNS = ("post_id", "iso_t1", "nsaid_late", "iso_t1_evidence", "nsaid_late_evidence")
+
+
+def read_posts_jsonl(path: Path) -> Iterator[tuple[str, str]]:
+    """``(post_id, text)`` per line; a malformed line raises naming the file, the line and the field."""
+    path = Path(path)
+    try:
+        handle = path.open("r", encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    with handle:
+        for number, line in enumerate(handle, start=1):
+            where = f"{path}, line {number}"
+            if not line.strip():
+                raise InputError(f"{where}: empty line (expected a JSON object)")
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+            except UnicodeDecodeError:
+                raise InputError(f"{where}: not valid UTF-8") from None
+            if not isinstance(record, dict):
+                raise InputError(f"{where}: expected a JSON object, got {type(record).__name__}")
+            for field in ("post_id", "text"):
+                if field not in record:
+                    raise InputError(f"{where}: field '{field}' is missing")
+            post_id, text = record["post_id"], record["text"]
+            if not isinstance(post_id, (str, int)) or isinstance(post_id, bool):
+                raise InputError(f"{where}: field 'post_id' must be a string or an integer")
+            if not isinstance(text, str):
+                raise InputError(f"{where}: field 'text' must be a string, got {type(text).__name__}")
+            yield str(post_id), text
+
+
+def classify_jsonl(input_path: Path, output_path: Path, extractor: Extractor,
+                   thresholds: RuleThresholds) -> dict[str, int]:
+    """Write the predictions CSV; return counts of posts and positives."""
+    counts = {"posts": 0, "iso_t1": 0, "nsaid_late": 0}
+    with atomic_path(output_path) as tmp:
+        with tmp.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(OUTPUT_COLUMNS)
+            for post_id, text in read_posts_jsonl(input_path):
+                decision = decide(extractor.extract(text), thresholds)
+                writer.writerow([post_id, decision.iso_t1, decision.nsaid_late,
+                                 " | ".join(e.describe() for e in decision.iso_t1_evidence),
+                                 " | ".join(e.describe() for e in decision.nsaid_late_evidence)])
+                counts["posts"] += 1
+                counts["iso_t1"] += decision.iso_t1
+                counts["nsaid_late"] += decision.nsaid_late
+    return counts

@@ -1,0 +1,153 @@
+"""The expert rule system on hand-written French posts: study protocol §2, every hard negative.
+
+Each case gives the post and the protocol's decision (iso_t1, nsaid_late). None of these
+posts is in the demo forum: they test the rules on text they were not tuned on.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from perivigil.models.rules import RuleThresholds, decide
+
+
+@pytest.fixture(scope="module")
+def extractor(root):
+    from perivigil.extract.drugs import DrugMatcher
+    from perivigil.extract.lexicon import build_lexicon
+    from perivigil.extract.pipeline import Extractor
+
+    return Extractor(DrugMatcher(build_lexicon(root / "resources/bdpm", root / "config/lexicon/substances.tsv",
+                                               root / "config/lexicon/forum_variants.tsv")))
+
+
+POSITIVE_ISO = [
+    # oral isotretinoin in T1 (<= 14 SA), including before the pregnancy was known (protocol §2, §3)
+    "J'ai pris du Procuta jusqu'à 7 SA, je viens de l'apprendre.",
+    "test de grossesse positif ce matin alors que je prends du curacné depuis deux mois",
+    "Enceinte de 10 SA et j'étais encore sous Acnetrait il y a trois semaines.",
+    "j'ai avalé mes gélules de roaccutane tout le premier trimestre sans savoir que j'étais enceinte",
+    "Je suis à 8 SG (10 SA) et j'ai continué l'isotrétinoïne 20 mg jusqu'à la semaine dernière.",
+    "Fausse couche à 9 SA le mois dernier, j'étais sous Contracné quand je suis tombée enceinte.",
+    "Ma belle-soeur est enceinte de 6 SA et elle prenait du curacné jusqu'au test positif.",
+    "En 2018 j'ai pris du roacutan jusqu'à 5 SA sans le savoir, mon fils va bien aujourd'hui.",
+    "enceinte de 2 mois et g pris du procuta avant de savoir 😭",
+]
+
+POSITIVE_NSAID = [
+    # any NSAID, any route, any dose, at or beyond 24 SA (protocol §2)
+    "J'ai pris un Advil à 31 SA pour une rage de dents.",
+    "enceinte de 7 mois, j'ai avalé 2 nurofen hier soir",
+    "À 26 SG j'ai pris de l'ibuprofène pendant trois jours.",  # 26 SG = 28 SA
+    "Au début du 6e mois, j'ai pris un Spedifen pour une migraine.",  # 24 SA, the threshold itself
+    "je suis à 35 SA et je me suis mis du Voltarène gel sur le dos",  # skin gels count
+    "Ketum gel sur la cheville pendant 4 jours à 29 SA, c'est grave ?",
+    "On m'a donné du Profénid aux urgences à 33 SA, j'en ai pris deux.",
+    "6 mois et demi de grossesse, j'ai pris un Apranax ce matin.",
+    "Ma femme est enceinte de 30 SA et elle a pris de l'advil toute la semaine.",
+    "J'ai pris 2 Aspégic 1000 à 8 mois de grossesse.",  # aspirin >= 500 mg/day
+    "Aspirine du Rhône 500, deux comprimés à 28 SA pour un mal de tête.",
+    "à 30 SA j'ai pris une aspirine UPSA pour la fièvre",  # analgesic brand, dose not stated
+    "Enceinte de 32 SA, j'ai pris du Celebrex pour mes douleurs.",
+    "Pour ma première grossesse j'avais pris de l'ibuprofène à 34 SA, bébé va bien.",  # retrospective
+]
+
+NEGATIVE = [
+    # questions, intentions (exposure intended)
+    ("Est-ce que je peux prendre un advil à 30 SA ?", "question"),
+    ("Je compte demander du roaccutane à mon dermato, on peut tomber enceinte dessous ?", "intention"),
+    ("J'hésite à prendre un nurofen, je suis à 33 SA", "intention"),
+    ("Si je prends un ibuprofène à 28 SA, c'est grave ?", "hypothesis"),
+    # negations
+    ("Je n'ai jamais pris de roaccutane, je suis enceinte de 6 SA.", "negation"),
+    ("Aucun anti-inflammatoire à 30 SA, que du paracétamol.", "negation"),
+    ("J'ai failli prendre un advil à 32 SA mais je me suis retenue.", "negation"),
+    ("On m'a prescrit du kétoprofène à 29 SA. Je ne l'ai pas pris.", "negation"),
+    # exposure outside the window
+    ("J'ai pris de l'ibuprofène à 18 SA pendant deux jours.", "NSAID at 18 SA"),
+    ("ibuprofène à 22 SA, une seule prise", "NSAID at 22 SA"),
+    ("J'ai pris un nurofen au 5e mois de grossesse.", "au 5e mois = 19 SA"),
+    ("Enceinte de 3 mois, j'ai pris deux advil pour une migraine.", "3 mois = 15 SA"),
+    ("J'ai arrêté le roaccutane il y a 8 mois et je suis enceinte de 6 SA.", "isotretinoin stopped months before"),
+    ("Curacné fini en 2019, et aujourd'hui test positif !", "isotretinoin stopped years before"),
+    ("Enceinte de 20 SA, j'ai pris deux gélules de roaccutane.", "isotretinoin after T1"),
+    ("Après mon accouchement on m'a donné du Profénid pendant 3 jours.", "NSAID after delivery"),
+    ("J'allaite mon bébé de 2 mois et je prends de l'advil pour une mastite.", "NSAID while breastfeeding"),
+    ("Post-partum : ibuprofène 400 trois fois par jour pour les tranchées.", "NSAID postpartum"),
+    # low-dose aspirin (75-160 mg/day) and doses below the threshold
+    ("Je prends du Kardégic 75 depuis 12 SA, je suis à 30 SA.", "low-dose aspirin"),
+    ("Résitune 100 tous les soirs, 32 SA.", "low-dose aspirin"),
+    ("Aspirine 100 mg par jour prescrite contre la prééclampsie, j'en suis à 28 SA.", "low-dose aspirin"),
+    ("Sous Kardégic à 34 SA pour un retard de croissance.", "antiplatelet brand, dose not stated"),
+    ("J'ai pris une aspirine Protect 300 par erreur à 30 SA.", "300 mg/day < 500"),
+    # topical isotretinoin
+    ("J'ai mis de l'Isotrex gel sur mes boutons jusqu'à 6 SA.", "topical isotretinoin"),
+    ("crème à l'isotrétinoïne appliquée à 7 SA avant de savoir", "topical isotretinoin"),
+    # a partner's or someone else's drugs
+    ("Mon mari prend du roaccutane et je suis enceinte de 8 SA.", "partner's drug"),
+    ("Mon conjoint est sous Profénid, moi je suis à 31 SA.", "partner's drug"),
+    ("Ma mère met du voltarène gel, elle me masse les pieds, je suis à 30 SA.", "mother's drug"),
+    # general warnings and advice
+    ("Surtout pas d'AINS après 5 mois !", "warning"),
+    ("L'ibuprofène est contre-indiqué à partir de 24 SA, même en gel.", "warning"),
+    ("Rappel : le roaccutane est interdit pendant la grossesse.", "warning"),
+    # other drugs, no drug
+    ("Doliprane 1000 à 30 SA pour ma migraine.", "paracetamol"),
+    ("Spasfon à 33 SA pour des contractions.", "not an NSAID"),
+    ("Je suis à 30 SA et j'ai mal au dos, des conseils ?", "no drug"),
+    # gestational age not established
+    ("J'ai pris un advil pendant ma grossesse.", "no age: window not established"),
+    ("J'ai pris un advil au deuxième trimestre.", "T2 range 15-28 straddles 24"),
+]
+
+
+@pytest.mark.parametrize("text", POSITIVE_ISO)
+def test_iso_t1_positive(extractor, text):
+    decision = decide(extractor.extract(text))
+    assert (decision.iso_t1, decision.nsaid_late) == (1, 0)
+
+
+@pytest.mark.parametrize("text", POSITIVE_NSAID)
+def test_nsaid_late_positive(extractor, text):
+    decision = decide(extractor.extract(text))
+    assert (decision.iso_t1, decision.nsaid_late) == (0, 1)
+
+
+@pytest.mark.parametrize(("text", "why"), NEGATIVE, ids=[why for _, why in NEGATIVE])
+def test_hard_negatives(extractor, text, why):
+    decision = decide(extractor.extract(text))
+    assert (decision.iso_t1, decision.nsaid_late) == (0, 0), why
+
+
+def test_a_post_can_be_positive_for_both(extractor):
+    text = "Sous curacné jusqu'à 5 SA sans le savoir, et hier à 30 SA j'ai pris un advil."
+    assert (decide(extractor.extract(text)).iso_t1, decide(extractor.extract(text)).nsaid_late) == (1, 1)
+
+
+def test_evidence_names_the_mention_the_age_and_the_dose(extractor):
+    decision = decide(extractor.extract("Enceinte de 8 mois, j'ai pris 2 Aspégic 1000 pour la fièvre."))
+    (evidence,) = decision.nsaid_late_evidence
+    assert (evidence.inn, evidence.text, evidence.gestational_age_sa, evidence.age_text,
+            evidence.dose_mg_day, evidence.dose_text) == ("aspirin", "Aspégic", 36.0, "8 mois", 2000.0,
+                                                          "2 Aspégic 1000")
+    assert evidence.describe() == "aspirin ('Aspégic') at 36 SA ('8 mois') 2000 mg/day ('2 Aspégic 1000')"
+
+
+def test_thresholds_come_from_config(extractor):
+    """Sensitivity analysis of protocol §4: aspirin at 100 mg/day; and a later NSAID threshold."""
+    facts = extractor.extract("J'ai pris un Kardégic 300 par erreur à 30 SA.")
+    assert decide(facts).nsaid_late == 0
+    assert decide(facts, RuleThresholds(aspirin_min_mg_day=100)).nsaid_late == 1
+    facts = extractor.extract("J'ai pris un advil à 25 SA.")
+    assert decide(facts, RuleThresholds(nsaid_late_min_sa=26)).nsaid_late == 0
+
+
+@pytest.mark.parametrize("text", ["", "😭😭😭", "<p>J'ai pris un <b>advil</b> à 30 SA</p>",
+                                  "I took ibuprofen at 30 weeks", "a" * 1_000_000])
+def test_odd_input_does_not_crash(extractor, text):
+    decision = decide(extractor.extract(text))
+    assert decision.iso_t1 in (0, 1) and decision.nsaid_late in (0, 1)
+
+
+def test_html_fragments_are_read_as_text(extractor):
+    assert decide(extractor.extract("<p>J'ai pris un <b>advil</b> à 30 SA</p>")).nsaid_late == 1

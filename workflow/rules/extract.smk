@@ -1,0 +1,47 @@
+# Information extraction: the drug lexicon, then drugs, gestational age, dose and cues per post.
+
+
+rule lexicon:
+    input:
+        bdpm_products=lexicon_input("bdpm", "CIS_bdpm.txt"),
+        bdpm_composition=lexicon_input("bdpm", "CIS_COMPO_bdpm.txt"),
+        substances=lexicon_input("substances"),
+        forum_variants=lexicon_input("forum_variants"),
+    output:
+        parquet="results/lexicon/lexicon.parquet",
+        tsv=report(
+            "results/lexicon/lexicon.tsv",
+            caption="../report/lexicon.rst",
+            category="2. Extraction",
+            labels={"table": "drug lexicon"},
+        ),
+    log:
+        "logs/extract/lexicon.log",
+    params:
+        config={key: config[key] for key in ("lexicon",)},
+    conda:
+        "../envs/perivigil.yaml"
+    script:
+        "../scripts/lexicon.py"
+
+
+rule extract:
+    input:
+        posts="results/corpus/posts.parquet",
+        lexicon="results/lexicon/lexicon.parquet",
+    output:
+        mentions="results/corpus/mentions.parquet",
+        summary="results/corpus/extract_summary.json",
+    log:
+        "logs/extract/extract.log",
+    benchmark:
+        "benchmarks/extract/extract.tsv"
+    params:
+        config={key: config[key] for key in ("extract", "rules")},
+    threads: 1
+    resources:
+        mem_mb=2000,
+    conda:
+        "../envs/perivigil.yaml"
+    script:
+        "../scripts/extract.py"

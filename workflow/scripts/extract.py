@@ -1,0 +1,11 @@
+"""Rule extract: posts.parquet -> mentions.parquet (drugs, gestational age, dose, cues, evidence)."""
+from perivigil.logs import log_to
+
+log_to(snakemake.log[0])
+
+from perivigil.extract.run import extract_posts_file, write_summary
+
+counts = extract_posts_file(
+    snakemake.input.posts, snakemake.input.lexicon, snakemake.output.mentions, snakemake.params.config
+)
+write_summary(counts, snakemake.output.summary)
