@@ -191,7 +191,8 @@ def _cue_args(text: str, drug: str):
     return form, spans[index], previous, following, start, start + len(drug)
 
 
-@pytest.mark.parametrize(("text", "drug", "exposure"), [
+# (text, drug as in matching form, expected exposure); also read by bench/edsnlp_qualifiers.py
+EXPOSURE_CASES = [
     ("J'ai pris un advil hier soir.", "advil", "actual"),
     ("g pris 2 nurofen", "nurofen", "actual"),
     ("Je suis sous curacné depuis 3 mois", "curacne", "actual"),
@@ -212,13 +213,17 @@ def _cue_args(text: str, drug: str):
     ("Surtout pas d'AINS après 5 mois", "ains", "negated"),
     ("Rappel : le roaccutane est interdit enceinte", "roaccutane", "none"),
     ("nurofen 200 x2 pour une rage de dents", "nurofen", "none"),
-])
+]
+
+
+@pytest.mark.parametrize(("text", "drug", "exposure"), EXPOSURE_CASES)
 def test_exposure(text, drug, exposure):
     form, sentence, _, following, start, end = _cue_args(text, drug)
     assert exposure_of(form, sentence, following, start, end) == exposure
 
 
-@pytest.mark.parametrize(("text", "drug", "person", "pregnant"), [
+# (text, drug, expected person, pregnant); also read by bench/edsnlp_qualifiers.py
+PERSON_CASES = [
     ("J'ai pris un advil", "advil", "self", None),
     ("Mon mari prend de l'ibuprofène tous les jours", "ibuprofene", "relative", False),
     ("Ma soeur est enceinte de 30 SA et elle a pris de l'advil", "advil", "relative", True),
@@ -228,7 +233,10 @@ def test_exposure(text, drug, exposure):
     ("Mon mari m'a donné du Profénid", "profenid", "self", None),
     ("enceinte de mon fils, j'ai pris du nurofen", "nurofen", "self", None),
     ("des filles qui ont pris du roaccutane enceintes ?", "roaccutane", "other", False),
-])
+]
+
+
+@pytest.mark.parametrize(("text", "drug", "person", "pregnant"), PERSON_CASES)
 def test_person(text, drug, person, pregnant):
     form, sentence, previous, _, start, _ = _cue_args(text, drug)
     assert person_of(form, sentence, previous, start) == (person, pregnant)
