@@ -17,6 +17,7 @@ include: "workflow/rules/collect.smk"
 include: "workflow/rules/preprocess.smk"
 include: "workflow/rules/corpus.smk"
 include: "workflow/rules/extract.smk"
+include: "workflow/rules/annotation.smk"
 
 
 rule all:
@@ -30,3 +31,5 @@ rule all:
         "results/figures/corpus_by_board_month.pdf",
         "results/lexicon/lexicon.tsv",
         "results/corpus/mentions.parquet",
+        "results/annotation/batches",
+        "results/annotation/gold.parquet",

@@ -77,8 +77,10 @@ def test_schema_documents_every_key_of_the_shipped_config(root):
     def walk(value, node, path):
         if isinstance(value, dict):
             for key, sub in value.items():
-                assert key in node["properties"], f"{path}{key} missing from the schema"
-                child = node["properties"][key]
+                properties = node.get("properties", {})
+                extra = node.get("additionalProperties")
+                assert key in properties or isinstance(extra, dict), f"{path}{key} missing from the schema"
+                child = properties.get(key) or {**extra, "description": node.get("description")}
                 assert child.get("description") or child.get("items"), f"{path}{key} has no description"
                 walk(sub, child, f"{path}{key}.")
         elif isinstance(value, list) and node.get("items", {}).get("type") == "object":

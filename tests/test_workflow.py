@@ -29,6 +29,8 @@ def _config_in(workdir: Path) -> None:
         config["demo_forum"][key] = str(ROOT / config["demo_forum"][key])
     for key in ("bdpm", "substances", "forum_variants"):
         config["lexicon"][key] = str(ROOT / config["lexicon"][key])
+    for key in ("labels", "guidelines"):
+        config["annotation"][key] = str(ROOT / config["annotation"][key])
     (workdir / "config").mkdir()
     (workdir / "config/config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
 

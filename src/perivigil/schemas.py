@@ -138,3 +138,53 @@ MENTIONS = pa.DataFrameSchema(
     unique=["post_id", "mention_index"],
     name="mentions",
 )
+
+SAMPLE = pa.DataFrameSchema(
+    {
+        "post_id": pa.Column(str, unique=True),
+        "thread_id": pa.Column(str),
+        "source": pa.Column(str),
+        "board": pa.Column(str),
+        "period": pa.Column(str),
+        "situation": pa.Column(str, pa.Check.isin(["iso", "nsaid", "both", "none"])),
+        "candidate": pa.Column(bool),
+        "stratum": pa.Column(str),
+        "inclusion_probability": pa.Column(float, pa.Check.in_range(0.0, 1.0, include_min=False)),
+        "text": pa.Column(str),
+        "overlap": pa.Column(bool),
+    },
+    strict=True,
+    ordered=True,
+    name="sample",
+)
+
+ANNOTATIONS = pa.DataFrameSchema(
+    {
+        "post_id": pa.Column(str),
+        "annotator": pa.Column(str),
+        "label": pa.Column(str),
+        "value": pa.Column(str),
+        "source_file": pa.Column(str),
+        "annotated_at": pa.Column(str),
+    },
+    strict=True,
+    ordered=True,
+    unique=["post_id", "annotator", "label"],
+    name="annotations",
+)
+
+GOLD = pa.DataFrameSchema(
+    {
+        "post_id": pa.Column(str),
+        "label": pa.Column(str),
+        "value": pa.Column(str),
+        "provenance": pa.Column(str, pa.Check.isin(["single", "unanimous", "adjudicated", "majority"])),
+        "decided_by": pa.Column(str),
+        "n_annotators": pa.Column("int64", pa.Check.ge(1)),
+        "annotator_values": pa.Column(str),
+    },
+    strict=True,
+    ordered=True,
+    unique=["post_id", "label"],
+    name="gold",
+)

@@ -1,0 +1,114 @@
+"""Run the annotation stages from the study configuration (files in, files out)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from perivigil.annotation.exports import write_batch
+from perivigil.annotation.gold import (build_gold, disagreements, read_adjudication, write_adjudication_sheet)
+from perivigil.annotation.imports import import_inbox
+from perivigil.annotation.sampling import assign, build_frame, draw
+from perivigil.annotation.scheme import load_scheme
+from perivigil.annotation.simulate import adjudicate_from_truth, simulate_returns
+from perivigil.files import atomic_path
+from perivigil.schemas import ANNOTATIONS, GOLD, SAMPLE, check
+
+LOG = logging.getLogger("perivigil.annotation")
+
+
+def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    with atomic_path(path) as tmp:
+        frame.to_parquet(tmp, index=False)
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=False, lineterminator="\n")
+
+
+def sample_posts(posts_path: Path, mentions_path: Path, section: Mapping[str, Any], frame_path: Path,
+                 sample_path: Path, assignments_path: Path) -> pd.DataFrame:
+    posts = pd.read_parquet(posts_path)
+    mentions = pd.read_parquet(mentions_path, columns=["post_id", "drug_class"])
+    frame = draw(build_frame(posts, mentions, section["strata"], section["period"]), section["n_candidates"],
+                 section["n_noncandidates"], section["min_per_stratum"], section["seed"])
+    _write_parquet(frame, frame_path)
+    chosen = frame[frame["selected"]]
+    assignments = assign(chosen["post_id"].tolist(), section["annotators"], section["overlap"], section["seed"])
+    overlap = set(assignments.loc[assignments["overlap"], "post_id"])
+    sample = (chosen[["post_id", "thread_id", "source", "board", "period", "situation", "candidate", "stratum",
+                      "inclusion_probability"]]
+              .merge(posts[["post_id", "text"]], on="post_id").assign(overlap=lambda f: f["post_id"].isin(overlap))
+              .sort_values("post_id").reset_index(drop=True))
+    _write_parquet(check(SAMPLE, sample, str(sample_path)), sample_path)
+    _write_csv(assignments, assignments_path)
+    LOG.info("sample: %d posts (%d candidates), %d in the overlap", len(sample), int(sample["candidate"].sum()),
+             len(overlap))
+    return sample
+
+
+def export_batches(sample_path: Path, assignments_path: Path, section: Mapping[str, Any], output: Path) -> None:
+    sample = pd.read_parquet(sample_path)
+    assignments = pd.read_csv(assignments_path, dtype=str)
+    scheme = load_scheme(Path(section["labels"]))
+    for annotator in section["annotators"]:
+        ids = set(assignments.loc[assignments["annotator"] == annotator, "post_id"])
+        write_batch(sample[sample["post_id"].isin(ids)], scheme, Path(output) / annotator, Path(section["guidelines"]))
+
+
+def _truth(truth_path: Path, source: str) -> pd.DataFrame:
+    truth = pd.read_csv(truth_path, dtype={"post_id": str})
+    truth["post_id"] = source + "-" + truth["post_id"]
+    return truth
+
+
+def simulate_annotators(sample_path: Path, assignments_path: Path, truth_path: Path, section: Mapping[str, Any],
+                        source: str, inbox: Path) -> dict[str, int]:
+    simulation = section["simulation"]
+    return simulate_returns(pd.read_parquet(sample_path), pd.read_csv(assignments_path, dtype=str),
+                            _truth(truth_path, source), load_scheme(Path(section["labels"])),
+                            simulation["annotators"], Path(inbox), section["seed"])
+
+
+def import_annotations(inbox: Path, sample_path: Path, section: Mapping[str, Any], output: Path,
+                       report_path: Path) -> pd.DataFrame:
+    judgements, report = import_inbox(Path(inbox), load_scheme(Path(section["labels"])), pd.read_parquet(sample_path))
+    _write_parquet(check(ANNOTATIONS, judgements, str(output)), output)
+    _write_csv(pd.DataFrame(report.rows(), columns=["annotator", "what", "count"]), report_path)
+    LOG.info("imported %d judgements from %d annotators", len(judgements), judgements["annotator"].nunique())
+    return judgements
+
+
+def adjudication_sheet(annotations_path: Path, sample_path: Path, csv_path: Path, xlsx_path: Path) -> int:
+    judgements = pd.read_parquet(annotations_path)
+    sample = pd.read_parquet(sample_path, columns=["post_id", "text"])
+    disagreed = disagreements(judgements)
+    Path(csv_path).parent.mkdir(parents=True, exist_ok=True)
+    write_adjudication_sheet(disagreed, dict(zip(sample["post_id"], sample["text"])), Path(csv_path), Path(xlsx_path))
+    return len(disagreed)
+
+
+def simulate_adjudicator(sheet_path: Path, truth_path: Path, section: Mapping[str, Any], source: str,
+                         output: Path) -> int:
+    return adjudicate_from_truth(Path(sheet_path), _truth(truth_path, source), load_scheme(Path(section["labels"])),
+                                 Path(output), section["simulation"]["adjudicator"])
+
+
+def make_gold(annotations_path: Path, adjudicated_path: Path, sample_path: Path, section: Mapping[str, Any],
+              gold_path: Path, undecided_path: Path) -> pd.DataFrame:
+    judgements = pd.read_parquet(annotations_path)
+    scheme = load_scheme(Path(section["labels"]))
+    adjudicated = read_adjudication(Path(adjudicated_path), scheme, disagreements(judgements))
+    required = tuple(label.name for label in scheme.labels if label.required)
+    sample_ids = pd.read_parquet(sample_path, columns=["post_id"])["post_id"].tolist()
+    gold, undecided = build_gold(judgements, adjudicated, section["majority_fallback"], sample_ids, required)
+    _write_parquet(check(GOLD, gold, str(gold_path)), gold_path)
+    _write_csv(undecided, undecided_path)
+    LOG.info("gold: %d labels (%s); undecided: %d", len(gold), gold["provenance"].value_counts().to_dict(),
+             len(undecided))
+    return gold

@@ -1,0 +1,130 @@
+# Annotation: sample -> batches for the tools -> (annotators) -> import -> adjudication -> gold.
+
+
+rule sample:
+    input:
+        posts="results/corpus/posts.parquet",
+        mentions="results/corpus/mentions.parquet",
+    output:
+        frame="results/annotation/sampling_frame.parquet",
+        sample="results/annotation/sample.parquet",
+        assignments="results/annotation/assignments.csv",
+    log:
+        "logs/annotation/sample.log",
+    params:
+        section=config["annotation"],
+    conda:
+        "../envs/perivigil.yaml"
+    script:
+        "../scripts/sample.py"
+
+
+rule export_batches:
+    input:
+        sample="results/annotation/sample.parquet",
+        assignments="results/annotation/assignments.csv",
+        labels=config["annotation"]["labels"],
+        guidelines=config["annotation"]["guidelines"],
+    output:
+        directory("results/annotation/batches"),
+    log:
+        "logs/annotation/export_batches.log",
+    params:
+        section=config["annotation"],
+    conda:
+        "../envs/perivigil.yaml"
+    script:
+        "../scripts/export_batches.py"
+
+
+rule import_annotations:
+    input:
+        inbox=config["annotation"]["inbox"],
+        sample="results/annotation/sample.parquet",
+        labels=config["annotation"]["labels"],
+    output:
+        annotations="results/annotation/annotations.parquet",
+        report="results/annotation/import_report.csv",
+    log:
+        "logs/annotation/import_annotations.log",
+    params:
+        section=config["annotation"],
+    conda:
+        "../envs/perivigil.yaml"
+    script:
+        "../scripts/import_annotations.py"
+
+
+rule adjudication_sheet:
+    input:
+        annotations="results/annotation/annotations.parquet",
+        sample="results/annotation/sample.parquet",
+    output:
+        csv="results/annotation/adjudication/to_adjudicate.csv",
+        xlsx="results/annotation/adjudication/to_adjudicate.xlsx",
+    log:
+        "logs/annotation/adjudication_sheet.log",
+    conda:
+        "../envs/perivigil.yaml"
+    script:
+        "../scripts/adjudication_sheet.py"
+
+
+rule gold:
+    input:
+        annotations="results/annotation/annotations.parquet",
+        adjudicated=config["annotation"]["adjudicated"],
+        sample="results/annotation/sample.parquet",
+        labels=config["annotation"]["labels"],
+    output:
+        gold=report(
+            "results/annotation/gold.parquet",
+            caption="../report/gold.rst",
+            category="3. Annotation",
+            labels={"table": "gold standard"},
+        ),
+        undecided="results/annotation/undecided.csv",
+    log:
+        "logs/annotation/gold.log",
+    params:
+        section=config["annotation"],
+    conda:
+        "../envs/perivigil.yaml"
+    script:
+        "../scripts/gold.py"
+
+
+if config["demo"]:
+
+    rule simulate_annotators:
+        input:
+            sample="results/annotation/sample.parquet",
+            assignments="results/annotation/assignments.csv",
+            truth=config["demo_forum"]["truth"],
+        output:
+            directory(config["annotation"]["inbox"]),
+        log:
+            "logs/annotation/simulate_annotators.log",
+        params:
+            section=config["annotation"],
+            source=config["sources"][0]["name"],
+        conda:
+            "../envs/perivigil.yaml"
+        script:
+            "../scripts/simulate_annotators.py"
+
+    rule simulate_adjudicator:
+        input:
+            sheet="results/annotation/adjudication/to_adjudicate.csv",
+            truth=config["demo_forum"]["truth"],
+        output:
+            config["annotation"]["adjudicated"],
+        log:
+            "logs/annotation/simulate_adjudicator.log",
+        params:
+            section=config["annotation"],
+            source=config["sources"][0]["name"],
+        conda:
+            "../envs/perivigil.yaml"
+        script:
+            "../scripts/simulate_adjudicator.py"
