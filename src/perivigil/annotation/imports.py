@@ -207,7 +207,7 @@ def read_sheet_xlsx(path: Path, ctx: Context) -> list[dict[str, str]]:
     return _sheet_rows(ctx, records, path, 2)
 
 
-_BRAT_ATTRIBUTE = re.compile(r"^A\d+\t(\S+) (T\d+)(?: (\S+))?$")
+_BRAT_ATTRIBUTE = re.compile(r"^[AM]\d+\t(\S+) ([TE]\d+)(?: (\S+))?$")
 _BRAT_NOTE = re.compile(r"^#\d+\tAnnotatorNotes (T\d+)\t(.*)$")
 
 

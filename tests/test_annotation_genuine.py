@@ -1,0 +1,56 @@
+"""The importers on files written by the annotation tools themselves (see tests/data/genuine/README.md)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pandas as pd
+import pytest
+
+from perivigil.annotation.imports import import_inbox
+from perivigil.annotation.scheme import load_scheme
+
+GENUINE = __import__("pathlib").Path(__file__).parent / "data" / "genuine"
+
+
+@pytest.fixture(scope="module")
+def scheme(root):
+    return load_scheme(root / "config/labels.yaml")
+
+
+def test_label_studio_1_23_export(tmp_path, scheme):
+    # Produced by Label Studio 1.23.2 itself: a relabelled task, a skipped one, a draft.
+    export = GENUINE / "labelstudio-1.23.2-export.json"
+    tasks = json.loads(export.read_text(encoding="utf-8"))
+    sample = pd.DataFrame({"post_id": [t["data"]["post_id"] for t in tasks],
+                           "text": [t["data"]["text"] for t in tasks]})
+    (tmp_path / "inbox" / "lea").mkdir(parents=True)
+    shutil.copy(export, tmp_path / "inbox" / "lea" / export.name)
+    judgements, report = import_inbox(tmp_path / "inbox", scheme, sample)
+    values = {(r.post_id, r.label): r.value for r in judgements.itertuples()}
+    first, second = tasks[0]["data"]["post_id"], tasks[1]["data"]["post_id"]
+    # task 1 was relabelled: the later annotation (nsaid_late 0, intended, no age) wins
+    assert {k[1]: v for k, v in values.items() if k[0] == first} == {
+        "iso_t1": "0", "nsaid_late": "0", "exposure": "intended"}
+    assert {k[1]: v for k, v in values.items() if k[0] == second} == {
+        "iso_t1": "0", "nsaid_late": "0", "exposure": "none", "person": "self"}
+    assert set(judgements["post_id"]) == {first, second}
+    assert dict(report.counts) == {
+        ("lea", "tasks read"): 2, ("lea", "annotations superseded by a later one"): 1,
+        ("lea", "annotations cancelled (skipped)"): 1, ("lea", "tasks without annotation"): 2,
+        ("lea", "drafts set aside"): 1}
+
+
+def test_doccano_1_8_export(tmp_path, scheme):
+    # Produced by doccano 1.8.4 itself (export JSONL of a text-classification project).
+    export = GENUINE / "doccano-1.8.4-admin.jsonl"
+    records = [json.loads(line) for line in export.read_text(encoding="utf-8").splitlines()]
+    sample = pd.DataFrame({"post_id": [r["post_id"] for r in records], "text": [r["text"] for r in records]})
+    (tmp_path / "inbox" / "marc").mkdir(parents=True)
+    shutil.copy(export, tmp_path / "inbox" / "marc" / export.name)
+    judgements, report = import_inbox(tmp_path / "inbox", scheme, sample)
+    first = records[0]["post_id"]
+    assert {r.label: r.value for r in judgements.itertuples() if r.post_id == first} == {
+        "iso_t1": "0", "nsaid_late": "1", "exposure": "actual", "person": "self"}
+    assert report.counts[("marc", "tasks read")] == 2
