@@ -54,3 +54,20 @@ def test_doccano_1_8_export(tmp_path, scheme):
     assert {r.label: r.value for r in judgements.itertuples() if r.post_id == first} == {
         "iso_t1": "0", "nsaid_late": "1", "exposure": "actual", "person": "self"}
     assert report.counts[("marc", "tasks read")] == 2
+
+
+def test_libreoffice_calc_xlsx(tmp_path, scheme):
+    # Written by LibreOffice Calc 7.4 itself (a filled annotation sheet saved as XLSX).
+    from openpyxl import load_workbook
+
+    export = GENUINE / "libreoffice-7.4-sheet.xlsx"
+    rows = list(load_workbook(export, read_only=True).worksheets[0].iter_rows(values_only=True))
+    header = list(rows[0])
+    sample = pd.DataFrame([dict(zip(header, r)) for r in rows[1:]])[["post_id", "text"]]
+    (tmp_path / "inbox" / "sam").mkdir(parents=True)
+    shutil.copy(export, tmp_path / "inbox" / "sam" / export.name)
+    judgements, report = import_inbox(tmp_path / "inbox", scheme, sample)
+    first = sample["post_id"][0]
+    assert {r.label: r.value for r in judgements.itertuples() if r.post_id == first} == {
+        "iso_t1": "0", "nsaid_late": "1", "exposure": "actual", "gestational_age_sa": "30"}
+    assert (report.counts[("sam", "tasks read")], report.counts[("sam", "tasks without annotation")]) == (2, 1)
