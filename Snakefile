@@ -18,6 +18,7 @@ include: "workflow/rules/preprocess.smk"
 include: "workflow/rules/corpus.smk"
 include: "workflow/rules/extract.smk"
 include: "workflow/rules/annotation.smk"
+include: "workflow/rules/agreement.smk"
 
 
 rule all:
@@ -33,3 +34,5 @@ rule all:
         "results/corpus/mentions.parquet",
         "results/annotation/batches",
         "results/annotation/gold.parquet",
+        "results/agreement/agreement.json",
+        "results/figures/agreement_alpha.png",

@@ -5,6 +5,7 @@ Subcommands:
   collect      crawl one source of a configuration into a raw JSONL file
   preprocess   raw JSONL files -> pseudonymised, masked posts.parquet
   classify     label posts (JSONL) with the expert rule system -> CSV
+  agreement    inter-annotator agreement of a long CSV -> agreement.json
 
 Bad input ends with a one-line message on stderr and exit status 2.
 """
@@ -106,6 +107,21 @@ def cmd_classify(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_agreement(args: argparse.Namespace) -> int:
+    from perivigil.agreement import LEVELS, agreement_table, read_long_csv
+    from perivigil.report.agreement import format_table, write_json
+
+    if args.level not in LEVELS:
+        raise InputError(f"--level {args.level}: expected one of {', '.join(LEVELS)}")
+    long = read_long_csv(args.input)
+    results = agreement_table(long, {label: args.level for label in long["label"].unique()}, args.n_boot, args.seed,
+                              args.bootstrap)
+    args.output.mkdir(parents=True, exist_ok=True)
+    write_json(results, args.output / "agreement.json")
+    print(format_table(results))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="perivigil", description=__doc__.split("\n")[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
@@ -133,6 +149,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", type=Path, required=True, help="CSV: post_id,iso_t1,nsaid_late,evidence...")
     p.add_argument("--lexicon", type=Path, help="a lexicon.parquet (default: built from the config)")
     p.set_defaults(func=cmd_classify)
+
+    p = sub.add_parser("agreement", help="inter-annotator agreement of a long CSV (unit_id,annotator,label,value)")
+    p.add_argument("--input", type=Path, required=True, help="CSV with header unit_id,annotator,label,value")
+    p.add_argument("--level", required=True, help="nominal, ordinal, interval or ratio")
+    p.add_argument("--output", type=Path, required=True, help="folder for agreement.json")
+    p.add_argument("--n-boot", type=int, default=1000, help="bootstrap replicates (default 1000)")
+    p.add_argument("--seed", type=int, default=20250301, help="bootstrap seed")
+    p.add_argument("--bootstrap", choices=("pairs", "units"), default="pairs",
+                   help="Krippendorff's bootstrap of pairable values (default) or over units")
+    p.set_defaults(func=cmd_agreement)
 
     p = with_config(sub.add_parser("preprocess", help="raw JSONL -> posts.parquet"))
     p.add_argument("--input", type=Path, nargs="+", required=True, help="raw JSONL file(s)")

@@ -1,0 +1,40 @@
+# Inter-annotator agreement on the overlap subset: every coefficient, per label.
+
+
+rule agreement:
+    input:
+        annotations="results/annotation/annotations.parquet",
+        sample="results/annotation/sample.parquet",
+        labels=config["annotation"]["labels"],
+    output:
+        json="results/agreement/agreement.json",
+        csv=report(
+            "results/agreement/agreement.csv",
+            caption="../report/agreement.rst",
+            category="4. Agreement",
+            labels={"table": "agreement by label"},
+        ),
+        tex="results/tables/agreement.tex",
+        alpha_png=report(
+            "results/figures/agreement_alpha.png",
+            caption="../report/agreement.rst",
+            category="4. Agreement",
+            labels={"figure": "Krippendorff's alpha"},
+        ),
+        alpha_pdf="results/figures/agreement_alpha.pdf",
+        kappa_png=report(
+            "results/figures/agreement_kappa.png",
+            caption="../report/agreement.rst",
+            category="4. Agreement",
+            labels={"figure": "pairwise Cohen's kappa"},
+        ),
+        kappa_pdf="results/figures/agreement_kappa.pdf",
+        disagreements="results/agreement/disagreements.csv",
+    log:
+        "logs/agreement/agreement.log",
+    params:
+        settings=config["agreement"],
+    conda:
+        "../envs/perivigil.yaml"
+    script:
+        "../scripts/agreement.py"
