@@ -25,3 +25,21 @@ def atomic_path(target: Path | str) -> Iterator[Path]:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def iter_json_lines(path: Path | str, encoding: str = "utf-8"):
+    """``(where, object)`` for each non-blank line of a JSONL file; a bad line raises naming file and line."""
+    import json
+
+    from perivigil.errors import InputError
+
+    path = Path(path)
+    with path.open("r", encoding=encoding) as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            where = f"{path}, line {number}"
+            try:
+                yield where, json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None

@@ -110,23 +110,13 @@ def write_brat(posts: pd.DataFrame, scheme: Scheme, folder: Path) -> None:
 
 
 def write_sheet(posts: pd.DataFrame, scheme: Scheme, csv_path: Path, xlsx_path: Path) -> None:
-    from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.worksheet.datavalidation import DataValidation
 
     header = ["post_id", "text", "text_sha256", *scheme.names, "comment"]
     rows = [[row.post_id, row.text, text_hash(row.text), *([""] * len(scheme.names)), ""]
             for row in posts.itertuples(index=False)]
-    with csv_path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "annotation"
-    sheet.append(header)
-    for row in rows:
-        sheet.append(row)
+    book, sheet = table_files(header, rows, csv_path, "annotation")
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     sheet.freeze_panes = "D2"
@@ -145,8 +135,30 @@ def write_sheet(posts: pd.DataFrame, scheme: Scheme, csv_path: Path, xlsx_path: 
         sheet.add_data_validation(rule)
         rule.add(f"{column}2:{column}{last}")
     book.properties.creator = "perivigil"
-    book.save(xlsx_path)
-    freeze_xlsx(xlsx_path)
+    save_xlsx(book, xlsx_path)
+
+
+def table_files(header: list[str], rows: list[list[object]], csv_path: Path, title: str):
+    """Write ``rows`` as a CSV for Excel (UTF-8 with BOM); return an openpyxl workbook and sheet holding them."""
+    from openpyxl import Workbook
+
+    with Path(csv_path).open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = title
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    return book, sheet
+
+
+def save_xlsx(book, path: Path) -> None:
+    """Save a workbook byte-stable (see :func:`freeze_xlsx`)."""
+    book.save(path)
+    freeze_xlsx(path)
 
 
 def write_batch(posts: pd.DataFrame, scheme: Scheme, folder: Path, guidelines: Path) -> dict[str, int]:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from perivigil.annotation.exports import freeze_xlsx
+from perivigil.annotation.exports import save_xlsx, table_files
 from perivigil.annotation.scheme import Scheme
 from perivigil.errors import InputError
 
@@ -42,20 +42,8 @@ def write_adjudication_sheet(disagreed: pd.DataFrame, texts: dict[str, str], csv
     header = ["post_id", "label", "text", *annotators, "decision", "adjudicator", "note"]
     rows = [[r["post_id"], r["label"], texts[r["post_id"]], *[("" if pd.isna(r[a]) else r[a]) for a in annotators],
              "", "", ""] for _, r in disagreed.iterrows()]
-    with csv_path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "adjudication"
-    sheet.append(header)
-    for row in rows:
-        sheet.append(row)
-    book.save(xlsx_path)
-    freeze_xlsx(xlsx_path)
+    book, _ = table_files(header, rows, csv_path, "adjudication")
+    save_xlsx(book, xlsx_path)
 
 
 def read_adjudication(path: Path, scheme: Scheme, disagreed: pd.DataFrame) -> pd.DataFrame:

@@ -34,6 +34,7 @@ import pandas as pd
 from perivigil.annotation.exports import POST_TYPE, text_hash
 from perivigil.annotation.scheme import Scheme
 from perivigil.errors import InputError
+from perivigil.files import iter_json_lines
 
 JUDGEMENT_COLUMNS = ("post_id", "annotator", "label", "value", "source_file", "annotated_at")
 
@@ -132,14 +133,7 @@ def read_labelstudio(path: Path, ctx: Context) -> list[dict[str, str]]:
 
 def read_doccano(path: Path, ctx: Context) -> list[dict[str, str]]:
     rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = f"{path}, line {number}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+    for where, record in iter_json_lines(path, encoding="utf-8-sig"):
         post_id = str(record.get("post_id", "")).strip()
         if post_id not in ctx.texts:
             raise InputError(f"{where}: field 'post_id' {post_id!r} is not in the annotation sample")
@@ -161,6 +155,21 @@ def read_doccano(path: Path, ctx: Context) -> list[dict[str, str]]:
     return rows
 
 
+def _post_labels(ctx: Context, post_id: str, values: dict[str, object], where: str,
+                 source: Path) -> list[dict[str, str]]:
+    """Judgements of one post from ``{label: raw value}``; a post with no value is counted, not read."""
+    if all(v in (None, "") for v in values.values()):
+        ctx.report.add(ctx.annotator, "tasks without annotation")
+        return []
+    ctx.report.add(ctx.annotator, "tasks read")
+    rows = []
+    for name, raw in values.items():
+        row = _judgement(ctx, post_id, name, raw, where, source)
+        if row:
+            rows.append(row)
+    return rows
+
+
 def _sheet_rows(ctx: Context, records: list[dict[str, object]], path: Path, first_row: int) -> list[dict[str, str]]:
     if not records:
         return []
@@ -176,17 +185,7 @@ def _sheet_rows(ctx: Context, records: list[dict[str, object]], path: Path, firs
             raise InputError(f"{where}: field 'post_id' {post_id!r} is not in the annotation sample")
         text = record.get("text")
         _check_text(ctx, post_id, None if text is None else str(text), str(record.get("text_sha256") or ""), where)
-        values = {name: record.get(name) for name in ctx.scheme.names}
-        if all(v in (None, "") for v in values.values()):
-            ctx.report.add(ctx.annotator, "tasks without annotation")
-            continue
-        ctx.report.add(ctx.annotator, "tasks read")
-        for name, raw in values.items():
-            if raw in (None, ""):
-                continue
-            row = _judgement(ctx, post_id, name, raw, where, path)
-            if row:
-                rows.append(row)
+        rows.extend(_post_labels(ctx, post_id, {name: record.get(name) for name in ctx.scheme.names}, where, path))
     return rows
 
 
@@ -235,14 +234,7 @@ def read_brat(folder: Path, ctx: Context) -> list[dict[str, str]]:
                 continue
             else:
                 raise InputError(f"{where}: unreadable brat annotation line")
-        if not values:
-            ctx.report.add(ctx.annotator, "tasks without annotation")
-            continue
-        ctx.report.add(ctx.annotator, "tasks read")
-        for name, raw in sorted(values.items()):
-            row = _judgement(ctx, post_id, name, raw, f"{ann}", ann)
-            if row:
-                rows.append(row)
+        rows.extend(_post_labels(ctx, post_id, dict(sorted(values.items())), str(ann), ann))
     return rows
 
 
@@ -268,17 +260,7 @@ def read_inception(folder: Path, ctx: Context) -> list[dict[str, str]]:
         post_id = str(post.get("post_id") or xmi.stem)
         if post_id in ctx.texts:
             _check_text(ctx, post_id, cas.sofa_string, None, str(xmi))
-        values = {name: post.get(name) for name in ctx.scheme.names}
-        if all(v in (None, "") for v in values.values()):
-            ctx.report.add(ctx.annotator, "tasks without annotation")
-            continue
-        ctx.report.add(ctx.annotator, "tasks read")
-        for name, raw in values.items():
-            if raw in (None, ""):
-                continue
-            row = _judgement(ctx, post_id, name, raw, str(xmi), xmi)
-            if row:
-                rows.append(row)
+        rows.extend(_post_labels(ctx, post_id, {name: post.get(name) for name in ctx.scheme.names}, str(xmi), xmi))
     return rows
 
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from perivigil.annotation.exports import freeze_xlsx, text_hash
+from perivigil.annotation.exports import save_xlsx, text_hash
 from perivigil.annotation.scheme import Scheme
 
 
@@ -110,8 +110,7 @@ def write_sheet(posts: pd.DataFrame, answers: list[dict[str, str]], scheme: Sche
         cells = [values.get(name, "") for name in scheme.names]
         cells = [int(c) if c in ("0", "1") else (float(c) if c and c.replace(".", "").isdigit() else c) for c in cells]
         sheet.append([row.post_id, row.text, text_hash(row.text), *cells, ""])
-    book.save(path)
-    freeze_xlsx(path)
+    save_xlsx(book, path)
 
 
 def simulate_returns(sample: pd.DataFrame, assignments: pd.DataFrame, truth: pd.DataFrame, scheme: Scheme,

@@ -7,13 +7,13 @@ preprocessing may read it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from perivigil.errors import InputError
+from perivigil.files import iter_json_lines
 
 RAW_FIELDS: tuple[str, ...] = (
     "source", "post_id", "thread_id", "thread_title", "board", "url",
@@ -53,14 +53,5 @@ def read_raw_jsonl(path: Path) -> Iterator[dict[str, str]]:
     A line that is not JSON, or not a valid record, raises :class:`InputError`
     naming the file, the line number and the field.
     """
-    path = Path(path)
-    with path.open("r", encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}, line {number}"
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
-            yield check_raw_record(record, where)
+    for where, record in iter_json_lines(path):
+        yield check_raw_record(record, where)
