@@ -19,6 +19,7 @@ include: "workflow/rules/corpus.smk"
 include: "workflow/rules/extract.smk"
 include: "workflow/rules/annotation.smk"
 include: "workflow/rules/agreement.smk"
+include: "workflow/rules/evaluate.smk"
 
 
 rule all:
@@ -36,3 +37,4 @@ rule all:
         "results/annotation/gold.parquet",
         "results/agreement/agreement.json",
         "results/figures/agreement_alpha.png",
+        "results/tables/metrics.csv",

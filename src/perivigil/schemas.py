@@ -188,3 +188,36 @@ GOLD = pa.DataFrameSchema(
     unique=["post_id", "label"],
     name="gold",
 )
+
+SPLIT = pa.DataFrameSchema(
+    {
+        "post_id": pa.Column(str, unique=True),
+        "thread_id": pa.Column(str),
+        "text_cluster": pa.Column(str),
+        "split": pa.Column(str, pa.Check.isin(["train", "test", "excluded"])),
+        "reason": pa.Column(str),
+        "iso_t1": pa.Column("int64", pa.Check.isin([0, 1])),
+        "nsaid_late": pa.Column("int64", pa.Check.isin([0, 1])),
+    },
+    strict=True,
+    ordered=True,
+    name="split",
+)
+
+METRICS_TABLE = pa.DataFrameSchema(
+    {
+        "model": pa.Column(str),
+        "label": pa.Column(str),
+        "metric": pa.Column(str),
+        "estimate": pa.Column(float, nullable=True),
+        "ci_low": pa.Column(float, nullable=True),
+        "ci_high": pa.Column(float, nullable=True),
+        "n": pa.Column("int64", pa.Check.ge(0)),
+        "ci_method": pa.Column(str, pa.Check.isin(["bca", "percentile", "none"])),
+        "ci_note": pa.Column(str),
+    },
+    strict=True,
+    ordered=True,
+    unique=["model", "label", "metric"],
+    name="metrics",
+)
