@@ -38,3 +38,4 @@ rule all:
         "results/agreement/agreement.json",
         "results/figures/agreement_alpha.png",
         "results/tables/metrics.csv",
+        "results/tables/comparisons.csv",

@@ -62,11 +62,11 @@ def test_a_malformed_line_is_named_by_its_number(tmp_path, root, monkeypatch, ca
     assert not (tmp_path / "o.csv").exists()
 
 
-def test_unknown_model_is_refused(tmp_path, root, monkeypatch, capsys):
+def test_a_model_that_does_not_exist_is_refused(tmp_path, root, monkeypatch, capsys):
     monkeypatch.chdir(root)
     posts = _jsonl(tmp_path / "posts.jsonl", POSTS[:1])
-    assert main(["classify", "--model", "svm.joblib", "--input", str(posts), "--output", str(tmp_path / "o.csv")]) == 2
-    assert "only the expert rule system ('rules')" in capsys.readouterr().err
+    assert main(["classify", "--model", "svm", "--input", str(posts), "--output", str(tmp_path / "o.csv")]) == 2
+    assert "--model svm: svm_iso_t1.joblib does not exist" in capsys.readouterr().err
 
 
 def test_extraction_writes_checked_mentions(tmp_path, root, monkeypatch):

@@ -41,8 +41,10 @@ def _run(workdir: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 def _digests(workdir: Path) -> dict[str, str]:
+    """SHA-256 of every result, pickled models aside: they are not byte-stable (they hold object
+    ids); their predictions are compared instead (results/evaluation/predictions.csv)."""
     return {str(p.relative_to(workdir)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted((workdir / "results").rglob("*")) if p.is_file()}
+            for p in sorted((workdir / "results").rglob("*")) if p.is_file() and p.suffix != ".joblib"}
 
 
 @pytest.fixture(scope="module")

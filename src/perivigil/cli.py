@@ -92,8 +92,11 @@ def cmd_classify(args: argparse.Namespace) -> int:
     from perivigil.models.classify import classify_jsonl
 
     if args.model != "rules":
-        raise InputError(f"--model {args.model}: only the expert rule system ('rules') is available until "
-                         "trained models exist (the train stage)")
+        from perivigil.models.classify import classify_jsonl_with_models
+
+        counts = classify_jsonl_with_models(args.input, args.output, Path(args.model))
+        print(f"{counts['posts']} posts: {counts['iso_t1']} iso_t1, {counts['nsaid_late']} nsaid_late -> {args.output}")
+        return 0
     config, root = _study_config(args.config, args.schema)
     if args.lexicon:
         import pandas as pd
@@ -144,7 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_collect)
 
     p = with_config(sub.add_parser("classify", help="label posts (JSONL) with a model: iso_t1, nsaid_late"))
-    p.add_argument("--model", required=True, help="'rules' (the expert rule system)")
+    p.add_argument("--model", required=True,
+                   help="'rules' (the expert rule system), or a trained model prefix such as results/models/logreg "
+                        "(reads <prefix>_iso_t1.joblib and <prefix>_nsaid_late.joblib)")
     p.add_argument("--input", type=Path, required=True, help="JSONL, one object per line with post_id and text")
     p.add_argument("--output", type=Path, required=True, help="CSV: post_id,iso_t1,nsaid_late,evidence...")
     p.add_argument("--lexicon", type=Path, help="a lexicon.parquet (default: built from the config)")

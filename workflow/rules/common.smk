@@ -21,8 +21,13 @@ validate_config(
 SOURCES = {source["name"]: source for source in config["sources"]}
 
 
+LABELS = ["iso_t1", "nsaid_late"]
+
+
 wildcard_constraints:
     source="|".join(SOURCES),
+    model="|".join(config["models"]["linear"]),
+    label="|".join(LABELS),
 
 
 def source_config(wildcards):
@@ -43,3 +48,8 @@ def lexicon_input(key, name=None):
     """A file named by the config's ``lexicon`` section (inside its folder when ``name`` is given)."""
     path = Path(config["lexicon"][key])
     return str(path / name) if name else str(path)
+
+
+def trained_models(wildcards):
+    """Every saved linear model, named <model>_<label>."""
+    return {f"{m}_{l}": f"results/models/{m}_{l}.joblib" for m in config["models"]["linear"] for l in LABELS}

@@ -1,4 +1,4 @@
-# Split the gold posts by thread, and evaluate the rule system on the test split.
+# Split the gold posts by thread, train the linear baselines, evaluate every model on the test split.
 
 
 rule split:
@@ -17,8 +17,31 @@ rule split:
         "../scripts/split.py"
 
 
-rule evaluate_rules:
+rule train:
     input:
+        split="results/splits/split.csv",
+        posts="results/corpus/posts.parquet",
+    output:
+        model="results/models/{model}_{label}.joblib",
+        record="results/models/{model}_{label}.json",
+    log:
+        "logs/evaluate/train_{model}_{label}.log",
+    benchmark:
+        "benchmarks/evaluate/train_{model}_{label}.tsv"
+    params:
+        settings=config["models"],
+    threads: 1
+    resources:
+        mem_mb=2000,
+    conda:
+        "../envs/perivigil.yaml"
+    script:
+        "../scripts/train.py"
+
+
+rule evaluate:
+    input:
+        unpack(trained_models),
         split="results/splits/split.csv",
         posts="results/corpus/posts.parquet",
         lexicon="results/lexicon/lexicon.parquet",
@@ -30,12 +53,14 @@ rule evaluate_rules:
             labels={"table": "metrics"},
         ),
         latex="results/tables/metrics.tex",
-        predictions="results/evaluation/predictions_rules.csv",
+        comparisons="results/tables/comparisons.csv",
+        predictions="results/evaluation/predictions.csv",
     log:
-        "logs/evaluate/evaluate_rules.log",
+        "logs/evaluate/evaluate.log",
     params:
         config={key: config[key] for key in ("extract", "rules", "evaluation")},
+        models=list(trained_models(None)),
     conda:
         "../envs/perivigil.yaml"
     script:
-        "../scripts/evaluate_rules.py"
+        "../scripts/evaluate.py"

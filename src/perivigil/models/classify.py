@@ -68,3 +68,31 @@ def classify_jsonl(input_path: Path, output_path: Path, extractor: Extractor,
                 counts["iso_t1"] += decision.iso_t1
                 counts["nsaid_late"] += decision.nsaid_late
     return counts
+
+
+def classify_jsonl_with_models(input_path: Path, output_path: Path, prefix: Path) -> dict[str, int]:
+    """Same CSV with trained linear models: ``<prefix>_iso_t1.joblib`` and ``<prefix>_nsaid_late.joblib``;
+    the evidence columns hold each label's predicted probability."""
+    from perivigil.models.linear import load
+
+    models = {}
+    for label in ("iso_t1", "nsaid_late"):
+        path = Path(f"{prefix}_{label}.joblib")
+        if not path.exists():
+            raise InputError(f"--model {prefix}: {path} does not exist (train it with the DAG's rule train)")
+        models[label] = load(path)
+    rows = list(read_posts_jsonl(input_path))  # checked whole before any output is written
+    texts = [text for _, text in rows]
+    scores = {label: model.predict_proba(texts)[:, 1] if texts else [] for label, model in models.items()}
+    labels = {label: model.predict(texts) if texts else [] for label, model in models.items()}
+    counts = {"posts": len(rows), "iso_t1": 0, "nsaid_late": 0}
+    with atomic_path(output_path) as tmp:
+        with tmp.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(OUTPUT_COLUMNS)
+            for i, (post_id, _) in enumerate(rows):
+                iso, nsaid = int(labels["iso_t1"][i]), int(labels["nsaid_late"][i])
+                writer.writerow([post_id, iso, nsaid, f"p={scores['iso_t1'][i]:.3f}", f"p={scores['nsaid_late'][i]:.3f}"])
+                counts["iso_t1"] += iso
+                counts["nsaid_late"] += nsaid
+    return counts

@@ -1,4 +1,4 @@
-"""Run the split and the evaluation of the rule system from the configuration (files in, files out)."""
+"""Run the split, the training of the linear models and the evaluation of every model (files in, files out)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from perivigil.evaluation import METRICS, metric_intervals
+from perivigil.evaluation import METRICS, mcnemar_exact, metric_intervals, paired_f1_difference
 from perivigil.extract.run import extractor_from_config, thresholds_from_config
 from perivigil.models.rules import decide
 from perivigil.report.figures import write_csv, write_latex
@@ -32,33 +32,81 @@ def make_split(gold_path: Path, posts_path: Path, section: Mapping[str, Any], ou
     return split
 
 
-def evaluate_rules(split_path: Path, posts_path: Path, lexicon_path: Path, config: Mapping[str, Any],
-                   metrics_path: Path, latex_path: Path, predictions_path: Path) -> pd.DataFrame:
-    """Metrics of the rule system on the test split, with cluster-bootstrap (threads) BCa intervals."""
-    split = pd.read_csv(split_path, dtype={"post_id": str, "thread_id": str})
-    test = split[split["split"] == "test"]
+def _texts(posts_path: Path, post_ids) -> list[str]:
     posts = pd.read_parquet(posts_path, columns=["post_id", "text"]).set_index("post_id")
+    return [posts.loc[p, "text"] for p in post_ids]
+
+
+def train_linear(split_path: Path, posts_path: Path, kind: str, label: str, settings: Mapping[str, Any],
+                 model_path: Path, record_path: Path) -> dict[str, Any]:
+    """Fit one linear model for one label on the training split; save it with its record."""
+    from perivigil.models.linear import data_hash, fit, save
+
+    split = pd.read_csv(split_path, dtype={"post_id": str, "thread_id": str})
+    train = split[split["split"] == "train"]
+    texts = _texts(posts_path, train["post_id"])
+    model, record = fit(kind, texts, train[label], train["thread_id"], settings["c_grid"], settings["cv_folds"],
+                        settings["seed"])
+    record.update(label=label, training_data_sha256=data_hash(train["post_id"].tolist(), texts,
+                                                               train[label].tolist()))
+    save(model, record, Path(model_path), Path(record_path))
+    return record
+
+
+def evaluate_models(split_path: Path, posts_path: Path, lexicon_path: Path, model_paths: Mapping[str, str],
+                    config: Mapping[str, Any], outputs) -> pd.DataFrame:
+    """Metrics of every model on the test split (cluster-bootstrap BCa intervals), and paired comparisons.
+
+    ``model_paths`` maps ``<kind>_<label>`` to a saved linear model; the rule system needs none.
+    """
+    from perivigil.models.linear import load
+
+    split = pd.read_csv(split_path, dtype={"post_id": str, "thread_id": str})
+    test = split[split["split"] == "test"].reset_index(drop=True)
+    texts = _texts(posts_path, test["post_id"])
     extractor = extractor_from_config(config, pd.read_parquet(lexicon_path))
     thresholds = thresholds_from_config(config)
-    decisions = [decide(extractor.extract(posts.loc[p, "text"]), thresholds) for p in test["post_id"]]
-    predictions = test[["post_id", "thread_id", *LABELS]].assign(
-        pred_iso_t1=[d.iso_t1 for d in decisions], pred_nsaid_late=[d.nsaid_late for d in decisions])
-    write_csv(predictions, predictions_path)
-    rows = []
-    settings = config["evaluation"]
+    decisions = [decide(extractor.extract(t), thresholds) for t in texts]
+    predictions = test[["post_id", "thread_id", *LABELS]].copy()
     for label in LABELS:
-        intervals = metric_intervals(predictions[label], predictions[f"pred_{label}"], predictions["thread_id"],
-                                     settings["n_boot"], settings["seed"])
-        for metric in METRICS:
-            interval = intervals[metric]
-            rows.append({"model": "rules", "label": label, "metric": metric, "estimate": interval.estimate,
-                         "ci_low": interval.low, "ci_high": interval.high, "n": len(predictions),
-                         "ci_method": interval.method, "ci_note": interval.reason})
-    table = check(METRICS_TABLE, pd.DataFrame(rows), str(metrics_path))
-    write_csv(table, metrics_path)
+        predictions[f"rules_{label}"] = [getattr(d, label) for d in decisions]
+    for key, path in sorted(model_paths.items()):
+        model = load(Path(path))
+        predictions[key] = model.predict(texts).astype(int)
+        predictions[f"{key}_score"] = model.predict_proba(texts)[:, 1]
+    write_csv(predictions, outputs.predictions)
+    settings = config["evaluation"]
+    kinds = {key[: -len(label) - 1] for key in model_paths for label in LABELS if key.endswith("_" + label)}
+    models = ["rules", *sorted(kinds)]
+    rows, comparisons = [], []
+    for label in LABELS:
+        for model in models:
+            column = f"{model}_{label}"
+            intervals = metric_intervals(predictions[label], predictions[column], predictions["thread_id"],
+                                         settings["n_boot"], settings["seed"])
+            for metric in METRICS:
+                interval = intervals[metric]
+                rows.append({"model": model, "label": label, "metric": metric, "estimate": interval.estimate,
+                             "ci_low": interval.low, "ci_high": interval.high, "n": len(predictions),
+                             "ci_method": interval.method, "ci_note": interval.reason})
+            if model == "rules":
+                continue
+            table, p_value = mcnemar_exact(predictions[label], predictions[column], predictions[f"rules_{label}"])
+            difference = paired_f1_difference(predictions[label], predictions[column],
+                                              predictions[f"rules_{label}"], predictions["thread_id"],
+                                              settings["n_boot"], settings["seed"])
+            comparisons.append({"label": label, "model": model, "versus": "rules",
+                                "f1_difference": difference.estimate, "ci_low": difference.low,
+                                "ci_high": difference.high, "ci_method": difference.method,
+                                "mcnemar_both_right": int(table[0, 0]), "mcnemar_only_model_right": int(table[0, 1]),
+                                "mcnemar_only_rules_right": int(table[1, 0]), "mcnemar_both_wrong": int(table[1, 1]),
+                                "mcnemar_exact_p": p_value})
+    table = check(METRICS_TABLE, pd.DataFrame(rows), str(outputs.metrics))
+    write_csv(table, outputs.metrics)
+    write_csv(pd.DataFrame(comparisons), outputs.comparisons)
     shown = table[table["metric"].isin(["precision", "recall", "f1", "specificity"])].copy()
     shown["95% CI"] = [f"[{lo:.2f}, {hi:.2f}]" for lo, hi in zip(shown["ci_low"], shown["ci_high"])]
-    write_latex(shown[["model", "label", "metric", "estimate", "95% CI"]], latex_path,
+    write_latex(shown[["model", "label", "metric", "estimate", "95% CI"]], outputs.latex,
                 caption="Performance on the test split (95% cluster-bootstrap BCa intervals over threads).",
                 label="tab:metrics")
     return table

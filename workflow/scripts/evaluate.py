@@ -1,0 +1,10 @@
+"""Rule evaluate: every model's metrics on the test split (cluster-bootstrap BCa CIs) and paired comparisons."""
+from perivigil.logs import log_to
+
+log_to(snakemake.log[0])
+
+from perivigil.models.evaluate import evaluate_models
+
+models = {key: snakemake.input[key] for key in snakemake.params.models}
+evaluate_models(snakemake.input.split, snakemake.input.posts, snakemake.input.lexicon, models,
+                snakemake.params.config, snakemake.output)
