@@ -39,3 +39,4 @@ rule all:
         "results/figures/agreement_alpha.png",
         "results/tables/metrics.csv",
         "results/tables/comparisons.csv",
+        "results/tables/prevalence.csv",

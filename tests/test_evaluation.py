@@ -103,3 +103,26 @@ def test_leak_check_fails_on_a_forged_split():
     forged["text_cluster"] = ["p0", "p0"]
     with pytest.raises(InputError, match="split leak: duplicate cluster 'p0'"):
         check_no_leak(forged)
+
+
+def test_corrected_prevalence_and_its_interval():
+    from perivigil.models.apply import corrected_prevalence
+
+    # Test split: 10 positives of which 8 found (Se 0.8), 40 negatives with 2 false alarms (Sp 0.95).
+    truth = np.array([1] * 10 + [0] * 40)
+    pred = np.array([1] * 8 + [0] * 2 + [1] * 2 + [0] * 38)
+    # Corpus: 1,000 posts, 100 labelled positive: RG = (0.10 + 0.95 - 1) / (0.8 + 0.95 - 1) = 0.0666...
+    corpus = np.array([1] * 100 + [0] * 900)
+    result = corrected_prevalence(corpus, np.arange(1000) // 2, truth, pred, np.arange(50), n_boot=500, seed=1)
+    assert result["corrected_prevalence"] == pytest.approx(0.05 / 0.75)
+    assert (result["sensitivity"], result["specificity"], result["apparent_prevalence"]) == (0.8, 0.95, 0.1)
+    assert result["ci_low"] < result["corrected_prevalence"] < result["ci_high"]
+
+
+def test_corpus_labels_come_from_the_supporting_mentions():
+    from perivigil.models.apply import corpus_labels
+
+    mentions = pd.DataFrame({"post_id": ["a", "a", "b"], "supports_iso_t1": [False, True, False],
+                             "supports_nsaid_late": [False, False, False]})
+    labels = corpus_labels(mentions, pd.Series(["a", "b", "c"]))
+    assert labels.values.tolist() == [["a", 1, 0], ["b", 0, 0], ["c", 0, 0]]

@@ -64,3 +64,29 @@ rule evaluate:
         "../envs/perivigil.yaml"
     script:
         "../scripts/evaluate.py"
+
+
+rule apply:
+    input:
+        posts="results/corpus/posts.parquet",
+        mentions="results/corpus/mentions.parquet",
+        predictions="results/evaluation/predictions.csv",
+    output:
+        prevalence=report(
+            "results/tables/prevalence.csv",
+            caption="../report/prevalence.rst",
+            category="6. Corpus-wide estimates",
+            labels={"table": "corrected prevalence"},
+        ),
+        by_board_month="results/tables/positives_by_board_month.csv",
+        drugs="results/tables/characterisation_drugs.csv",
+        ages="results/tables/characterisation_gestational_age.csv",
+        people="results/tables/characterisation_person.csv",
+    log:
+        "logs/evaluate/apply.log",
+    params:
+        settings=config["apply"],
+    conda:
+        "../envs/perivigil.yaml"
+    script:
+        "../scripts/apply.py"
