@@ -40,3 +40,4 @@ rule all:
         "results/tables/metrics.csv",
         "results/tables/comparisons.csv",
         "results/tables/prevalence.csv",
+        "results/tables/error_analysis.csv",

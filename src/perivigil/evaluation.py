@@ -150,3 +150,29 @@ def rogan_gladen(positives: float, n: float, sensitivity: float, specificity: fl
     if denominator <= 0:
         return float("nan")
     return float(np.clip((positives / n + specificity - 1) / denominator, 0.0, 1.0))
+
+
+def auprc_interval(y_true, scores, clusters, n_boot: int, seed: int) -> Interval:
+    """Area under the precision-recall curve (average precision), percentile cluster-bootstrap interval.
+
+    Each replicate weights posts by how often their thread is drawn (``sample_weight``), so
+    clusters are resampled as for the other metrics.
+    """
+    from sklearn.metrics import average_precision_score
+
+    y_true, scores = np.asarray(y_true, int), np.asarray(scores, float)
+    if y_true.min() == y_true.max():
+        return Interval(float("nan"), float("nan"), float("nan"), "none", "one class only in the test split")
+    estimate = float(average_precision_score(y_true, scores))
+    _, index = np.unique(np.asarray(clusters), return_inverse=True)
+    rng = np.random.default_rng(seed)
+    n_clusters = index.max() + 1
+    replicates = []
+    for _ in range(n_boot):
+        weights = np.bincount(rng.integers(0, n_clusters, n_clusters), minlength=n_clusters)[index]
+        if y_true[weights > 0].min() == y_true[weights > 0].max():
+            continue
+        replicates.append(average_precision_score(y_true, scores, sample_weight=weights))
+    low, high = np.quantile(replicates, [0.025, 0.975])
+    return Interval(estimate, float(low), float(high), "percentile",
+                    "AUPRC: percentile interval (BCa needs a jackknife per cluster)")

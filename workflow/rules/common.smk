@@ -53,3 +53,8 @@ def lexicon_input(key, name=None):
 def trained_models(wildcards):
     """Every saved linear model, named <model>_<label>."""
     return {f"{m}_{l}": f"results/models/{m}_{l}.joblib" for m in config["models"]["linear"] for l in LABELS}
+
+
+def trained_records(wildcards):
+    """The JSON record of every saved linear model."""
+    return {f"{m}_{l}_record": f"results/models/{m}_{l}.json" for m in config["models"]["linear"] for l in LABELS}

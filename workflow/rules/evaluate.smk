@@ -90,3 +90,39 @@ rule apply:
         "../envs/perivigil.yaml"
     script:
         "../scripts/apply.py"
+
+
+rule diagnostics:
+    input:
+        unpack(trained_records),
+        split="results/splits/split.csv",
+        posts="results/corpus/posts.parquet",
+        predictions="results/evaluation/predictions.csv",
+        lexicon="results/lexicon/lexicon.parquet",
+    output:
+        calibration="results/tables/calibration.csv",
+        learning="results/tables/learning_curve.csv",
+        errors="results/tables/error_analysis.csv",
+        calibration_png=report(
+            "results/figures/calibration.png",
+            caption="../report/diagnostics.rst",
+            category="5. Evaluation",
+            labels={"figure": "calibration"},
+        ),
+        calibration_pdf="results/figures/calibration.pdf",
+        learning_png=report(
+            "results/figures/learning_curve.png",
+            caption="../report/diagnostics.rst",
+            category="5. Evaluation",
+            labels={"figure": "learning curve"},
+        ),
+        learning_pdf="results/figures/learning_curve.pdf",
+    log:
+        "logs/evaluate/diagnostics.log",
+    params:
+        config={key: config[key] for key in ("extract", "rules", "evaluation")},
+        records=list(trained_records(None)),
+    conda:
+        "../envs/perivigil.yaml"
+    script:
+        "../scripts/diagnostics.py"

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from perivigil.evaluation import METRICS, mcnemar_exact, metric_intervals, paired_f1_difference
+from perivigil.evaluation import auprc_interval, mcnemar_exact, metric_intervals, paired_f1_difference
 from perivigil.extract.run import extractor_from_config, thresholds_from_config
 from perivigil.models.rules import decide
 from perivigil.report.figures import write_csv, write_latex
@@ -84,8 +84,11 @@ def evaluate_models(split_path: Path, posts_path: Path, lexicon_path: Path, mode
             column = f"{model}_{label}"
             intervals = metric_intervals(predictions[label], predictions[column], predictions["thread_id"],
                                          settings["n_boot"], settings["seed"])
-            for metric in METRICS:
-                interval = intervals[metric]
+            if f"{column}_score" in predictions:
+                intervals["auprc"] = auprc_interval(predictions[label], predictions[f"{column}_score"],
+                                                    predictions["thread_id"], settings["n_boot_auprc"],
+                                                    settings["seed"])
+            for metric, interval in intervals.items():
                 rows.append({"model": model, "label": label, "metric": metric, "estimate": interval.estimate,
                              "ci_low": interval.low, "ci_high": interval.high, "n": len(predictions),
                              "ci_method": interval.method, "ci_note": interval.reason})

@@ -1,0 +1,126 @@
+"""Model diagnostics on the test split: calibration curves, learning curves, error analysis.
+
+- Calibration: observed frequency against mean predicted probability in quantile bins
+  (scikit-learn ``calibration_curve``), for each trained model and label.
+- Learning curve: each linear model refitted (its chosen ``C``) on growing shares of the
+  training *threads* (seeded), F1 on the fixed test split, to plan the annotation budget.
+- Error analysis: the rule system's false positives and false negatives on the test split,
+  with the evidence it used (or the mentions it saw), for the supervisors.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from sklearn.calibration import calibration_curve
+from sklearn.metrics import f1_score
+
+from perivigil.extract.run import extractor_from_config, thresholds_from_config
+from perivigil.models.linear import build_pipeline
+from perivigil.models.rules import decide
+from perivigil.report.figures import save_figure, write_csv
+
+LABELS = ("iso_t1", "nsaid_late")
+FRACTIONS = (0.25, 0.5, 0.75, 1.0)
+
+
+def calibration_table(predictions: pd.DataFrame, models: list[str], bins: int = 5) -> pd.DataFrame:
+    rows = []
+    for model in models:
+        for label in LABELS:
+            score = predictions.get(f"{model}_{label}_score")
+            if score is None or predictions[label].nunique() < 2:
+                continue
+            observed, predicted = calibration_curve(predictions[label], score, n_bins=bins, strategy="quantile")
+            rows += [{"model": model, "label": label, "bin": i + 1, "mean_predicted": p, "observed": o}
+                     for i, (p, o) in enumerate(zip(predicted, observed))]
+    return pd.DataFrame(rows, columns=["model", "label", "bin", "mean_predicted", "observed"])
+
+
+def learning_table(split: pd.DataFrame, texts: dict[str, str], records: Mapping[str, Mapping[str, Any]],
+                   seed: int) -> pd.DataFrame:
+    train, test = split[split["split"] == "train"], split[split["split"] == "test"]
+    threads = np.array(sorted(train["thread_id"].unique()))
+    order = np.random.default_rng(seed).permutation(threads)
+    rows = []
+    for key, record in sorted(records.items()):
+        kind, label = record["kind"], record["label"]
+        for fraction in FRACTIONS:
+            chosen = set(order[: max(2, int(round(fraction * len(order))))])
+            part = train[train["thread_id"].isin(chosen)]
+            f1 = float("nan")
+            if part[label].nunique() == 2:
+                model = build_pipeline(kind, record["seed"])
+                model.set_params(**({"classifier__C": record["best_C"]} if kind == "logreg"
+                                    else {"classifier__estimator__C": record["best_C"]}))
+                model.fit([texts[p] for p in part["post_id"]], part[label])
+                f1 = float(f1_score(test[label], model.predict([texts[p] for p in test["post_id"]]), zero_division=0))
+            rows.append({"model": kind, "label": label, "train_fraction": fraction, "train_posts": len(part),
+                         "test_f1": f1})
+    return pd.DataFrame(rows)
+
+
+def error_table(predictions: pd.DataFrame, texts: dict[str, str], config: Mapping[str, Any],
+                lexicon: pd.DataFrame) -> pd.DataFrame:
+    extractor = extractor_from_config(config, lexicon)
+    thresholds = thresholds_from_config(config)
+    rows = []
+    for label in LABELS:
+        wrong = predictions[predictions[label] != predictions[f"rules_{label}"]]
+        for row in wrong.itertuples(index=False):
+            facts = extractor.extract(texts[row.post_id])
+            decision = decide(facts, thresholds)
+            evidence = getattr(decision, f"{label}_evidence")
+            seen = "; ".join(f"{m.mention.entry.inn} ({m.exposure}, {m.person}, {m.timing}, "
+                             f"{m.age_text or 'no age'})" for m in facts.mentions)
+            rows.append({"label": label, "error": "false positive" if getattr(row, label) == 0 else "false negative",
+                         "post_id": row.post_id, "text": texts[row.post_id][:300],
+                         "evidence": " | ".join(e.describe() for e in evidence), "mentions_seen": seen})
+    return pd.DataFrame(rows, columns=["label", "error", "post_id", "text", "evidence", "mentions_seen"])
+
+
+def figures(calibration: pd.DataFrame, learning: pd.DataFrame) -> tuple[Figure, Figure]:
+    cal = Figure(figsize=(6.5, 3))
+    axes = cal.subplots(1, 2, sharey=True)
+    for ax, label in zip(axes, LABELS):
+        ax.plot([0, 1], [0, 1], color="grey", linestyle=":")
+        for model, part in calibration[calibration["label"] == label].groupby("model"):
+            ax.plot(part["mean_predicted"], part["observed"], "o-", label=model)
+        ax.set_title(label)
+        ax.set_xlabel("mean predicted probability")
+    axes[0].set_ylabel("observed frequency")
+    axes[0].legend(frameon=False, fontsize="small")
+    lrn = Figure(figsize=(6.5, 3))
+    axes = lrn.subplots(1, 2, sharey=True)
+    for ax, label in zip(axes, LABELS):
+        for model, part in learning[learning["label"] == label].groupby("model"):
+            ax.plot(part["train_posts"], part["test_f1"], "o-", label=model)
+        ax.set_title(label)
+        ax.set_xlabel("training posts")
+    axes[0].set_ylabel("F1 on the test split")
+    axes[0].legend(frameon=False, fontsize="small")
+    return cal, lrn
+
+
+def write_diagnostics(split_path: Path, posts_path: Path, predictions_path: Path, lexicon_path: Path,
+                      record_paths: list[str], config: Mapping[str, Any], outputs) -> None:
+    split = pd.read_csv(split_path, dtype={"post_id": str, "thread_id": str})
+    predictions = pd.read_csv(predictions_path, dtype={"post_id": str, "thread_id": str})
+    posts = pd.read_parquet(posts_path, columns=["post_id", "text"])
+    texts = dict(zip(posts["post_id"], posts["text"]))
+    records = {Path(p).stem: json.loads(Path(p).read_text(encoding="utf-8")) for p in record_paths}
+    models = sorted({r["kind"] for r in records.values()})
+    calibration = calibration_table(predictions, models)
+    learning = learning_table(split, texts, records, config["evaluation"]["seed"])
+    write_csv(calibration, outputs.calibration)
+    write_csv(learning, outputs.learning)
+    write_csv(error_table(predictions, texts, config, pd.read_parquet(lexicon_path)), outputs.errors)
+    cal, lrn = figures(calibration, learning)
+    save_figure(cal, outputs.calibration_png, outputs.calibration_pdf)
+    save_figure(lrn, outputs.learning_png, outputs.learning_pdf)
