@@ -38,7 +38,7 @@ Gwet K.L. (2014) Handbook of Inter-Rater Reliability, 4th ed. Advanced Analytics
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import krippendorff
 import numpy as np
@@ -271,13 +271,6 @@ def cohen_kappas(rel: Reliability) -> dict[str, dict[str, object]]:
                     "n_units": int(both.sum()),
                     "reason": ""}
     return out
-
-
-@dataclass
-class LabelAgreement:
-    """Every coefficient of one label, JSON-ready (the shape of ``agreement.json``)."""
-
-    values: dict[str, object] = field(default_factory=dict)
 
 
 def agreement_for_label(long: pd.DataFrame, level: str, n_boot: int = 1000, seed: int = 0,

@@ -21,7 +21,7 @@ validate_config(
 SOURCES = {source["name"]: source for source in config["sources"]}
 
 
-LABELS = ["iso_t1", "nsaid_late"]
+from perivigil.models import LABELS
 
 
 wildcard_constraints:

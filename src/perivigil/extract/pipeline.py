@@ -9,7 +9,7 @@ holds a drug; posts without any drug stop after the lexicon pass.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from perivigil.extract.cues import (FIRST_TRIMESTER, PREGNANT, exposure_of, person_of, route_of, timing_of)
@@ -17,7 +17,7 @@ from perivigil.extract.dose import Dose, find_dose
 from perivigil.extract.drugs import DrugMatcher, DrugMention
 from perivigil.extract.gestational_age import (DEFAULT_MONTHS_TO_SA, DEFAULT_TRIMESTERS, GestationalAge,
                                                find_gestational_ages)
-from perivigil.extract.text import matching_form, sentence_of, sentence_spans
+from perivigil.extract.text import matching_form, sentence_index, sentence_spans
 
 MAX_TEXT_CHARS = 20_000  # longer posts are read up to here (a 1 MB paste is not a post)
 _TAG = re.compile(r"</?[a-zA-Z][^<>]{0,200}>")
@@ -86,8 +86,8 @@ class Extractor:
         t1_post = bool(FIRST_TRIMESTER.search(norm))
         facts = []
         for mention in mentions:
-            sentence = sentence_of(sentences, mention.start)
-            index = sentences.index(sentence)
+            index = sentence_index(sentences, mention.start)
+            sentence = sentences[index]
             previous = sentences[index - 1] if index > 0 else None
             following = ((sentences[index + 1][0], sentences[min(index + 2, len(sentences) - 1)][1])
                          if index + 1 < len(sentences) else None)
@@ -114,6 +114,3 @@ class Extractor:
                 dose_text=text[dose.start:dose.end] if dose else None,
             ))
         return PostFacts(facts, ages, pregnant, t1_post, truncated)
-
-    def extract_many(self, texts: Iterable[str]) -> list[PostFacts]:
-        return [self.extract(t) for t in texts]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 from functools import lru_cache
 
 from perivigil.preprocess.mask import lower_same_length
@@ -52,9 +53,6 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return spans or [(0, len(text))]
 
 
-def sentence_of(spans: list[tuple[int, int]], position: int) -> tuple[int, int]:
-    """The span containing ``position`` (the last one if past the end)."""
-    for start, end in spans:
-        if start <= position < end:
-            return start, end
-    return spans[-1]
+def sentence_index(spans: list[tuple[int, int]], position: int) -> int:
+    """Index of the span containing ``position`` (spans are sorted; the last one if past the end)."""
+    return max(0, bisect_right([start for start, _ in spans], position) - 1)

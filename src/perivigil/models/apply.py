@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 
 from perivigil.evaluation import cluster_counts, resampled_sums, rogan_gladen
+from perivigil.models import LABELS
 from perivigil.report.figures import write_csv
 
-LABELS = ("iso_t1", "nsaid_late")
 AGE_BINS = [0, 14, 24, 28, 32, 36, 45]
 AGE_NAMES = ["<= 14 SA", "15-23 SA", "24-27 SA", "28-31 SA", "32-35 SA", ">= 36 SA"]
 NO_AGE = "trimester or cue only"

@@ -17,16 +17,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
 from matplotlib.figure import Figure
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import f1_score
 
 from perivigil.extract.run import extractor_from_config, thresholds_from_config
+from perivigil.models import LABELS
 from perivigil.models.linear import build_pipeline
 from perivigil.models.rules import decide
 from perivigil.report.figures import save_figure, write_csv
 
-LABELS = ("iso_t1", "nsaid_late")
 FRACTIONS = (0.25, 0.5, 0.75, 1.0)
 
 

@@ -10,12 +10,12 @@ import pandas as pd
 
 from perivigil.evaluation import auprc_interval, mcnemar_exact, metric_intervals, paired_f1_difference
 from perivigil.extract.run import extractor_from_config, thresholds_from_config
+from perivigil.models import LABELS
 from perivigil.models.rules import decide
 from perivigil.report.figures import write_csv, write_latex
 from perivigil.schemas import METRICS_TABLE, SPLIT, check
 from perivigil.split import check_no_leak, split_gold
 
-LABELS = ("iso_t1", "nsaid_late")
 
 
 def gold_labels(gold: pd.DataFrame) -> pd.DataFrame:
