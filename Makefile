@@ -6,9 +6,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.perivigil-installed
+TRANSFORMER_STAMP := $(VENV)/.perivigil-transformer-installed
 SNAKEMAKE := $(BIN)/snakemake
 
-.PHONY: study test venv lint dryrun pytest lock demo-forum clean
+.PHONY: study test venv transformer lint dryrun pytest lock demo-forum clean
 
 venv: $(STAMP)
 
@@ -17,6 +18,14 @@ $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+# The optional transformer extra (CPU torch, transformers) on top of the venv: `make transformer`.
+transformer: $(TRANSFORMER_STAMP)
+
+$(TRANSFORMER_STAMP): $(STAMP) requirements-transformer.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock \
+	  -r requirements-transformer.lock
 	touch $@
 
 study: $(STAMP)
@@ -46,6 +55,10 @@ lock:
 	  cat requirements.lock.tmp; } > requirements.lock
 	rm requirements.lock.tmp
 	$(PYTHON) tools/write_conda_envs.py requirements.lock environment.yml workflow/envs/perivigil.yaml
+	/tmp/perivigil-lock-venv/bin/pip install --quiet -c requirements.lock ".[transformer]"
+	/tmp/perivigil-lock-venv/bin/pip freeze --exclude perivigil --exclude pip > /tmp/perivigil-full.txt
+	$(PYTHON) tools/write_extra_lock.py requirements.lock /tmp/perivigil-full.txt \
+	  requirements-transformer.lock workflow/envs/transformer.yaml
 
 clean:
 	rm -rf results logs benchmarks .snakemake

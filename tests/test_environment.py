@@ -58,3 +58,20 @@ def test_lock_pins_every_line_exactly(root):
     for line in (root / "requirements.lock").read_text().splitlines():
         if line.strip() and not line.startswith("#"):
             assert re.fullmatch(r"[A-Za-z0-9_.\-]+==[A-Za-z0-9_.+\-]+", line), line
+
+
+def _pins(path) -> dict[str, str]:
+    pins = {}
+    for line in path.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, version = line.split("==")
+            pins[_canonical(name)] = version
+    return pins
+
+
+def test_transformer_extra_adds_to_the_lock_without_moving_it(root):
+    extra = _pins(root / "requirements-transformer.lock")
+    assert extra["torch"] == "2.13.0" and "transformers" in extra
+    assert not set(extra) & set(_lock(root))
+    # the transformer rule's conda env: the base lock and the extra, nothing else
+    assert _conda_pins(root / "workflow/envs/transformer.yaml") == {**_lock(root), **extra}

@@ -17,7 +17,6 @@ from perivigil.schemas import METRICS_TABLE, SPLIT, check
 from perivigil.split import check_no_leak, split_gold
 
 
-
 def gold_labels(gold: pd.DataFrame) -> pd.DataFrame:
     """post_id, iso_t1, nsaid_late (0/1) for the posts whose two labels are decided."""
     wide = gold[gold["label"].isin(LABELS)].pivot(index="post_id", columns="label", values="value")
@@ -53,13 +52,30 @@ def train_linear(split_path: Path, posts_path: Path, kind: str, label: str, sett
     return record
 
 
+def train_transformer(split_path: Path, posts_path: Path, label: str, settings: Mapping[str, Any], seed: int,
+                      threads: int, model_dir: Path, record_path: Path) -> dict[str, Any]:
+    """Fine-tune the optional transformer for one label on the training split; save it with its record."""
+    from perivigil.models.linear import data_hash
+    from perivigil.models.transformer import fine_tune, save
+
+    split = pd.read_csv(split_path, dtype={"post_id": str, "thread_id": str})
+    train = split[split["split"] == "train"]
+    texts = _texts(posts_path, train["post_id"])
+    model, tokenizer, record = fine_tune(texts, train[label].to_numpy(), train["thread_id"].tolist(), settings,
+                                         seed, threads)
+    record.update(label=label, training_data_sha256=data_hash(train["post_id"].tolist(), texts,
+                                                               train[label].tolist()))
+    save(model, tokenizer, record, Path(model_dir), Path(record_path))
+    return record
+
+
 def evaluate_models(split_path: Path, posts_path: Path, lexicon_path: Path, model_paths: Mapping[str, str],
                     config: Mapping[str, Any], outputs) -> pd.DataFrame:
     """Metrics of every model on the test split (cluster-bootstrap BCa intervals), and paired comparisons.
 
-    ``model_paths`` maps ``<kind>_<label>`` to a saved linear model; the rule system needs none.
+    ``model_paths`` maps ``<kind>_<label>`` to a saved model; the rule system needs none.
     """
-    from perivigil.models.linear import load
+    from perivigil.models.store import load_model
 
     split = pd.read_csv(split_path, dtype={"post_id": str, "thread_id": str})
     test = split[split["split"] == "test"].reset_index(drop=True)
@@ -71,7 +87,7 @@ def evaluate_models(split_path: Path, posts_path: Path, lexicon_path: Path, mode
     for label in LABELS:
         predictions[f"rules_{label}"] = [getattr(d, label) for d in decisions]
     for key, path in sorted(model_paths.items()):
-        model = load(Path(path))
+        model = load_model(Path(path))
         predictions[key] = model.predict(texts).astype(int)
         predictions[f"{key}_score"] = model.predict_proba(texts)[:, 1]
     write_csv(predictions, outputs.predictions)

@@ -1,0 +1,119 @@
+"""The optional transformer: fine-tuning, saving and loading, on a tiny randomly initialised model.
+
+No weights can be downloaded here: each test builds a 1-layer BERT with a word-level
+vocabulary of the test sentences (``save_pretrained`` into a temporary directory), the
+same layout as a local CamemBERT or DrBERT directory. Needs the ``transformer`` extra
+(``make transformer``; CI installs it); skipped without it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch", reason="the transformer extra is not installed (make transformer)")
+transformers = pytest.importorskip("transformers")
+
+from perivigil.errors import InputError  # noqa: E402
+from perivigil.models.store import load_model  # noqa: E402
+from perivigil.models.transformer import (TransformerClassifier, class_weights, fine_tune,  # noqa: E402
+                                          load_base, save)
+
+POSITIVE = ["j'ai pris un advil à 30 sa", "nurofen avalé à 32 sa", "ibuprofène à 35 sa pour le dos",
+            "advil à 28 sa migraine", "un nurofen à 33 sa", "ibuprofène pris à 31 sa"]
+NEGATIVE = ["doliprane à 30 sa pour la tête", "des idées de prénoms", "valise de maternité faite",
+            "paracétamol à 32 sa", "bébé bouge beaucoup ce soir", "les nausées du matin"]
+TEXTS = POSITIVE + NEGATIVE
+LABELS = [1] * 6 + [0] * 6
+GROUPS = [f"t{i}" for i in range(12)]
+
+
+@pytest.fixture(scope="module")
+def base_model(tmp_path_factory) -> Path:
+    """A tiny, randomly initialised BERT with a word-level vocabulary, saved like a local model."""
+    directory = tmp_path_factory.mktemp("tiny-bert")
+    backend = transformers.BertTokenizer(vocab={"[UNK]": 0}).backend_tokenizer
+    words = sorted({word for text in TEXTS
+                    for word, _ in backend.pre_tokenizer.pre_tokenize_str(backend.normalizer.normalize_str(text))})
+    vocab = {token: i for i, token in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words])}
+    transformers.BertTokenizer(vocab=vocab).save_pretrained(directory)
+    torch.manual_seed(0)
+    config = transformers.BertConfig(vocab_size=len(vocab), hidden_size=16, num_hidden_layers=1,
+                                     num_attention_heads=2, intermediate_size=32, max_position_embeddings=64,
+                                     num_labels=2)
+    transformers.BertForSequenceClassification(config).save_pretrained(directory)
+    return directory
+
+
+def _settings(path: Path) -> dict:
+    return {"path": str(path), "device": "cpu", "epochs": 12, "batch_size": 4, "max_length": 32,
+            "learning_rate": 5e-3, "weight_decay": 0.0, "validation_fraction": 0.25}
+
+
+def test_class_weights_are_sklearn_balanced():
+    # n / (2 n_c): 8 posts, 2 positive -> 8 / 12 and 8 / 4.
+    assert class_weights(np.array([0, 0, 0, 0, 0, 0, 1, 1])).tolist() == pytest.approx([2 / 3, 2.0])
+
+
+def test_fine_tuning_learns_the_training_data_and_keeps_its_record(base_model):
+    model, tokenizer, record = fine_tune(TEXTS, LABELS, GROUPS, _settings(base_model), seed=7)
+    scores = TransformerClassifier.__new__(TransformerClassifier)
+    scores.model, scores.tokenizer, scores.device, scores.record = model, tokenizer, "cpu", record
+    assert scores.predict(TEXTS).tolist() == LABELS
+    assert (record["n_train"], record["n_positive"], record["n_validation"]) == (12, 6, 3)
+    assert len(record["history"]) == 12 and 1 <= record["best_epoch"] <= 12
+    assert record["validation_f1"] == max(h["validation_f1"] for h in record["history"])
+
+
+def test_same_seed_same_weights(base_model):
+    first, _, _ = fine_tune(TEXTS, LABELS, GROUPS, {**_settings(base_model), "epochs": 2}, seed=3)
+    second, _, _ = fine_tune(TEXTS, LABELS, GROUPS, {**_settings(base_model), "epochs": 2}, seed=3)
+    for (name, a), (_, b) in zip(first.state_dict().items(), second.state_dict().items()):
+        assert torch.equal(a, b), name
+
+
+def test_saved_model_loads_and_predicts_the_same(base_model, tmp_path):
+    model, tokenizer, record = fine_tune(TEXTS, LABELS, GROUPS, {**_settings(base_model), "epochs": 3}, seed=5)
+    before = TransformerClassifier.__new__(TransformerClassifier)
+    before.model, before.tokenizer, before.device, before.record = model, tokenizer, "cpu", record
+    save(model, tokenizer, record, tmp_path / "transformer_nsaid_late", tmp_path / "transformer_nsaid_late.json")
+    loaded = load_model(tmp_path / "transformer_nsaid_late")
+    assert isinstance(loaded, TransformerClassifier)
+    np.testing.assert_allclose(loaded.predict_proba(TEXTS), before.predict_proba(TEXTS), rtol=0, atol=1e-6)
+    saved = json.loads((tmp_path / "transformer_nsaid_late.json").read_text())
+    assert saved["base_model_sha256"] == record["base_model_sha256"]
+    assert saved["best_epoch"] == record["best_epoch"]
+
+
+def test_base_model_hash_covers_every_file(base_model, tmp_path):
+    from perivigil.models.transformer import directory_sha256
+
+    digest = directory_sha256(base_model)
+    assert digest == directory_sha256(base_model)
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for file in base_model.iterdir():
+        (copy / file.name).write_bytes(file.read_bytes())
+    assert directory_sha256(copy) == digest
+    (copy / "vocab.txt").write_text("changed", encoding="utf-8")
+    assert directory_sha256(copy) != digest
+    assert len(digest) == len(hashlib.sha256().hexdigest())
+
+
+def test_a_path_without_a_model_is_named(tmp_path):
+    with pytest.raises(InputError, match=r"key 'models.transformer.path': .* holds no config.json"):
+        load_base(tmp_path, seed=1)
+
+
+def test_one_class_training_data_is_refused(base_model):
+    with pytest.raises(InputError, match="only one class"):
+        fine_tune(TEXTS[:3], [1, 1, 1], GROUPS[:3], _settings(base_model), seed=1)
+
+
+def test_a_directory_that_is_not_a_fine_tuned_model_is_named(base_model):
+    with pytest.raises(InputError, match="not a fine-tuned perivigil model"):
+        TransformerClassifier(base_model, device="cpu")
