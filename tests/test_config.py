@@ -88,3 +88,18 @@ def test_schema_documents_every_key_of_the_shipped_config(root):
                 walk(item, node["items"], path)
 
     walk(config, schema, "")
+
+
+def test_applied_model_must_be_trained_by_the_run(study_config):
+    config = copy.deepcopy(study_config)
+    config["apply"]["model"] = "transformer"
+    assert _error(config) == ("config/config.yaml: key 'apply.model': 'transformer' is not trained by this run "
+                              "(models.linear = ['logreg', 'svm'], transformer enabled = False)")
+    config["models"]["transformer"]["enabled"] = True
+    validate_config(config, SCHEMA, "config/config.yaml", check_files=False)
+
+
+def test_unknown_applied_model_is_named(study_config):
+    config = copy.deepcopy(study_config)
+    config["apply"]["model"] = "bert"
+    assert _error(config).startswith("config/config.yaml: key 'apply.model': 'bert' is not one of")

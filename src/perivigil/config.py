@@ -57,6 +57,7 @@ def validate_config(config: Mapping[str, Any], schema_path: Path, origin: str = 
     for index, name in enumerate(names):
         if names.index(name) != index:
             raise InputError(f"{origin}: key 'sources[{index}].name': source name {name!r} is used twice")
+    _check_applied_model(config, origin)
     for index, source in enumerate(config["sources"]):
         if "snapshot" in source and "captured_at" not in source:
             raise InputError(f"{origin}: key 'sources[{index}].captured_at' is required with a snapshot")
@@ -65,6 +66,17 @@ def validate_config(config: Mapping[str, Any], schema_path: Path, origin: str = 
         for key in ("profile", "snapshot", "snapshot_manifest"):
             if key in source and not Path(source[key]).exists():
                 raise InputError(f"{origin}: key 'sources[{index}].{key}': {source[key]!r} does not exist")
+
+
+def _check_applied_model(config: Mapping[str, Any], origin: str) -> None:
+    """``apply.model`` must be the rule system or a model the run trains."""
+    models = config["models"]
+    trained = [*models["linear"], *(["transformer"] if models["transformer"]["enabled"] else [])]
+    chosen = config["apply"]["model"]
+    if chosen != "rules" and chosen not in trained:
+        raise InputError(f"{origin}: key 'apply.model': {chosen!r} is not trained by this run "
+                         f"(models.linear = {models['linear']}, transformer enabled = "
+                         f"{models['transformer']['enabled']})")
 
 
 def load_config(config_path: Path, schema_path: Path, check_files: bool = True) -> dict[str, Any]:

@@ -50,11 +50,27 @@ def lexicon_input(key, name=None):
     return str(path / name) if name else str(path)
 
 
+def model_kinds():
+    """The trained models of the study: the linear ones, then the transformer when enabled."""
+    return [*config["models"]["linear"], *(["transformer"] if config["models"]["transformer"]["enabled"] else [])]
+
+
+def model_path(model, label):
+    """A saved model: a joblib file (linear) or a directory (transformer)."""
+    return f"results/models/{model}_{label}" + ("" if model == "transformer" else ".joblib")
+
+
 def trained_models(wildcards):
-    """Every saved linear model, named <model>_<label>."""
-    return {f"{m}_{l}": f"results/models/{m}_{l}.joblib" for m in config["models"]["linear"] for l in LABELS}
+    """Every saved model, named <model>_<label>."""
+    return {f"{m}_{l}": model_path(m, l) for m in model_kinds() for l in LABELS}
 
 
 def trained_records(wildcards):
-    """The JSON record of every saved linear model."""
-    return {f"{m}_{l}_record": f"results/models/{m}_{l}.json" for m in config["models"]["linear"] for l in LABELS}
+    """The JSON record of every saved model."""
+    return {f"{m}_{l}_record": f"results/models/{m}_{l}.json" for m in model_kinds() for l in LABELS}
+
+
+def applied_models(wildcards):
+    """The saved models of the model applied to the corpus (none for the rule system)."""
+    model = config["apply"]["model"]
+    return {} if model == "rules" else {f"{model}_{l}": model_path(model, l) for l in LABELS}

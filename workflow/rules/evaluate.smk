@@ -29,7 +29,7 @@ rule train:
     benchmark:
         "benchmarks/evaluate/train_{model}_{label}.tsv"
     params:
-        settings=config["models"],
+        settings={key: config["models"][key] for key in ("c_grid", "cv_folds", "seed")},
     threads: 1
     resources:
         mem_mb=2000,
@@ -37,6 +37,31 @@ rule train:
         "../envs/perivigil.yaml"
     script:
         "../scripts/train.py"
+
+
+rule train_transformer:
+    input:
+        split="results/splits/split.csv",
+        posts="results/corpus/posts.parquet",
+    output:
+        model=directory("results/models/transformer_{label}"),
+        record="results/models/transformer_{label}.json",
+    log:
+        "logs/evaluate/train_transformer_{label}.log",
+    benchmark:
+        "benchmarks/evaluate/train_transformer_{label}.tsv"
+    params:
+        settings=config["models"]["transformer"],
+        seed=config["models"]["seed"],
+    threads: 4
+    resources:
+        mem_mb=16000,
+        gpu=1,
+        runtime=240,
+    conda:
+        "../envs/transformer.yaml"
+    script:
+        "../scripts/train_transformer.py"
 
 
 rule evaluate:
@@ -68,6 +93,7 @@ rule evaluate:
 
 rule apply:
     input:
+        unpack(applied_models),
         posts="results/corpus/posts.parquet",
         mentions="results/corpus/mentions.parquet",
         predictions="results/evaluation/predictions.csv",
@@ -82,10 +108,12 @@ rule apply:
         drugs="results/tables/characterisation_drugs.csv",
         ages="results/tables/characterisation_gestational_age.csv",
         people="results/tables/characterisation_person.csv",
+        indications="results/tables/characterisation_indication.csv",
     log:
         "logs/evaluate/apply.log",
     params:
         settings=config["apply"],
+        models=list(applied_models(None)),
     conda:
         "../envs/perivigil.yaml"
     script:

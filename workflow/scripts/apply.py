@@ -1,9 +1,10 @@
-"""Rule apply: the rule system on the whole corpus; Rogan-Gladen prevalence; characterisation tables."""
+"""Rule apply: the model chosen in config on the whole corpus; Rogan-Gladen prevalence; characterisation."""
 from perivigil.logs import log_to
 
 log_to(snakemake.log[0])
 
-from perivigil.models.apply import apply_rules
+from perivigil.models.apply import apply_model
 
-apply_rules(snakemake.input.posts, snakemake.input.mentions, snakemake.input.predictions, snakemake.params.settings,
-            snakemake.output)
+models = {key: snakemake.input[key] for key in snakemake.params.models}
+apply_model(snakemake.input.posts, snakemake.input.mentions, snakemake.input.predictions, models,
+            snakemake.params.settings, snakemake.output)

@@ -1,4 +1,8 @@
-"""Apply the rule system to the whole corpus: counts, corrected prevalence, characterisation tables.
+"""Apply one model to the whole corpus: counts, corrected prevalence, characterisation tables.
+
+The model is chosen in config (``apply.model``): the rule system (its decisions are the
+``supports_*`` flags of the mentions table) or a trained model (linear or transformer),
+run on every post's text.
 
 Study protocol §6: the prevalence of each situation in the corpus is corrected for the
 classifier's sensitivity and specificity (Rogan–Gladen). Its 95 % interval carries the
@@ -6,7 +10,8 @@ uncertainty of both: each bootstrap replicate draws threads of the test split (g
 Se*, Sp*) and threads of the corpus (giving the apparent prevalence p*), and computes
 RG(p*, Se*, Sp*); the interval is the replicates' 2.5 and 97.5 percentiles. The
 characterisation tables describe the posts labelled positive through the mentions that
-make them positive (drug, gestational age, person).
+make them positive (drug, gestational age, person) and through the indications the post
+states (why; :mod:`perivigil.extract.indications`).
 """
 
 from __future__ import annotations
@@ -19,12 +24,15 @@ import numpy as np
 import pandas as pd
 
 from perivigil.evaluation import cluster_counts, resampled_sums, rogan_gladen
+from perivigil.extract.indications import indications_near
 from perivigil.models import LABELS
 from perivigil.report.figures import write_csv
 
 AGE_BINS = [0, 14, 24, 28, 32, 36, 45]
 AGE_NAMES = ["<= 14 SA", "15-23 SA", "24-27 SA", "28-31 SA", "32-35 SA", ">= 36 SA"]
 NO_AGE = "trimester or cue only"
+# The drug classes whose mentions characterise a positive post of each label.
+LABEL_CLASSES = {"iso_t1": ("isotretinoin",), "nsaid_late": ("nsaid", "aspirin", "aspirin_analgesic")}
 
 
 def corpus_labels(mentions: pd.DataFrame, post_ids: pd.Series) -> pd.DataFrame:
@@ -61,28 +69,74 @@ def corrected_prevalence(predicted: np.ndarray, threads: np.ndarray, test_truth:
             "ci_low": float(low), "ci_high": float(high), "valid_replicates": int(len(replicates))}
 
 
-def apply_rules(posts_path: Path, mentions_path: Path, predictions_path: Path, settings: Mapping[str, Any],
-                outputs) -> pd.DataFrame:
-    posts = pd.read_parquet(posts_path, columns=["post_id", "thread_id", "board", "created_at"])
+def corpus_predictions(model: str, posts: pd.DataFrame, mentions: pd.DataFrame,
+                       model_paths: Mapping[str, str], batch_size: int = 5000) -> pd.DataFrame:
+    """post_id → iso_t1, nsaid_late (0/1) by ``model``: the rule system's mentions, or a saved model per label."""
+    if model == "rules":
+        return corpus_labels(mentions, posts["post_id"])
+    from perivigil.models.store import load_model
+
+    frame = pd.DataFrame({"post_id": posts["post_id"]})
+    texts = posts["text"].tolist()
+    for label in LABELS:
+        classifier = load_model(Path(model_paths[f"{model}_{label}"]))
+        parts = [classifier.predict(texts[i:i + batch_size]) for i in range(0, len(texts), batch_size)]
+        frame[label] = np.concatenate(parts).astype(int) if parts else np.zeros(0, int)
+    return frame
+
+
+def supporting_mentions(mentions: pd.DataFrame, labels: pd.DataFrame, label: str) -> pd.DataFrame:
+    """The mentions behind each post labelled positive: those the rules count for ``label``; failing
+    that (a trained model's positive), the mentions of the label's drug classes in the post."""
+    positives = set(labels.loc[labels[label] == 1, "post_id"])
+    chosen = mentions[mentions["post_id"].isin(positives)]
+    supports = chosen[chosen[f"supports_{label}"]]
+    classes = LABEL_CLASSES[label]
+    fallback = chosen[~chosen["post_id"].isin(set(supports["post_id"])) & chosen["drug_class"].isin(classes)]
+    return pd.concat([supports, fallback]).sort_values(["post_id", "mention_index"]).drop_duplicates(
+        ["post_id", "inn"]).assign(label=label)
+
+
+def indication_table(labels: pd.DataFrame, support: pd.DataFrame, texts: Mapping[str, str]) -> pd.DataFrame:
+    """label, indication, posts (a post stating several indications counts once in each), positives.
+
+    Indications are read around the post's supporting mentions (``support``), or in the whole
+    post when it has none.
+    """
+    rows = []
+    for label in LABELS:
+        positives = labels.loc[labels[label] == 1, "post_id"]
+        starts = support[support["label"] == label].groupby("post_id")["start"].agg(list)
+        counts: dict[str, int] = {}
+        for post_id in positives:
+            for name in indications_near(texts[post_id], starts.get(post_id, [])):
+                counts[name] = counts.get(name, 0) + 1
+        rows += [{"label": label, "indication": name, "posts": n, "positives": len(positives)}
+                 for name, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
+    return pd.DataFrame(rows, columns=["label", "indication", "posts", "positives"])
+
+
+def apply_model(posts_path: Path, mentions_path: Path, predictions_path: Path, model_paths: Mapping[str, str],
+                settings: Mapping[str, Any], outputs) -> pd.DataFrame:
+    """The chosen model on the whole corpus: prevalence, counts by board and month, characterisation."""
+    model = settings["model"]
+    posts = pd.read_parquet(posts_path, columns=["post_id", "thread_id", "board", "created_at", "text"])
     mentions = pd.read_parquet(mentions_path)
-    labels = corpus_labels(mentions, posts["post_id"]).merge(posts, on="post_id")
+    labels = corpus_predictions(model, posts, mentions, model_paths).merge(posts.drop(columns="text"),
+                                                                           on="post_id")
     test = pd.read_csv(predictions_path, dtype={"post_id": str, "thread_id": str})
     rows = []
     for label in LABELS:
         result = corrected_prevalence(labels[label].to_numpy(), labels["thread_id"].to_numpy(),
-                                      test[label].to_numpy(), test[f"rules_{label}"].to_numpy(),
+                                      test[label].to_numpy(), test[f"{model}_{label}"].to_numpy(),
                                       test["thread_id"].to_numpy(), settings["n_boot"], settings["seed"])
-        rows.append({"model": "rules", "label": label, **result})
+        rows.append({"model": model, "label": label, **result})
     prevalence = pd.DataFrame(rows)
     write_csv(prevalence, outputs.prevalence)
     month = labels["created_at"].dt.strftime("%Y-%m")
     counts = (labels.assign(month=month).groupby(["board", "month"])[list(LABELS)].sum().reset_index())
     write_csv(counts[(counts["iso_t1"] > 0) | (counts["nsaid_late"] > 0)], outputs.by_board_month)
-    supporting = []
-    for label in LABELS:
-        chosen = mentions[mentions[f"supports_{label}"]].drop_duplicates(["post_id", "inn"])
-        supporting.append(chosen.assign(label=label))
-    support = pd.concat(supporting, ignore_index=True)
+    support = pd.concat([supporting_mentions(mentions, labels, label) for label in LABELS], ignore_index=True)
     drugs = support.groupby(["label", "inn"])["post_id"].nunique().rename("posts").reset_index()
     write_csv(drugs.sort_values(["label", "posts", "inn"], ascending=[True, False, True]), outputs.drugs)
     first = support.drop_duplicates(["label", "post_id"])
@@ -90,6 +144,7 @@ def apply_rules(posts_path: Path, mentions_path: Path, predictions_path: Path, s
     ages = first.assign(gestational_age=bins.cat.add_categories([NO_AGE]).fillna(NO_AGE).astype(str))
     write_csv(ages.groupby(["label", "gestational_age"])["post_id"].nunique().rename("posts").reset_index(),
               outputs.ages)
-    people = support.drop_duplicates(["label", "post_id"]).groupby(["label", "person"])["post_id"].nunique()
+    people = first.groupby(["label", "person"])["post_id"].nunique()
     write_csv(people.rename("posts").reset_index(), outputs.people)
+    write_csv(indication_table(labels, support, dict(zip(posts["post_id"], posts["text"]))), outputs.indications)
     return prevalence

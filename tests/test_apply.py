@@ -1,0 +1,51 @@
+"""Application of the chosen model to the corpus: its predictions and the characterisation tables."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from perivigil.models.apply import corpus_predictions, indication_table, supporting_mentions
+from perivigil.models.linear import fit, save
+
+
+def _mentions() -> pd.DataFrame:
+    # post a: the rules count its ibuprofen; post b: a trained model's positive, aspirin and
+    # paracetamol mentioned but not counted by the rules; post c: negative.
+    return pd.DataFrame({
+        "post_id": ["a", "a", "b", "b", "c"], "mention_index": [0, 1, 0, 1, 0], "start": [10, 40, 0, 30, 5],
+        "inn": ["ibuprofen", "paracetamol", "aspirin", "paracetamol", "ibuprofen"],
+        "drug_class": ["nsaid", "other", "aspirin", "other", "nsaid"],
+        "supports_iso_t1": [False] * 5, "supports_nsaid_late": [True, False, False, False, False]})
+
+
+def test_supporting_mentions_fall_back_to_the_label_drug_classes():
+    labels = pd.DataFrame({"post_id": ["a", "b", "c"], "iso_t1": [0, 0, 0], "nsaid_late": [1, 1, 0]})
+    support = supporting_mentions(_mentions(), labels, "nsaid_late")
+    assert support[["post_id", "inn", "label"]].values.tolist() == [
+        ["a", "ibuprofen", "nsaid_late"], ["b", "aspirin", "nsaid_late"]]
+    assert supporting_mentions(_mentions(), labels, "iso_t1").empty
+
+
+def test_indication_table_counts_posts_per_indication():
+    labels = pd.DataFrame({"post_id": ["a", "b", "c"], "iso_t1": [0, 0, 0], "nsaid_late": [1, 1, 0]})
+    texts = {"a": "Migraine. J'ai pris un Advil à 30 SA.", "b": "Aspirine à 32 SA, fièvre et migraine",
+             "c": "rien"}
+    support = pd.DataFrame({"post_id": ["a", "b"], "start": [11, 0], "label": ["nsaid_late"] * 2})
+    table = indication_table(labels, support, texts)
+    assert table.values.tolist() == [["nsaid_late", "headache", 2, 2], ["nsaid_late", "fever_or_infection", 1, 2]]
+
+
+def test_corpus_predictions_of_a_trained_model(tmp_path):
+    texts = ["advil à 30 SA", "nurofen à 32 SA", "ibuprofène à 35 SA", "advil à 28 SA",
+             "prénoms ?", "valise faite", "bébé bouge", "nausées"]
+    labels = [1, 1, 1, 1, 0, 0, 0, 0]
+    paths = {}
+    for label in ("iso_t1", "nsaid_late"):
+        model, record = fit("logreg", texts, labels if label == "nsaid_late" else labels[::-1],
+                            [f"t{i % 4}" for i in range(8)], [10.0], 2, seed=1)
+        paths[f"logreg_{label}"] = tmp_path / f"logreg_{label}.joblib"
+        save(model, record, paths[f"logreg_{label}"], tmp_path / f"logreg_{label}.json")
+    posts = pd.DataFrame({"post_id": [f"p{i}" for i in range(8)], "text": texts})
+    frame = corpus_predictions("logreg", posts, _mentions(), paths, batch_size=3)
+    assert frame["nsaid_late"].tolist() == labels
+    assert frame["iso_t1"].tolist() == labels[::-1]
