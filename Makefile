@@ -8,8 +8,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.perivigil-installed
 TRANSFORMER_STAMP := $(VENV)/.perivigil-transformer-installed
 SNAKEMAKE := $(BIN)/snakemake
+# Jobs call the venv's tools (jupyter-nbconvert for notebook: rules): put them first on PATH.
+export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: study test venv transformer lint dryrun pytest lock demo-forum clean
+.PHONY: study report notebooks test venv transformer lint dryrun pytest lock demo-forum clean
 
 venv: $(STAMP)
 
@@ -30,11 +32,27 @@ $(TRANSFORMER_STAMP): $(STAMP) requirements-transformer.lock
 
 study: $(STAMP)
 	$(SNAKEMAKE) --cores all
+	$(MAKE) --no-print-directory report
+
+# The Snakemake report: every figure and table with its caption, rule and code (written
+# beside, then moved, so that a failure leaves no half-written report in results/).
+report: $(STAMP)
+	$(SNAKEMAKE) --quiet all --report results/report.tmp.html
+	mv results/report.tmp.html results/report.html
+
+# Convert the jupytext notebooks (notebooks/*.py) to the .ipynb that notebook: rules run.
+notebooks: $(STAMP)
+	for source in notebooks/*.py; do \
+	  $(BIN)/jupytext --quiet --to ipynb --update --set-kernel python3 \
+	    --update-metadata '{"language_info":{"name":"python"}}' \
+	    --output workflow/notebooks/$$(basename $$source .py).ipynb $$source; \
+	done
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
 	$(SNAKEMAKE) --lint
 	$(SNAKEMAKE) --dry-run --quiet rules
+	$(SNAKEMAKE) --profile profiles/slurm --dry-run --quiet rules
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest

@@ -1,6 +1,9 @@
 # perivigil: detecting drug misuse during pregnancy in French forum posts.
 # The stages of the study, in order; each lives in workflow/rules/<stage>.smk
 # and calls the package perivigil (src/perivigil/). See docs/audit.md.
+from datetime import datetime, timezone
+from pathlib import Path
+
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -20,24 +23,59 @@ include: "workflow/rules/extract.smk"
 include: "workflow/rules/annotation.smk"
 include: "workflow/rules/agreement.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/notebooks.smk"
+
+
+# Every table, figure and rendered notebook of the study; provenance.json records them all.
+STUDY_OUTPUTS = [
+    "results/corpus/posts.parquet",
+    "results/corpus/collection_report.csv",
+    "results/tables/corpus_by_board_month.csv",
+    "results/tables/corpus_by_board_year.tex",
+    "results/figures/corpus_by_board_month.png",
+    "results/figures/corpus_by_board_month.pdf",
+    "results/lexicon/lexicon.tsv",
+    "results/corpus/mentions.parquet",
+    "results/annotation/batches",
+    "results/annotation/gold.parquet",
+    "results/agreement/agreement.json",
+    "results/figures/agreement_alpha.png",
+    "results/tables/metrics.csv",
+    "results/tables/comparisons.csv",
+    "results/tables/prevalence.csv",
+    "results/tables/error_analysis.csv",
+] + expand("results/notebooks/{stage}.html", stage=["corpus", "agreement", "models", "prevalence"])
+
+
+onstart:
+    # The run's start time, for results/provenance.json (not on dry runs).
+    Path("logs").mkdir(exist_ok=True)
+    Path("logs/run_started.txt").write_text(datetime.now(timezone.utc).isoformat(timespec="seconds") + "\n")
 
 
 rule all:
     default_target: True
     input:
-        "results/corpus/posts.parquet",
-        "results/corpus/collection_report.csv",
-        "results/tables/corpus_by_board_month.csv",
-        "results/tables/corpus_by_board_year.tex",
-        "results/figures/corpus_by_board_month.png",
-        "results/figures/corpus_by_board_month.pdf",
-        "results/lexicon/lexicon.tsv",
-        "results/corpus/mentions.parquet",
-        "results/annotation/batches",
-        "results/annotation/gold.parquet",
-        "results/agreement/agreement.json",
-        "results/figures/agreement_alpha.png",
-        "results/tables/metrics.csv",
-        "results/tables/comparisons.csv",
-        "results/tables/prevalence.csv",
-        "results/tables/error_analysis.csv",
+        STUDY_OUTPUTS,
+        "results/provenance.json",
+
+
+rule provenance:
+    input:
+        STUDY_OUTPUTS,
+    output:
+        report(
+            "results/provenance.json",
+            caption="workflow/report/provenance.rst",
+            category="8. Provenance",
+            labels={"table": "provenance"},
+        ),
+    log:
+        "logs/provenance.log",
+    params:
+        config=config,
+        config_files=[str(f) for f in workflow.configfiles],
+    conda:
+        "workflow/envs/perivigil.yaml"
+    script:
+        "workflow/scripts/provenance.py"

@@ -14,7 +14,12 @@ rule agreement:
             category="4. Agreement",
             labels={"table": "agreement by label"},
         ),
-        tex="results/tables/agreement.tex",
+        tex=report(
+            "results/tables/agreement.tex",
+            caption="../report/agreement.rst",
+            category="4. Agreement",
+            labels={"table": "agreement (LaTeX)"},
+        ),
         alpha_png=report(
             "results/figures/agreement_alpha.png",
             caption="../report/agreement.rst",
@@ -29,7 +34,12 @@ rule agreement:
             labels={"figure": "pairwise Cohen's kappa"},
         ),
         kappa_pdf="results/figures/agreement_kappa.pdf",
-        disagreements="results/agreement/disagreements.csv",
+        disagreements=report(
+            "results/agreement/disagreements.csv",
+            caption="../report/disagreements.rst",
+            category="4. Agreement",
+            labels={"table": "disagreements"},
+        ),
     log:
         "logs/agreement/agreement.log",
     params:

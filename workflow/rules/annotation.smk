@@ -44,7 +44,12 @@ rule import_annotations:
         labels=config["annotation"]["labels"],
     output:
         annotations="results/annotation/annotations.parquet",
-        report="results/annotation/import_report.csv",
+        report=report(
+            "results/annotation/import_report.csv",
+            caption="../report/annotation_import.rst",
+            category="3. Annotation",
+            labels={"table": "annotation import"},
+        ),
     log:
         "logs/annotation/import_annotations.log",
     params:

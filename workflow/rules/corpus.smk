@@ -11,7 +11,12 @@ rule corpus_overview:
             category="1. Corpus",
             labels={"table": "posts by board and month"},
         ),
-        latex="results/tables/corpus_by_board_year.tex",
+        latex=report(
+            "results/tables/corpus_by_board_year.tex",
+            caption="../report/corpus_by_board_month.rst",
+            category="1. Corpus",
+            labels={"table": "posts by board and year (LaTeX)"},
+        ),
         png=report(
             "results/figures/corpus_by_board_month.png",
             caption="../report/corpus_by_board_month.rst",

@@ -6,7 +6,12 @@ rule split:
         gold="results/annotation/gold.parquet",
         posts="results/corpus/posts.parquet",
     output:
-        "results/splits/split.csv",
+        report(
+            "results/splits/split.csv",
+            caption="../report/split.rst",
+            category="5. Evaluation",
+            labels={"table": "train/test split"},
+        ),
     log:
         "logs/evaluate/split.log",
     params:
@@ -77,9 +82,24 @@ rule evaluate:
             category="5. Evaluation",
             labels={"table": "metrics"},
         ),
-        latex="results/tables/metrics.tex",
-        comparisons="results/tables/comparisons.csv",
-        predictions="results/evaluation/predictions.csv",
+        latex=report(
+            "results/tables/metrics.tex",
+            caption="../report/metrics.rst",
+            category="5. Evaluation",
+            labels={"table": "metrics (LaTeX)"},
+        ),
+        comparisons=report(
+            "results/tables/comparisons.csv",
+            caption="../report/comparisons.rst",
+            category="5. Evaluation",
+            labels={"table": "model comparisons"},
+        ),
+        predictions=report(
+            "results/evaluation/predictions.csv",
+            caption="../report/predictions.rst",
+            category="5. Evaluation",
+            labels={"table": "test predictions"},
+        ),
     log:
         "logs/evaluate/evaluate.log",
     params:
@@ -104,11 +124,36 @@ rule apply:
             category="6. Corpus-wide estimates",
             labels={"table": "corrected prevalence"},
         ),
-        by_board_month="results/tables/positives_by_board_month.csv",
-        drugs="results/tables/characterisation_drugs.csv",
-        ages="results/tables/characterisation_gestational_age.csv",
-        people="results/tables/characterisation_person.csv",
-        indications="results/tables/characterisation_indication.csv",
+        by_board_month=report(
+            "results/tables/positives_by_board_month.csv",
+            caption="../report/characterisation.rst",
+            category="6. Corpus-wide estimates",
+            labels={"table": "positives by board and month"},
+        ),
+        drugs=report(
+            "results/tables/characterisation_drugs.csv",
+            caption="../report/characterisation.rst",
+            category="6. Corpus-wide estimates",
+            labels={"table": "drugs of positive posts"},
+        ),
+        ages=report(
+            "results/tables/characterisation_gestational_age.csv",
+            caption="../report/characterisation.rst",
+            category="6. Corpus-wide estimates",
+            labels={"table": "gestational age of positive posts"},
+        ),
+        people=report(
+            "results/tables/characterisation_person.csv",
+            caption="../report/characterisation.rst",
+            category="6. Corpus-wide estimates",
+            labels={"table": "who took the drug"},
+        ),
+        indications=report(
+            "results/tables/characterisation_indication.csv",
+            caption="../report/characterisation.rst",
+            category="6. Corpus-wide estimates",
+            labels={"table": "why (indications)"},
+        ),
     log:
         "logs/evaluate/apply.log",
     params:
@@ -128,9 +173,24 @@ rule diagnostics:
         predictions="results/evaluation/predictions.csv",
         lexicon="results/lexicon/lexicon.parquet",
     output:
-        calibration="results/tables/calibration.csv",
-        learning="results/tables/learning_curve.csv",
-        errors="results/tables/error_analysis.csv",
+        calibration=report(
+            "results/tables/calibration.csv",
+            caption="../report/diagnostics.rst",
+            category="5. Evaluation",
+            labels={"table": "calibration"},
+        ),
+        learning=report(
+            "results/tables/learning_curve.csv",
+            caption="../report/diagnostics.rst",
+            category="5. Evaluation",
+            labels={"table": "learning curve"},
+        ),
+        errors=report(
+            "results/tables/error_analysis.csv",
+            caption="../report/error_analysis.rst",
+            category="5. Evaluation",
+            labels={"table": "error analysis"},
+        ),
         calibration_png=report(
             "results/figures/calibration.png",
             caption="../report/diagnostics.rst",

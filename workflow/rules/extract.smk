@@ -31,7 +31,12 @@ rule extract:
         lexicon="results/lexicon/lexicon.parquet",
     output:
         mentions="results/corpus/mentions.parquet",
-        summary="results/corpus/extract_summary.json",
+        summary=report(
+            "results/corpus/extract_summary.json",
+            caption="../report/extract_summary.rst",
+            category="2. Extraction",
+            labels={"table": "extraction summary"},
+        ),
     log:
         "logs/extract/extract.log",
     benchmark:

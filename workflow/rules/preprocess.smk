@@ -6,7 +6,12 @@ rule preprocess:
         expand("raw/{source}/posts.jsonl", source=SOURCES),
     output:
         posts="results/corpus/posts.parquet",
-        summary="results/corpus/preprocess_summary.json",
+        summary=report(
+            "results/corpus/preprocess_summary.json",
+            caption="../report/preprocess_summary.rst",
+            category="1. Corpus",
+            labels={"table": "preprocessing summary"},
+        ),
     log:
         "logs/preprocess/preprocess.log",
     benchmark:
