@@ -11,7 +11,7 @@ SNAKEMAKE := $(BIN)/snakemake
 # Jobs call the venv's tools (jupyter-nbconvert for notebook: rules): put them first on PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: study report notebooks test venv transformer lint dryrun pytest lock demo-forum clean
+.PHONY: study report notebooks checksums test venv transformer lint dryrun pytest lock demo-forum clean
 
 venv: $(STAMP)
 
@@ -39,6 +39,12 @@ study: $(STAMP)
 report: $(STAMP)
 	$(SNAKEMAKE) --quiet all --report results/report.tmp.html
 	mv results/report.tmp.html results/report.html
+
+# The checksums docs/reproduce.md gives reviewers, from a finished `make study`
+# (a test checks them against a fresh run of the DAG).
+CHECKSUMMED = results/tables/* results/figures/* results/evaluation/predictions.csv results/notebooks/*
+checksums:
+	LC_ALL=C sha256sum $(sort $(wildcard $(CHECKSUMMED))) > docs/checksums.sha256
 
 # Convert the jupytext notebooks (notebooks/*.py) to the .ipynb that notebook: rules run.
 notebooks: $(STAMP)

@@ -74,3 +74,10 @@ def test_an_unreadable_executed_notebook_is_named(tmp_path):
     with pytest.raises(InputError, match=r"broken\.ipynb: cannot read the executed notebook"):
         render_html(tmp_path / "broken.ipynb", tmp_path / "out.html")
     assert not (tmp_path / "out.html").exists()
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_notebooks_show_figures_but_make_none(root, stage):
+    """Each paper figure has exactly one maker: a rule's script, never a notebook."""
+    source = (root / f"notebooks/{stage}.py").read_text(encoding="utf-8")
+    assert "savefig" not in source and "save_figure" not in source and "plt." not in source

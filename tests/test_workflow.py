@@ -170,3 +170,13 @@ def test_raw_zone_results_and_logs_are_git_ignored(root):
 def test_the_readme_figure_is_the_one_the_dag_builds(demo_run, root):
     built = (demo_run / "results/figures/corpus_by_board_month.png").read_bytes()
     assert (root / "docs/img/corpus_by_board_month.png").read_bytes() == built
+
+
+@pytest.mark.slow
+def test_the_checksums_given_to_reviewers_are_those_of_a_fresh_run(demo_run, root):
+    """docs/reproduce.md tells reviewers to run `sha256sum -c docs/checksums.sha256`."""
+    listed = dict(reversed(line.split("  ", 1)) for line in
+                  (root / "docs/checksums.sha256").read_text().splitlines())
+    assert len(listed) > 30
+    built = {name: hashlib.sha256((demo_run / name).read_bytes()).hexdigest() for name in listed}
+    assert [name for name in listed if listed[name] != built[name]] == [], "run `make study checksums`"
