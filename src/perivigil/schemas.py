@@ -74,7 +74,14 @@ CORPUS_BY_BOARD_MONTH = pa.DataFrameSchema(
 
 
 def check(schema: pa.DataFrameSchema, frame, where: str):
-    """Validate ``frame``; on failure raise a one-line :class:`InputError` naming the table, column and row."""
+    """Validate ``frame``; on failure raise a one-line :class:`InputError` naming the table, column and row.
+
+    An empty table (no trained model, no error to list) gets the schema's types first:
+    its columns, built from no rows, have none.
+    """
+    if len(frame) == 0:
+        frame = frame.astype({name: column.dtype.type for name, column in schema.columns.items()
+                              if not column.regex and name in frame and column.dtype is not None})
     try:
         return schema.validate(frame, lazy=False)
     except (SchemaError, SchemaErrors) as exc:
@@ -220,4 +227,133 @@ METRICS_TABLE = pa.DataFrameSchema(
     ordered=True,
     unique=["model", "label", "metric"],
     name="metrics",
+)
+
+MODEL_NAMES = ["rules", "logreg", "svm", "transformer"]
+LABEL_NAMES = ["iso_t1", "nsaid_late"]
+_MODEL = r"(?:rules|logreg|svm|transformer)"
+_LABEL = r"(?:iso_t1|nsaid_late)"
+_PROPORTION = pa.Check.in_range(0, 1)
+
+PREDICTIONS = pa.DataFrameSchema(
+    {
+        "post_id": pa.Column(str, unique=True),
+        "thread_id": pa.Column(str),
+        "iso_t1": pa.Column("int64", pa.Check.isin([0, 1])),
+        "nsaid_late": pa.Column("int64", pa.Check.isin([0, 1])),
+        rf"^{_MODEL}_{_LABEL}$": pa.Column("int64", pa.Check.isin([0, 1]), regex=True),
+        rf"^{_MODEL}_{_LABEL}_score$": pa.Column(float, _PROPORTION, regex=True, required=False),
+    },
+    strict=True,
+    name="predictions",
+)
+
+COMPARISONS = pa.DataFrameSchema(
+    {
+        "label": pa.Column(str, pa.Check.isin(LABEL_NAMES)),
+        "model": pa.Column(str, pa.Check.isin(MODEL_NAMES)),
+        "versus": pa.Column(str, pa.Check.isin(MODEL_NAMES)),
+        "f1_difference": pa.Column(float, pa.Check.in_range(-1, 1), nullable=True),
+        "ci_low": pa.Column(float, nullable=True),
+        "ci_high": pa.Column(float, nullable=True),
+        "ci_method": pa.Column(str, pa.Check.isin(["bca", "percentile", "none"])),
+        "mcnemar_both_right": pa.Column("int64", pa.Check.ge(0)),
+        "mcnemar_only_model_right": pa.Column("int64", pa.Check.ge(0)),
+        "mcnemar_only_rules_right": pa.Column("int64", pa.Check.ge(0)),
+        "mcnemar_both_wrong": pa.Column("int64", pa.Check.ge(0)),
+        "mcnemar_exact_p": pa.Column(float, _PROPORTION),
+    },
+    strict=True,
+    ordered=True,
+    unique=["label", "model", "versus"],
+    name="comparisons",
+)
+
+PREVALENCE = pa.DataFrameSchema(
+    {
+        "model": pa.Column(str, pa.Check.isin(MODEL_NAMES)),
+        "label": pa.Column(str, pa.Check.isin(LABEL_NAMES), unique=True),
+        "posts": pa.Column("int64", pa.Check.ge(0)),
+        "positives": pa.Column("int64", pa.Check.ge(0)),
+        "apparent_prevalence": pa.Column(float, _PROPORTION),
+        "sensitivity": pa.Column(float, _PROPORTION, nullable=True),
+        "specificity": pa.Column(float, _PROPORTION, nullable=True),
+        "corrected_prevalence": pa.Column(float, _PROPORTION, nullable=True),
+        "ci_low": pa.Column(float, _PROPORTION, nullable=True),
+        "ci_high": pa.Column(float, _PROPORTION, nullable=True),
+        "valid_replicates": pa.Column("int64", pa.Check.ge(0)),
+    },
+    strict=True,
+    ordered=True,
+    name="prevalence",
+)
+
+POSITIVES_BY_BOARD_MONTH = pa.DataFrameSchema(
+    {
+        "board": pa.Column(str),
+        "month": pa.Column(str, pa.Check.str_matches(r"^\d{4}-\d{2}$")),
+        "iso_t1": pa.Column("int64", pa.Check.ge(0)),
+        "nsaid_late": pa.Column("int64", pa.Check.ge(0)),
+    },
+    strict=True,
+    ordered=True,
+    unique=["board", "month"],
+    name="positives_by_board_month",
+)
+
+
+def _characterisation(column: str, name: str, extra: dict | None = None) -> pa.DataFrameSchema:
+    return pa.DataFrameSchema(
+        {"label": pa.Column(str, pa.Check.isin(LABEL_NAMES)), column: pa.Column(str),
+         "posts": pa.Column("int64", pa.Check.gt(0)), **(extra or {})},
+        strict=True, ordered=True, unique=["label", column], name=name)
+
+
+CHARACTERISATION_DRUGS = _characterisation("inn", "characterisation_drugs")
+CHARACTERISATION_AGES = _characterisation("gestational_age", "characterisation_gestational_age")
+CHARACTERISATION_PERSON = _characterisation("person", "characterisation_person")
+CHARACTERISATION_INDICATION = _characterisation("indication", "characterisation_indication",
+                                                {"positives": pa.Column("int64", pa.Check.gt(0))})
+
+CALIBRATION = pa.DataFrameSchema(
+    {
+        "model": pa.Column(str, pa.Check.isin(MODEL_NAMES)),
+        "label": pa.Column(str, pa.Check.isin(LABEL_NAMES)),
+        "bin": pa.Column("int64", pa.Check.ge(1)),
+        "mean_predicted": pa.Column(float, _PROPORTION),
+        "observed": pa.Column(float, _PROPORTION),
+    },
+    strict=True,
+    ordered=True,
+    unique=["model", "label", "bin"],
+    name="calibration",
+)
+
+LEARNING_CURVE = pa.DataFrameSchema(
+    {
+        "model": pa.Column(str, pa.Check.isin(MODEL_NAMES)),
+        "label": pa.Column(str, pa.Check.isin(LABEL_NAMES)),
+        "train_fraction": pa.Column(float, pa.Check.in_range(0, 1, include_min=False)),
+        "train_posts": pa.Column("int64", pa.Check.gt(0)),
+        "test_f1": pa.Column(float, _PROPORTION, nullable=True),
+    },
+    strict=True,
+    ordered=True,
+    unique=["model", "label", "train_fraction"],
+    name="learning_curve",
+)
+
+ERROR_ANALYSIS = pa.DataFrameSchema(
+    {
+        "label": pa.Column(str, pa.Check.isin(LABEL_NAMES)),
+        "error": pa.Column(str, pa.Check.isin(["false positive", "false negative"])),
+        "post_id": pa.Column(str),
+        "text": pa.Column(str),
+        "evidence": pa.Column(str),
+        "mentions_seen": pa.Column(str),
+    },
+    strict=True,
+    ordered=True,
+    unique=["label", "post_id"],
+    name="error_analysis",
 )

@@ -27,6 +27,8 @@ from perivigil.evaluation import cluster_counts, resampled_sums, rogan_gladen
 from perivigil.extract.indications import indications_near
 from perivigil.models import LABELS
 from perivigil.report.figures import write_csv
+from perivigil.schemas import (CHARACTERISATION_AGES, CHARACTERISATION_DRUGS, CHARACTERISATION_INDICATION,
+                               CHARACTERISATION_PERSON, POSITIVES_BY_BOARD_MONTH, PREVALENCE, check)
 
 AGE_BINS = [0, 14, 24, 28, 32, 36, 45]
 AGE_NAMES = ["<= 14 SA", "15-23 SA", "24-27 SA", "28-31 SA", "32-35 SA", ">= 36 SA"]
@@ -132,19 +134,23 @@ def apply_model(posts_path: Path, mentions_path: Path, predictions_path: Path, m
                                       test["thread_id"].to_numpy(), settings["n_boot"], settings["seed"])
         rows.append({"model": model, "label": label, **result})
     prevalence = pd.DataFrame(rows)
-    write_csv(prevalence, outputs.prevalence)
+    write_csv(check(PREVALENCE, prevalence, str(outputs.prevalence)), outputs.prevalence)
     month = labels["created_at"].dt.strftime("%Y-%m")
     counts = (labels.assign(month=month).groupby(["board", "month"])[list(LABELS)].sum().reset_index())
-    write_csv(counts[(counts["iso_t1"] > 0) | (counts["nsaid_late"] > 0)], outputs.by_board_month)
+    counts = counts[(counts["iso_t1"] > 0) | (counts["nsaid_late"] > 0)]
+    write_csv(check(POSITIVES_BY_BOARD_MONTH, counts, str(outputs.by_board_month)), outputs.by_board_month)
     support = pd.concat([supporting_mentions(mentions, labels, label) for label in LABELS], ignore_index=True)
     drugs = support.groupby(["label", "inn"])["post_id"].nunique().rename("posts").reset_index()
-    write_csv(drugs.sort_values(["label", "posts", "inn"], ascending=[True, False, True]), outputs.drugs)
+    drugs = drugs.sort_values(["label", "posts", "inn"], ascending=[True, False, True])
+    write_csv(check(CHARACTERISATION_DRUGS, drugs, str(outputs.drugs)), outputs.drugs)
     first = support.drop_duplicates(["label", "post_id"])
     bins = pd.cut(first["gestational_age_sa"], AGE_BINS, labels=AGE_NAMES, right=False)
     ages = first.assign(gestational_age=bins.cat.add_categories([NO_AGE]).fillna(NO_AGE).astype(str))
-    write_csv(ages.groupby(["label", "gestational_age"])["post_id"].nunique().rename("posts").reset_index(),
-              outputs.ages)
+    ages = ages.groupby(["label", "gestational_age"])["post_id"].nunique().rename("posts").reset_index()
+    write_csv(check(CHARACTERISATION_AGES, ages, str(outputs.ages)), outputs.ages)
     people = first.groupby(["label", "person"])["post_id"].nunique()
-    write_csv(people.rename("posts").reset_index(), outputs.people)
-    write_csv(indication_table(labels, support, dict(zip(posts["post_id"], posts["text"]))), outputs.indications)
+    people = people.rename("posts").reset_index()
+    write_csv(check(CHARACTERISATION_PERSON, people, str(outputs.people)), outputs.people)
+    reasons = indication_table(labels, support, dict(zip(posts["post_id"], posts["text"])))
+    write_csv(check(CHARACTERISATION_INDICATION, reasons, str(outputs.indications)), outputs.indications)
     return prevalence

@@ -27,6 +27,7 @@ from perivigil.models import LABELS
 from perivigil.models.linear import KINDS, build_pipeline
 from perivigil.models.rules import decide
 from perivigil.report.figures import save_figure, write_csv
+from perivigil.schemas import CALIBRATION, ERROR_ANALYSIS, LEARNING_CURVE, check
 
 FRACTIONS = (0.25, 0.5, 0.75, 1.0)
 
@@ -66,7 +67,7 @@ def learning_table(split: pd.DataFrame, texts: dict[str, str], records: Mapping[
                 f1 = float(f1_score(test[label], model.predict([texts[p] for p in test["post_id"]]), zero_division=0))
             rows.append({"model": kind, "label": label, "train_fraction": fraction, "train_posts": len(part),
                          "test_f1": f1})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["model", "label", "train_fraction", "train_posts", "test_f1"])
 
 
 def error_table(predictions: pd.DataFrame, texts: dict[str, str], config: Mapping[str, Any],
@@ -121,9 +122,10 @@ def write_diagnostics(split_path: Path, posts_path: Path, predictions_path: Path
     models = sorted({r["kind"] for r in records.values()})
     calibration = calibration_table(predictions, models)
     learning = learning_table(split, texts, records, config["evaluation"]["seed"])
-    write_csv(calibration, outputs.calibration)
-    write_csv(learning, outputs.learning)
-    write_csv(error_table(predictions, texts, config, pd.read_parquet(lexicon_path)), outputs.errors)
+    write_csv(check(CALIBRATION, calibration, str(outputs.calibration)), outputs.calibration)
+    write_csv(check(LEARNING_CURVE, learning, str(outputs.learning)), outputs.learning)
+    errors = error_table(predictions, texts, config, pd.read_parquet(lexicon_path))
+    write_csv(check(ERROR_ANALYSIS, errors, str(outputs.errors)), outputs.errors)
     cal, lrn = figures(calibration, learning)
     save_figure(cal, outputs.calibration_png, outputs.calibration_pdf)
     save_figure(lrn, outputs.learning_png, outputs.learning_pdf)

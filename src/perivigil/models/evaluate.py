@@ -13,7 +13,7 @@ from perivigil.extract.run import extractor_from_config, thresholds_from_config
 from perivigil.models import LABELS
 from perivigil.models.rules import decide
 from perivigil.report.figures import write_csv, write_latex
-from perivigil.schemas import METRICS_TABLE, SPLIT, check
+from perivigil.schemas import COMPARISONS, METRICS_TABLE, PREDICTIONS, SPLIT, check
 from perivigil.split import check_no_leak, split_gold
 
 
@@ -90,7 +90,7 @@ def evaluate_models(split_path: Path, posts_path: Path, lexicon_path: Path, mode
         model = load_model(Path(path))
         predictions[key] = model.predict(texts).astype(int)
         predictions[f"{key}_score"] = model.predict_proba(texts)[:, 1]
-    write_csv(predictions, outputs.predictions)
+    write_csv(check(PREDICTIONS, predictions, str(outputs.predictions)), outputs.predictions)
     settings = config["evaluation"]
     kinds = {key[: -len(label) - 1] for key in model_paths for label in LABELS if key.endswith("_" + label)}
     models = ["rules", *sorted(kinds)]
@@ -122,7 +122,8 @@ def evaluate_models(split_path: Path, posts_path: Path, lexicon_path: Path, mode
                                 "mcnemar_exact_p": p_value})
     table = check(METRICS_TABLE, pd.DataFrame(rows), str(outputs.metrics))
     write_csv(table, outputs.metrics)
-    write_csv(pd.DataFrame(comparisons), outputs.comparisons)
+    comparison_table = pd.DataFrame(comparisons, columns=list(COMPARISONS.columns))
+    write_csv(check(COMPARISONS, comparison_table, str(outputs.comparisons)), outputs.comparisons)
     shown = table[table["metric"].isin(["precision", "recall", "f1", "specificity"])].copy()
     shown["95% CI"] = [f"[{lo:.2f}, {hi:.2f}]" for lo, hi in zip(shown["ci_low"], shown["ci_high"])]
     write_latex(shown[["model", "label", "metric", "estimate", "95% CI"]], outputs.latex,
