@@ -52,3 +52,26 @@ def profile():
     from perivigil.collect.profile import load_profile
 
     return load_profile(ROOT / "config/sites/demo_forum.yaml")
+
+
+def build_tiny_bert(directory: Path, texts: list[str], max_words: int = 3000) -> Path:
+    """A tiny, randomly initialised BERT with a word-level vocabulary of ``texts``, saved like a
+    local CamemBERT or DrBERT folder (weights cannot be downloaded here). Needs the transformer extra."""
+    import collections
+
+    import torch
+    import transformers
+
+    backend = transformers.BertTokenizer(vocab={"[UNK]": 0}).backend_tokenizer
+    counts = collections.Counter(
+        word for text in texts
+        for word, _ in backend.pre_tokenizer.pre_tokenize_str(backend.normalizer.normalize_str(text)))
+    words = sorted(word for word, _ in counts.most_common(max_words))
+    vocab = {token: i for i, token in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words])}
+    transformers.BertTokenizer(vocab=vocab).save_pretrained(directory)
+    torch.manual_seed(0)
+    config = transformers.BertConfig(vocab_size=len(vocab), hidden_size=16, num_hidden_layers=1,
+                                     num_attention_heads=2, intermediate_size=32, max_position_embeddings=256,
+                                     num_labels=2)
+    transformers.BertForSequenceClassification(config).save_pretrained(directory)
+    return directory

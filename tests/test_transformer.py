@@ -18,6 +18,7 @@ import pytest
 torch = pytest.importorskip("torch", reason="the transformer extra is not installed (make transformer)")
 transformers = pytest.importorskip("transformers")
 
+from conftest import build_tiny_bert  # noqa: E402
 from perivigil.errors import InputError  # noqa: E402
 from perivigil.models.store import load_model  # noqa: E402
 from perivigil.models.transformer import (TransformerClassifier, class_weights, fine_tune,  # noqa: E402
@@ -35,18 +36,7 @@ GROUPS = [f"t{i}" for i in range(12)]
 @pytest.fixture(scope="module")
 def base_model(tmp_path_factory) -> Path:
     """A tiny, randomly initialised BERT with a word-level vocabulary, saved like a local model."""
-    directory = tmp_path_factory.mktemp("tiny-bert")
-    backend = transformers.BertTokenizer(vocab={"[UNK]": 0}).backend_tokenizer
-    words = sorted({word for text in TEXTS
-                    for word, _ in backend.pre_tokenizer.pre_tokenize_str(backend.normalizer.normalize_str(text))})
-    vocab = {token: i for i, token in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words])}
-    transformers.BertTokenizer(vocab=vocab).save_pretrained(directory)
-    torch.manual_seed(0)
-    config = transformers.BertConfig(vocab_size=len(vocab), hidden_size=16, num_hidden_layers=1,
-                                     num_attention_heads=2, intermediate_size=32, max_position_embeddings=64,
-                                     num_labels=2)
-    transformers.BertForSequenceClassification(config).save_pretrained(directory)
-    return directory
+    return build_tiny_bert(tmp_path_factory.mktemp("tiny-bert"), TEXTS)
 
 
 def _settings(path: Path) -> dict:
@@ -84,6 +74,7 @@ def test_saved_model_loads_and_predicts_the_same(base_model, tmp_path):
     loaded = load_model(tmp_path / "transformer_nsaid_late")
     assert isinstance(loaded, TransformerClassifier)
     np.testing.assert_allclose(loaded.predict_proba(TEXTS), before.predict_proba(TEXTS), rtol=0, atol=1e-6)
+    assert loaded.predict_proba(TEXTS).dtype == np.float64  # the predictions table's schema wants float64
     saved = json.loads((tmp_path / "transformer_nsaid_late.json").read_text())
     assert saved["base_model_sha256"] == record["base_model_sha256"]
     assert saved["best_epoch"] == record["best_epoch"]

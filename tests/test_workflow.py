@@ -180,3 +180,30 @@ def test_the_checksums_given_to_reviewers_are_those_of_a_fresh_run(demo_run, roo
     assert len(listed) > 30
     built = {name: hashlib.sha256((demo_run / name).read_bytes()).hexdigest() for name in listed}
     assert [name for name in listed if listed[name] != built[name]] == [], "run `make study checksums`"
+
+
+@pytest.mark.slow
+def test_the_transformer_runs_in_the_dag_and_can_be_applied(demo_run, tmp_path):
+    """The optional model end to end: trained per label, evaluated beside the others, applied."""
+    pytest.importorskip("torch", reason="the transformer extra is not installed (make transformer)")
+    from conftest import build_tiny_bert
+
+    workdir = tmp_path / "study"
+    shutil.copytree(demo_run, workdir, symlinks=True)  # mtimes kept: only the new jobs run
+    posts = pd.read_parquet(workdir / "results/corpus/posts.parquet", columns=["text"])
+    model = build_tiny_bert(tmp_path / "tiny-bert", posts["text"].tolist())
+    config = yaml.safe_load((workdir / "config/config.yaml").read_text(encoding="utf-8"))
+    config["models"]["transformer"].update(enabled=True, path=str(model), device="cpu", epochs=2,
+                                           max_length=64, learning_rate=1e-3)
+    config["apply"]["model"] = "transformer"
+    (workdir / "config/config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    result = _run(workdir)
+    assert result.returncode == 0, result.stderr[-3000:]
+    for label in ("iso_t1", "nsaid_late"):
+        record = json.loads((workdir / f"results/models/transformer_{label}.json").read_text())
+        assert record["kind"] == "transformer" and record["label"] == label and len(record["history"]) == 2
+    metrics = pd.read_csv(workdir / "results/tables/metrics.csv")
+    assert {"rules", "logreg", "svm", "transformer"} == set(metrics["model"])
+    assert set(pd.read_csv(workdir / "results/tables/prevalence.csv")["model"]) == {"transformer"}
+    provenance = json.loads((workdir / "results/provenance.json").read_text())
+    assert provenance["outputs"]["results/models/transformer_iso_t1/config.json"]["rule"] == "train_transformer"

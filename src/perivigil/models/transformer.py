@@ -97,7 +97,7 @@ def positive_scores(model, tokenizer, texts: Sequence[str], batch_size: int, max
                               padding=True, return_tensors="pt").to(device)
             logits = model(**batch).logits
             scores.append(torch.softmax(logits.float(), dim=-1)[:, 1].cpu().numpy())
-    return np.concatenate(scores) if scores else np.zeros(0)
+    return np.concatenate(scores).astype(np.float64) if scores else np.zeros(0)
 
 
 def fine_tune(texts: Sequence[str], labels: Sequence[int], groups: Sequence[str], settings: Mapping[str, Any],
