@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
-from perivigil.models.apply import corpus_predictions, indication_table, supporting_mentions
+from perivigil.models.apply import (age_band, corpus_predictions, indication_table, supporting_mentions,
+                                   with_unexplained)
 from perivigil.models.linear import fit, save
 
 
@@ -49,3 +51,29 @@ def test_corpus_predictions_of_a_trained_model(tmp_path):
     frame = corpus_predictions("logreg", posts, _mentions(), paths, batch_size=3)
     assert frame["nsaid_late"].tolist() == labels
     assert frame["iso_t1"].tolist() == labels[::-1]
+
+
+@pytest.mark.parametrize(("sa", "band"), [
+    (4.0, "<= 14 SA"), (14.0, "<= 14 SA"),          # protocol §3: the first trimester ends at 14 SA
+    (14.5, "> 14 and < 24 SA"), (23.9, "> 14 and < 24 SA"),
+    (24.0, "24 to < 28 SA"),                          # protocol §4: NSAIDs contraindicated from 24 SA
+    (31.0, "28 to < 32 SA"), (35.5, "32 to < 36 SA"), (36.0, ">= 36 SA"), (41.0, ">= 36 SA"),
+    (float("nan"), "trimester or cue only"),
+])
+def test_age_bands_close_on_the_protocol_thresholds(sa, band):
+    assert age_band(sa) == band
+
+
+def test_positive_posts_without_a_mention_are_counted_not_dropped():
+    labels = pd.DataFrame({"post_id": ["a", "b", "c"], "iso_t1": [0, 0, 0], "nsaid_late": [1, 1, 1]})
+    support = pd.DataFrame({"post_id": ["a"], "label": ["nsaid_late"]})
+    table = pd.DataFrame({"label": ["nsaid_late"], "inn": ["ibuprofen"], "posts": [1]})
+    assert with_unexplained(table, "inn", labels, support).values.tolist() == [
+        ["nsaid_late", "ibuprofen", 1], ["nsaid_late", "no drug mention", 2]]
+
+
+def test_nothing_unexplained_leaves_the_table_and_its_types():
+    labels = pd.DataFrame({"post_id": ["a"], "iso_t1": [0], "nsaid_late": [1]})
+    table = pd.DataFrame({"label": ["nsaid_late"], "inn": ["ibuprofen"], "posts": [1]})
+    result = with_unexplained(table, "inn", labels, pd.DataFrame({"post_id": ["a"], "label": ["nsaid_late"]}))
+    assert result.values.tolist() == [["nsaid_late", "ibuprofen", 1]] and result["posts"].dtype == "int64"

@@ -30,9 +30,13 @@ from perivigil.report.figures import write_csv
 from perivigil.schemas import (CHARACTERISATION_AGES, CHARACTERISATION_DRUGS, CHARACTERISATION_INDICATION,
                                CHARACTERISATION_PERSON, POSITIVES_BY_BOARD_MONTH, PREVALENCE, check)
 
-AGE_BINS = [0, 14, 24, 28, 32, 36, 45]
-AGE_NAMES = ["<= 14 SA", "15-23 SA", "24-27 SA", "28-31 SA", "32-35 SA", ">= 36 SA"]
+# Gestational-age bands of the characterisation table, closed where the protocol's
+# thresholds are: first trimester <= 14 SA (iso_t1), NSAIDs from 24 SA (nsaid_late).
+AGE_BANDS = [(14.0, "<= 14 SA"), (24.0, "> 14 and < 24 SA"), (28.0, "24 to < 28 SA"), (32.0, "28 to < 32 SA"),
+             (36.0, "32 to < 36 SA")]
+LAST_BAND = ">= 36 SA"
 NO_AGE = "trimester or cue only"
+NO_MENTION = "no drug mention"
 # The drug classes whose mentions characterise a positive post of each label.
 LABEL_CLASSES = {"iso_t1": ("isotretinoin",), "nsaid_late": ("nsaid", "aspirin", "aspirin_analgesic")}
 
@@ -69,6 +73,28 @@ def corrected_prevalence(predicted: np.ndarray, threads: np.ndarray, test_truth:
             "sensitivity": float(sensitivity), "specificity": float(specificity),
             "corrected_prevalence": rogan_gladen(positives, n, sensitivity, specificity),
             "ci_low": float(low), "ci_high": float(high), "valid_replicates": int(len(replicates))}
+
+
+def age_band(sa: float) -> str:
+    """The band of a gestational age in SA (NaN: the post gave a trimester or a cue, no age)."""
+    if pd.isna(sa):
+        return NO_AGE
+    if sa <= AGE_BANDS[0][0]:
+        return AGE_BANDS[0][1]
+    return next((name for limit, name in AGE_BANDS[1:] if sa < limit), LAST_BAND)
+
+
+def with_unexplained(table: pd.DataFrame, column: str, labels: pd.DataFrame, support: pd.DataFrame) -> pd.DataFrame:
+    """``table`` plus, per label, the positive posts without any supporting mention (``no drug mention``),
+    so that each characterisation table counts every positive post."""
+    extra = []
+    for label in LABELS:
+        missing = (labels[label] == 1).sum() - support.loc[support["label"] == label, "post_id"].nunique()
+        if missing:
+            extra.append({"label": label, column: NO_MENTION, "posts": int(missing)})
+    if not extra:
+        return table.reset_index(drop=True)
+    return pd.concat([table, pd.DataFrame(extra)], ignore_index=True)
 
 
 def corpus_predictions(model: str, posts: pd.DataFrame, mentions: pd.DataFrame,
@@ -141,15 +167,18 @@ def apply_model(posts_path: Path, mentions_path: Path, predictions_path: Path, m
     write_csv(check(POSITIVES_BY_BOARD_MONTH, counts, str(outputs.by_board_month)), outputs.by_board_month)
     support = pd.concat([supporting_mentions(mentions, labels, label) for label in LABELS], ignore_index=True)
     drugs = support.groupby(["label", "inn"])["post_id"].nunique().rename("posts").reset_index()
-    drugs = drugs.sort_values(["label", "posts", "inn"], ascending=[True, False, True])
+    drugs = with_unexplained(drugs.sort_values(["label", "posts", "inn"], ascending=[True, False, True]), "inn",
+                             labels, support)
     write_csv(check(CHARACTERISATION_DRUGS, drugs, str(outputs.drugs)), outputs.drugs)
     first = support.drop_duplicates(["label", "post_id"])
-    bins = pd.cut(first["gestational_age_sa"], AGE_BINS, labels=AGE_NAMES, right=False)
-    ages = first.assign(gestational_age=bins.cat.add_categories([NO_AGE]).fillna(NO_AGE).astype(str))
+    ages = first.assign(gestational_age=[age_band(sa) for sa in first["gestational_age_sa"]])
     ages = ages.groupby(["label", "gestational_age"])["post_id"].nunique().rename("posts").reset_index()
+    order = {name: i for i, name in enumerate([*(n for _, n in AGE_BANDS), LAST_BAND, NO_AGE])}
+    ages = ages.sort_values(["label", "gestational_age"], key=lambda c: c.map(order) if c.name != "label" else c)
+    ages = with_unexplained(ages, "gestational_age", labels, support)
     write_csv(check(CHARACTERISATION_AGES, ages, str(outputs.ages)), outputs.ages)
-    people = first.groupby(["label", "person"])["post_id"].nunique()
-    people = people.rename("posts").reset_index()
+    people = first.groupby(["label", "person"])["post_id"].nunique().rename("posts").reset_index()
+    people = with_unexplained(people, "person", labels, support)
     write_csv(check(CHARACTERISATION_PERSON, people, str(outputs.people)), outputs.people)
     reasons = indication_table(labels, support, dict(zip(posts["post_id"], posts["text"])))
     write_csv(check(CHARACTERISATION_INDICATION, reasons, str(outputs.indications)), outputs.indications)
