@@ -49,14 +49,22 @@ def test_class_weights_are_sklearn_balanced():
     assert class_weights(np.array([0, 0, 0, 0, 0, 0, 1, 1])).tolist() == pytest.approx([2 / 3, 2.0])
 
 
-def test_fine_tuning_learns_the_training_data_and_keeps_its_record(base_model):
+def test_fine_tuning_learns_and_keeps_the_best_held_out_epoch(base_model):
+    from sklearn.metrics import f1_score
+    from sklearn.model_selection import StratifiedGroupKFold
+
     model, tokenizer, record = fine_tune(TEXTS, LABELS, GROUPS, _settings(base_model), seed=7)
-    scores = TransformerClassifier.__new__(TransformerClassifier)
-    scores.model, scores.tokenizer, scores.device, scores.record = model, tokenizer, "cpu", record
-    assert scores.predict(TEXTS).tolist() == LABELS
+    history = record["history"]
+    assert len(history) == 12 and history[-1]["train_loss"] < history[0]["train_loss"]
     assert (record["n_train"], record["n_positive"], record["n_validation"]) == (12, 6, 3)
-    assert len(record["history"]) == 12 and 1 <= record["best_epoch"] <= 12
-    assert record["validation_f1"] == max(h["validation_f1"] for h in record["history"])
+    best = max(history, key=lambda h: h["validation_f1"])  # the first best epoch is kept
+    assert (record["best_epoch"], record["validation_f1"]) == (best["epoch"], best["validation_f1"])
+    # the returned weights are that epoch's: their F1 on the held-out threads is the recorded one
+    _, held = next(StratifiedGroupKFold(n_splits=4, shuffle=True, random_state=7).split(TEXTS, LABELS, GROUPS))
+    classifier = TransformerClassifier.__new__(TransformerClassifier)
+    classifier.model, classifier.tokenizer, classifier.device, classifier.record = model, tokenizer, "cpu", record
+    predicted = classifier.predict([TEXTS[i] for i in held])
+    assert f1_score([LABELS[i] for i in held], predicted, zero_division=0.0) == record["validation_f1"]
 
 
 def test_same_seed_same_weights(base_model):
@@ -108,3 +116,16 @@ def test_one_class_training_data_is_refused(base_model):
 def test_a_directory_that_is_not_a_fine_tuned_model_is_named(base_model):
     with pytest.raises(InputError, match="not a fine-tuned perivigil model"):
         TransformerClassifier(base_model, device="cpu")
+
+
+@pytest.mark.filterwarnings("ignore:The least populated class")  # expected: one positive, four folds
+def test_a_part_with_one_class_is_refused(base_model):
+    # one positive among twelve posts: the held-out threads or the training ones lack it
+    labels = [1] + [0] * 11
+    with pytest.raises(InputError, match="threads hold one class only"):
+        fine_tune(TEXTS, labels, GROUPS, {**_settings(base_model), "epochs": 1}, seed=1)
+
+
+def test_the_held_out_threads_hold_both_classes(base_model):
+    _, _, record = fine_tune(TEXTS, LABELS, GROUPS, {**_settings(base_model), "epochs": 1}, seed=3)
+    assert record["n_validation"] == 3  # one fold of round(1 / 0.25) = 4 over 12 single-post threads

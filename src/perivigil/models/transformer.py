@@ -10,8 +10,9 @@ parts to audit, and every random draw (the classification head's initialisation,
 batch order, dropout) takes its seed from config. Class imbalance is handled by a
 class-weighted cross-entropy (weights ``n / (2 n_c)``, as scikit-learn's "balanced").
 The number of epochs is chosen inside the training split only: a fraction of its
-threads is held out (``GroupShuffleSplit``), and the weights of the epoch with the
-best F1 on them are kept. A saved model carries its settings, the SHA-256 of its
+threads is held out (one fold of a seeded ``StratifiedGroupKFold``, so that both classes
+are held out when the data allow), and the weights of the epoch with the best F1 on
+them are kept. A saved model carries its settings, the SHA-256 of its
 training data and of the base weights.
 """
 
@@ -26,7 +27,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.metrics import f1_score
-from sklearn.model_selection import GroupShuffleSplit
+from sklearn.model_selection import StratifiedGroupKFold
 
 from perivigil.errors import InputError
 
@@ -112,8 +113,14 @@ def fine_tune(texts: Sequence[str], labels: Sequence[int], groups: Sequence[str]
     device = resolve_device(settings["device"])
     tokenizer, model = load_base(Path(settings["path"]), seed)
     model.to(device)
-    splitter = GroupShuffleSplit(n_splits=1, test_size=settings["validation_fraction"], random_state=seed)
+    folds = max(2, round(1 / settings["validation_fraction"]))
+    splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
     fit_rows, held_rows = next(splitter.split(np.zeros(len(labels)), labels, groups=list(groups)))
+    for part, rows in (("training", fit_rows), ("held-out", held_rows)):
+        if len(set(labels[rows])) < 2:
+            raise InputError(f"training data of transformer: the {part} threads hold one class only "
+                             f"({len(rows)} posts); change 'models.transformer.validation_fraction' or "
+                             "annotate more positive posts")
     fit_texts = [texts[i] for i in fit_rows]
     held_texts = [texts[i] for i in held_rows]
     loss_fn = torch.nn.CrossEntropyLoss(weight=torch.tensor(class_weights(labels[fit_rows]), dtype=torch.float32,
