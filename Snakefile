@@ -44,7 +44,7 @@ STUDY_OUTPUTS = [
     "results/tables/comparisons.csv",
     "results/tables/prevalence.csv",
     "results/tables/error_analysis.csv",
-] + expand("results/notebooks/{stage}.html", stage=["corpus", "agreement", "models", "prevalence"])
+] + expand("results/notebooks/{stage}.html", stage=NOTEBOOK_INPUTS)
 
 
 onstart:

@@ -7,7 +7,7 @@
 # %% [markdown]
 # # Inter-annotator agreement
 #
-# Executed by the rule `notebook_agreement`; rendered to `results/notebooks/agreement.html`.
+# Executed by the rule `notebook` (stage `agreement`); rendered to `results/notebooks/agreement.html`.
 # The figures shown are made by rule `agreement` (`workflow/scripts/agreement.py`). Reading
 # (study protocol §5, Krippendorff 2004): α ≥ 0.800 reliable, 0.667–0.800 tentative
 # conclusions only.

@@ -7,7 +7,7 @@
 # %% [markdown]
 # # Corpus: what was collected and what preprocessing kept
 #
-# Executed by the rule `notebook_corpus` (Snakemake `notebook:` directive); rendered to
+# Executed by the rule `notebook` (stage `corpus`, Snakemake `notebook:` directive); rendered to
 # `results/notebooks/corpus.html`. It reads the corpus tables and shows the paper figure
 # `corpus_by_board_month.png`, which rule `corpus_overview` makes
 # (`workflow/scripts/corpus_overview.py`). The numbers the thesis quotes are written to

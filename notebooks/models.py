@@ -7,7 +7,7 @@
 # %% [markdown]
 # # Models on the test split
 #
-# Executed by the rule `notebook_models`; rendered to `results/notebooks/models.html`.
+# Executed by the rule `notebook` (stage `models`); rendered to `results/notebooks/models.html`.
 # The metrics come from rule `evaluate` (cluster-bootstrap BCa intervals over threads), the
 # calibration and learning curves from rule `diagnostics` (`workflow/scripts/diagnostics.py`),
 # which also makes the figures shown here.

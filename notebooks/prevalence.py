@@ -7,7 +7,7 @@
 # %% [markdown]
 # # Prevalence in the corpus and who, what, when, why
 #
-# Executed by the rule `notebook_prevalence`; rendered to `results/notebooks/prevalence.html`.
+# Executed by the rule `notebook` (stage `prevalence`); rendered to `results/notebooks/prevalence.html`.
 # The tables come from rule `apply` (`workflow/scripts/apply.py`): the model chosen in
 # config on every post, the Rogan–Gladen prevalence corrected for its test sensitivity and
 # specificity, and the characterisation of the posts it labels positive.

@@ -249,7 +249,7 @@ def test_unreachable_robots_txt_forbids_everything(profile):
 # ----------------------------------------------------------------------------- crawling over HTTP
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
-        pass
+        """Keep the test output quiet: no line per request."""
 
 
 @pytest.fixture()
@@ -315,7 +315,7 @@ def flaky_server():
             self.wfile.write(body)
 
         def log_message(self, *args):
-            pass
+            """Keep the test output quiet: no line per request."""
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()

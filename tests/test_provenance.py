@@ -53,13 +53,15 @@ def _record(metadata, path: str, record: dict, max_len: int = 255) -> None:
     target.write_text(json.dumps(record))
 
 
-def test_job_records_decode_short_and_long_paths(tmp_path):
+def test_job_records_decode_short_and_long_paths(tmp_path, caplog):
     long_path = "results/" + "x" * 300 + ".csv"
     _record(tmp_path, "results/a.csv", {"rule": "a", "input": ["data/in.txt"]})
     _record(tmp_path, long_path, {"rule": "b", "input": ["results/a.csv"]})
     (tmp_path / "garbage").write_text("not base64 json")
     records = job_records(tmp_path)
     assert {path: r["rule"] for path, r in records.items()} == {"results/a.csv": "a", long_path: "b"}
+    # what is skipped is counted and reported
+    assert f"{tmp_path}: 1 job records unreadable, their outputs get rule null (first: garbage)" in caplog.text
 
 
 def test_build_lists_inputs_outputs_and_their_rules(tmp_path):

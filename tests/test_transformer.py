@@ -61,8 +61,7 @@ def test_fine_tuning_learns_and_keeps_the_best_held_out_epoch(base_model):
     assert (record["best_epoch"], record["validation_f1"]) == (best["epoch"], best["validation_f1"])
     # the returned weights are that epoch's: their F1 on the held-out threads is the recorded one
     _, held = next(StratifiedGroupKFold(n_splits=4, shuffle=True, random_state=7).split(TEXTS, LABELS, GROUPS))
-    classifier = TransformerClassifier.__new__(TransformerClassifier)
-    classifier.model, classifier.tokenizer, classifier.device, classifier.record = model, tokenizer, "cpu", record
+    classifier = TransformerClassifier(model, tokenizer, record, "cpu")
     predicted = classifier.predict([TEXTS[i] for i in held])
     assert f1_score([LABELS[i] for i in held], predicted, zero_division=0.0) == record["validation_f1"]
 
@@ -76,8 +75,7 @@ def test_same_seed_same_weights(base_model):
 
 def test_saved_model_loads_and_predicts_the_same(base_model, tmp_path):
     model, tokenizer, record = fine_tune(TEXTS, LABELS, GROUPS, {**_settings(base_model), "epochs": 3}, seed=5)
-    before = TransformerClassifier.__new__(TransformerClassifier)
-    before.model, before.tokenizer, before.device, before.record = model, tokenizer, "cpu", record
+    before = TransformerClassifier(model, tokenizer, record, "cpu")
     save(model, tokenizer, record, tmp_path / "transformer_nsaid_late", tmp_path / "transformer_nsaid_late.json")
     loaded = load_model(tmp_path / "transformer_nsaid_late")
     assert isinstance(loaded, TransformerClassifier)
@@ -115,7 +113,7 @@ def test_one_class_training_data_is_refused(base_model):
 
 def test_a_directory_that_is_not_a_fine_tuned_model_is_named(base_model):
     with pytest.raises(InputError, match="not a fine-tuned perivigil model"):
-        TransformerClassifier(base_model, device="cpu")
+        TransformerClassifier.load(base_model, device="cpu")
 
 
 @pytest.mark.filterwarnings("ignore:The least populated class")  # expected: one positive, four folds
@@ -129,3 +127,16 @@ def test_a_part_with_one_class_is_refused(base_model):
 def test_the_held_out_threads_hold_both_classes(base_model):
     _, _, record = fine_tune(TEXTS, LABELS, GROUPS, {**_settings(base_model), "epochs": 1}, seed=3)
     assert record["n_validation"] == 3  # one fold of round(1 / 0.25) = 4 over 12 single-post threads
+
+
+def test_truncated_weights_get_a_one_line_error(base_model, tmp_path):
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for file in base_model.iterdir():
+        (broken / file.name).write_bytes(file.read_bytes())
+    weights = broken / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:100])
+    with pytest.raises(InputError) as caught:
+        load_base(broken, seed=1)
+    message = str(caught.value)
+    assert message.startswith(f"{broken}: cannot load the transformer (") and "\n" not in message

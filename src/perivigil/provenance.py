@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 import platform
 import subprocess
 from collections.abc import Iterable, Mapping
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 CHUNK = 1 << 20
+LOG = logging.getLogger(__name__)
 
 
 def file_sha256(path: Path) -> str:
@@ -63,12 +65,17 @@ def config_paths(config: Any, root: Path) -> set[Path]:
             found |= config_paths(value, root)
     elif isinstance(config, str) and config and "\n" not in config and len(config) < 500:
         candidate = Path(config) if Path(config).is_absolute() else root / config
-        try:
-            if candidate.exists():
-                found.add(candidate)
-        except OSError:
-            pass
+        if _exists(candidate):
+            found.add(candidate)
     return found
+
+
+def _exists(path: Path) -> bool:
+    """Whether ``path`` exists; a string too long or odd to be a file name names no file."""
+    try:
+        return path.exists()
+    except OSError:
+        return False
 
 
 def git_state(root: Path) -> dict[str, Any]:
@@ -94,15 +101,22 @@ def job_records(metadata_dir: Path) -> dict[str, dict[str, Any]]:
     records: dict[str, dict[str, Any]] = {}
     if not metadata_dir.is_dir():
         return records
+    unreadable = []
     for file in sorted(p for p in metadata_dir.rglob("*") if p.is_file()):
         encoded = "".join(part.lstrip("@") for part in file.relative_to(metadata_dir).parts)
         try:
             path = base64.urlsafe_b64decode(encoded).decode("utf-8")
             record = json.loads(file.read_text(encoding="utf-8"))
         except (ValueError, UnicodeDecodeError, OSError):
+            unreadable.append(file.name)
             continue
         if isinstance(record, dict):
             records[path] = record
+        else:
+            unreadable.append(file.name)
+    if unreadable:
+        LOG.warning("%s: %d job records unreadable, their outputs get rule null (first: %s)", metadata_dir,
+                    len(unreadable), unreadable[0])
     return records
 
 

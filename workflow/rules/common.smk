@@ -24,10 +24,43 @@ SOURCES = {source["name"]: source for source in config["sources"]}
 from perivigil.models import LABELS
 
 
+# What each stage notebook (notebooks/<stage>.py) reads: tables and the figures it shows.
+NOTEBOOK_INPUTS = {
+    "corpus": {
+        "posts": "results/corpus/posts.parquet",
+        "report": "results/corpus/collection_report.csv",
+        "summary": "results/corpus/preprocess_summary.json",
+        "figure": "results/figures/corpus_by_board_month.png",
+    },
+    "agreement": {
+        "agreement": "results/agreement/agreement.json",
+        "disagreements": "results/agreement/disagreements.csv",
+        "alpha": "results/figures/agreement_alpha.png",
+        "kappa": "results/figures/agreement_kappa.png",
+    },
+    "models": {
+        "metrics": "results/tables/metrics.csv",
+        "comparisons": "results/tables/comparisons.csv",
+        "split": "results/splits/split.csv",
+        "errors": "results/tables/error_analysis.csv",
+        "calibration": "results/figures/calibration.png",
+        "learning": "results/figures/learning_curve.png",
+    },
+    "prevalence": {
+        "prevalence": "results/tables/prevalence.csv",
+        "drugs": "results/tables/characterisation_drugs.csv",
+        "ages": "results/tables/characterisation_gestational_age.csv",
+        "people": "results/tables/characterisation_person.csv",
+        "indications": "results/tables/characterisation_indication.csv",
+    },
+}
+
+
 wildcard_constraints:
     source="|".join(SOURCES),
     model="|".join(config["models"]["linear"]),
     label="|".join(LABELS),
+    stage="|".join(NOTEBOOK_INPUTS),
 
 
 def source_config(wildcards):
@@ -74,3 +107,8 @@ def applied_models(wildcards):
     """The saved models of the model applied to the corpus (none for the rule system)."""
     model = config["apply"]["model"]
     return {} if model == "rules" else {f"{model}_{l}": model_path(model, l) for l in LABELS}
+
+
+def notebook_inputs(wildcards):
+    """The named inputs of one stage notebook."""
+    return NOTEBOOK_INPUTS[wildcards.stage]

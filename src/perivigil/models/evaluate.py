@@ -36,18 +36,28 @@ def _texts(posts_path: Path, post_ids) -> list[str]:
     return [posts.loc[p, "text"] for p in post_ids]
 
 
+def _training_data(split_path: Path, posts_path: Path) -> tuple[pd.DataFrame, list[str]]:
+    """The training rows of the split and their texts, in the same order."""
+    split = pd.read_csv(split_path, dtype={"post_id": str, "thread_id": str})
+    train = split[split["split"] == "train"]
+    return train, _texts(posts_path, train["post_id"])
+
+
+def _training_hash(train: pd.DataFrame, texts: list[str], label: str) -> str:
+    from perivigil.models.linear import data_hash
+
+    return data_hash(train["post_id"].tolist(), texts, train[label].tolist())
+
+
 def train_linear(split_path: Path, posts_path: Path, kind: str, label: str, settings: Mapping[str, Any],
                  model_path: Path, record_path: Path) -> dict[str, Any]:
     """Fit one linear model for one label on the training split; save it with its record."""
-    from perivigil.models.linear import data_hash, fit, save
+    from perivigil.models.linear import fit, save
 
-    split = pd.read_csv(split_path, dtype={"post_id": str, "thread_id": str})
-    train = split[split["split"] == "train"]
-    texts = _texts(posts_path, train["post_id"])
+    train, texts = _training_data(split_path, posts_path)
     model, record = fit(kind, texts, train[label], train["thread_id"], settings["c_grid"], settings["cv_folds"],
                         settings["seed"])
-    record.update(label=label, training_data_sha256=data_hash(train["post_id"].tolist(), texts,
-                                                               train[label].tolist()))
+    record.update(label=label, training_data_sha256=_training_hash(train, texts, label))
     save(model, record, Path(model_path), Path(record_path))
     return record
 
@@ -55,16 +65,12 @@ def train_linear(split_path: Path, posts_path: Path, kind: str, label: str, sett
 def train_transformer(split_path: Path, posts_path: Path, label: str, settings: Mapping[str, Any], seed: int,
                       threads: int, model_dir: Path, record_path: Path) -> dict[str, Any]:
     """Fine-tune the optional transformer for one label on the training split; save it with its record."""
-    from perivigil.models.linear import data_hash
     from perivigil.models.transformer import fine_tune, save
 
-    split = pd.read_csv(split_path, dtype={"post_id": str, "thread_id": str})
-    train = split[split["split"] == "train"]
-    texts = _texts(posts_path, train["post_id"])
+    train, texts = _training_data(split_path, posts_path)
     model, tokenizer, record = fine_tune(texts, train[label].to_numpy(), train["thread_id"].tolist(), settings,
                                          seed, threads)
-    record.update(label=label, training_data_sha256=data_hash(train["post_id"].tolist(), texts,
-                                                               train[label].tolist()))
+    record.update(label=label, training_data_sha256=_training_hash(train, texts, label))
     save(model, tokenizer, record, Path(model_dir), Path(record_path))
     return record
 

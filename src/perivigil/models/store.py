@@ -12,7 +12,7 @@ def load_model(path: Path) -> Any:
     if path.is_dir():
         from perivigil.models.transformer import TransformerClassifier
 
-        return TransformerClassifier(path)
+        return TransformerClassifier.load(path)
     from perivigil.models.linear import load
 
     return load(path)

@@ -30,6 +30,7 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedGroupKFold
 
 from perivigil.errors import InputError
+from perivigil.provenance import file_sha256
 
 RECORD_NAME = "perivigil.json"
 EXTRA_HINT = "install the 'transformer' extra: pip install -r requirements-transformer.lock"
@@ -47,12 +48,28 @@ def _modules():
     return torch, transformers
 
 
+def _from_pretrained(directory: Path, num_labels: int | None):
+    """Tokenizer and sequence classifier of a local folder; a broken folder gets a one-line error."""
+    _, transformers = _modules()
+    from safetensors import SafetensorError  # installed with transformers
+
+    extra = {} if num_labels is None else {"num_labels": num_labels}
+    try:
+        tokenizer = transformers.AutoTokenizer.from_pretrained(directory, local_files_only=True)
+        model = transformers.AutoModelForSequenceClassification.from_pretrained(directory, local_files_only=True,
+                                                                               **extra)
+    except (OSError, ValueError, RuntimeError, KeyError, SafetensorError) as exc:
+        reason = " ".join(str(exc).split())[:300]
+        raise InputError(f"{directory}: cannot load the transformer ({type(exc).__name__}: {reason})") from None
+    return tokenizer, model
+
+
 def directory_sha256(path: Path) -> str:
     """SHA-256 over the names and bytes of every file of a model directory (sorted)."""
     digest = hashlib.sha256()
     for file in sorted(p for p in Path(path).rglob("*") if p.is_file()):
         digest.update(file.relative_to(path).as_posix().encode("utf-8") + b"\x1f")
-        digest.update(hashlib.sha256(file.read_bytes()).digest())
+        digest.update(bytes.fromhex(file_sha256(file)))  # streamed: weights run to gigabytes
     return digest.hexdigest()
 
 
@@ -68,16 +85,13 @@ def resolve_device(name: str) -> str:
 
 def load_base(path: Path, seed: int):
     """Tokenizer and a 2-class sequence classifier from a local directory; the new head seeded."""
-    torch, transformers = _modules()
+    torch, _ = _modules()
     path = Path(path)
     if not (path / "config.json").is_file():
         raise InputError(f"config: key 'models.transformer.path': {path} holds no config.json "
                          "(expected a local transformer directory, as written by save_pretrained)")
     torch.manual_seed(seed)
-    tokenizer = transformers.AutoTokenizer.from_pretrained(path, local_files_only=True)
-    model = transformers.AutoModelForSequenceClassification.from_pretrained(path, num_labels=2,
-                                                                           local_files_only=True)
-    return tokenizer, model
+    return _from_pretrained(path, num_labels=2)
 
 
 def class_weights(labels: np.ndarray) -> np.ndarray:
@@ -175,19 +189,22 @@ def save(model, tokenizer, record: Mapping[str, Any], directory: Path, record_pa
 
 
 class TransformerClassifier:
-    """A saved fine-tuned model with scikit-learn's ``predict`` / ``predict_proba`` interface."""
+    """A fine-tuned model with scikit-learn's ``predict`` / ``predict_proba`` interface."""
 
-    def __init__(self, directory: Path, device: str = "auto") -> None:
-        torch, transformers = _modules()
+    def __init__(self, model, tokenizer, record: Mapping[str, Any], device: str) -> None:
+        self.model, self.tokenizer, self.record, self.device = model, tokenizer, dict(record), device
+
+    @classmethod
+    def load(cls, directory: Path, device: str = "auto") -> "TransformerClassifier":
+        """The model saved by :func:`save` in ``directory``."""
         directory = Path(directory)
         try:
-            self.record = json.loads((directory / RECORD_NAME).read_text(encoding="utf-8"))
+            record = json.loads((directory / RECORD_NAME).read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
             raise InputError(f"{directory}: not a fine-tuned perivigil model ({RECORD_NAME}: {exc})") from None
-        self.device = resolve_device(device)
-        self.tokenizer = transformers.AutoTokenizer.from_pretrained(directory, local_files_only=True)
-        self.model = transformers.AutoModelForSequenceClassification.from_pretrained(
-            directory, local_files_only=True).to(self.device)
+        device = resolve_device(device)
+        tokenizer, model = _from_pretrained(directory, num_labels=None)
+        return cls(model.to(device), tokenizer, record, device)
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         positive = positive_scores(self.model, self.tokenizer, list(texts), self.record["batch_size"],
