@@ -1,20 +1,34 @@
-"""Check a study configuration against its JSON schema, with one-line errors naming the key.
+"""Check a study configuration before any job runs, with one-line errors naming the key.
 
-The schema (``workflow/schemas/config.schema.yaml``) refuses unknown keys at
-every level. Checks a schema cannot express (unique source names, files that
-must exist) follow it.
+The schema (``workflow/schemas/config.schema.yaml``) refuses unknown keys and values
+out of range at every level. What a schema cannot express follows it, in the order a
+person would fix it:
+
+- unique source names, the applied model trained by the run;
+- clinical thresholds consistent with each other (months increasing, the first
+  trimester before the second, the isotretinoin window before the NSAID one);
+- the files named by each source, and each site profile read and checked (CSS
+  selectors, time zone, date languages);
+- for a real study (``demo: false``): the annotation inbox and the adjudicator's sheet
+  where the annotators' returns can safely arrive, and the pseudonymisation key in the
+  environment, so that a missing key is found before a crawl of hours, not after.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 
 from perivigil.errors import InputError
+from perivigil.files import load_yaml
+
+# Folders the DAG writes (and `make clean` deletes): no person's return may live there.
+DAG_FOLDERS = ("results", "logs", "benchmarks", ".snakemake")
 
 
 def _key_path(error: jsonschema.ValidationError) -> str:
@@ -29,26 +43,21 @@ def _message(error: jsonschema.ValidationError) -> str:
         keys = ", ".join(f"'{k}'" if where == "(top level)" else f"'{where}.{k}'" for k in unexpected)
         allowed = ", ".join(sorted(error.schema.get("properties", {})))
         return f"unknown key {keys} (allowed here: {allowed})"
-    if error.validator == "required":
-        return f"key '{_key_path(error)}': {error.message}"
     return f"key '{_key_path(error)}': {error.message}"
 
 
-def load_yaml(path: Path) -> Any:
-    try:
-        return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise InputError(f"{path}: cannot read YAML: {exc}".replace("\n", " ")) from exc
-
-
 def validate_config(config: Mapping[str, Any], schema_path: Path, origin: str = "config",
-                    check_files: bool = True) -> None:
+                    check_files: bool = True, check_secrets: bool = False,
+                    environ: Mapping[str, str] | None = None, root: Path | None = None) -> None:
     """Raise :class:`InputError` on the first problem of ``config``, naming ``origin`` and the key.
 
-    ``check_files=False`` skips checking that the files named by sources exist
-    (for the command that creates the demo snapshot).
+    ``check_files=False`` skips the files named by sources and the annotation folders (for
+    the command that creates the demo snapshot, and for ``perivigil classify``);
+    ``check_secrets`` checks that a real study finds its pseudonymisation key in
+    ``environ`` (the process environment by default). ``root`` is the folder relative
+    paths start from (the working directory by default).
     """
-    schema = load_yaml(schema_path)
+    schema = load_yaml(schema_path, "config schema")
     validator = jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker())
     errors = sorted(validator.iter_errors(dict(config)), key=lambda e: (list(map(str, e.absolute_path)), e.message))
     if errors:
@@ -58,14 +67,18 @@ def validate_config(config: Mapping[str, Any], schema_path: Path, origin: str = 
         if names.index(name) != index:
             raise InputError(f"{origin}: key 'sources[{index}].name': source name {name!r} is used twice")
     _check_applied_model(config, origin)
+    _check_thresholds(config, origin)
+    _check_annotators(config, origin)
+    root = Path(".") if root is None else Path(root)
     for index, source in enumerate(config["sources"]):
         if "snapshot" in source and "captured_at" not in source:
             raise InputError(f"{origin}: key 'sources[{index}].captured_at' is required with a snapshot")
-        if not check_files:
-            continue
-        for key in ("profile", "snapshot", "snapshot_manifest"):
-            if key in source and not Path(source[key]).exists():
-                raise InputError(f"{origin}: key 'sources[{index}].{key}': {source[key]!r} does not exist")
+        if check_files:
+            _check_source_files(source, index, origin, root)
+    if check_files and not config["demo"]:
+        _check_returns_paths(config, origin, root)
+    if check_secrets and not config["demo"]:
+        _check_key(config, origin, environ)
 
 
 def _check_applied_model(config: Mapping[str, Any], origin: str) -> None:
@@ -79,9 +92,114 @@ def _check_applied_model(config: Mapping[str, Any], origin: str) -> None:
                          f"{models['transformer']['enabled']})")
 
 
+def _check_thresholds(config: Mapping[str, Any], origin: str) -> None:
+    """Thresholds that only make sense together (study protocol §1 and §3)."""
+    extract, rules = config["extract"], config["rules"]
+    months = extract["months_to_sa"]
+    for month in range(1, len(months)):
+        if months[month] <= months[month - 1]:
+            raise InputError(f"{origin}: key 'extract.months_to_sa': must increase month after month, but month "
+                             f"{month + 1} ({months[month]:g} SA) is not above month {month} ({months[month - 1]:g} SA)")
+    if extract["t1_max_sa"] >= extract["t2_max_sa"]:
+        raise InputError(f"{origin}: key 'extract.t1_max_sa' ({extract['t1_max_sa']:g}) must be below "
+                         f"'extract.t2_max_sa' ({extract['t2_max_sa']:g}): the first trimester ends before the second")
+    if rules["iso_t1_max_sa"] >= rules["nsaid_late_min_sa"]:
+        raise InputError(f"{origin}: key 'rules.iso_t1_max_sa' ({rules['iso_t1_max_sa']:g}) must be below "
+                         f"'rules.nsaid_late_min_sa' ({rules['nsaid_late_min_sa']:g}): the first-trimester window "
+                         "ends before the late-pregnancy one begins")
+
+
+def _check_annotators(config: Mapping[str, Any], origin: str) -> None:
+    section = config.get("annotation")
+    if not section:
+        return
+    for name in section["withdrawn"]:
+        if name not in section["annotators"]:
+            raise InputError(f"{origin}: key 'annotation.withdrawn': {name!r} is not one of annotation.annotators "
+                             f"{section['annotators']}")
+
+
+def _check_source_files(source: Mapping[str, Any], index: int, origin: str, root: Path) -> None:
+    from perivigil.collect.profile import load_profile
+
+    for key in ("profile", "snapshot", "snapshot_manifest"):
+        if key in source and not (root / source[key]).exists():
+            raise InputError(f"{origin}: key 'sources[{index}].{key}': {source[key]!r} does not exist")
+    if "snapshot" in source and not (root / source["snapshot"]).is_dir():
+        raise InputError(f"{origin}: key 'sources[{index}].snapshot': {source['snapshot']!r} is not a folder")
+    load_profile(root / source["profile"])
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def _git_tracks(path: Path, root: Path) -> bool:
+    """Whether ``path`` lies in the git work tree of ``root`` and is not git-ignored."""
+    if not (root / ".git").exists() or not _inside(path, root):
+        return False
+    try:
+        result = subprocess.run(["git", "-C", str(root), "check-ignore", "-q", "--no-index",
+                                 str(path.resolve().relative_to(root.resolve()))],
+                                capture_output=True, check=False, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return result.returncode == 1  # 0: ignored; 1: not ignored; 128: not a repository
+
+
+def _check_returns_paths(config: Mapping[str, Any], origin: str, root: Path) -> None:
+    """Where a real study's annotators and adjudicator return their work (study protocol §5, §7).
+
+    Their returns hold post texts (health data): never in a folder the DAG owns, never
+    in git; the inbox holds one folder per configured annotator and nothing else.
+    """
+    section = config["annotation"]
+    inbox, adjudicated = root / section["inbox"], root / section["adjudicated"]
+    for key, path in (("inbox", inbox), ("adjudicated", adjudicated)):
+        for folder in DAG_FOLDERS:
+            if _inside(path, root / folder):
+                raise InputError(f"{origin}: key 'annotation.{key}': {section[key]!r} lies inside {folder}/, which the "
+                                 "DAG writes and `make clean` deletes; keep the returns elsewhere (e.g. annotation/)")
+        if _git_tracks(path, root):
+            raise InputError(f"{origin}: key 'annotation.{key}': {section[key]!r} is inside the repository and not "
+                             "git-ignored; returns hold post texts (protocol §7): git-ignore it or move it outside")
+    if adjudicated.is_dir():
+        raise InputError(f"{origin}: key 'annotation.adjudicated': {section['adjudicated']!r} is a folder; "
+                         "expected the path of the adjudicator's CSV sheet")
+    if not inbox.exists():
+        return
+    if not inbox.is_dir():
+        raise InputError(f"{origin}: key 'annotation.inbox': {section['inbox']!r} is a file; expected a folder "
+                         "holding one folder per annotator")
+    for entry in sorted(inbox.iterdir()):
+        if entry.name.startswith("."):
+            continue
+        if not entry.is_dir():
+            folders = ", ".join(f"{Path(section['inbox']) / name}/" for name in section["annotators"])
+            raise InputError(f"{origin}: key 'annotation.inbox': {entry} is a file; returns go in one folder per "
+                             f"annotator ({folders})")
+        if entry.name not in section["annotators"]:
+            raise InputError(f"{origin}: key 'annotation.annotators': the inbox has a folder {entry.name!r} that is not "
+                             f"an annotator of the study {section['annotators']} (rename the folder or add the name)")
+
+
+def _check_key(config: Mapping[str, Any], origin: str, environ: Mapping[str, str] | None) -> None:
+    from perivigil.preprocess.pseudonymise import load_key
+
+    env = config["preprocess"]["pseudonym_key_env"]
+    try:
+        load_key(env, allow_demo_key=False, environ=dict(os.environ if environ is None else environ))
+    except InputError as exc:
+        raise InputError(f"{origin}: key 'preprocess.pseudonym_key_env': {exc}") from None
+
+
 def load_config(config_path: Path, schema_path: Path, check_files: bool = True) -> dict[str, Any]:
     """Read and check a configuration file."""
-    config = load_yaml(config_path)
+    config = load_yaml(config_path, "study configuration")
     if not isinstance(config, dict):
         raise InputError(f"{config_path}: expected a mapping at the top level")
     validate_config(config, schema_path, str(config_path), check_files)

@@ -11,11 +11,13 @@ if SRC not in sys.path:
 from perivigil.config import validate_config
 
 
-# Stops the run before any job, with the key's name, on a wrong key or type.
+# Stops the run before any job, with the key's name: a wrong key, type or threshold, a broken
+# site profile, a misplaced annotation inbox, a real study without its pseudonymisation key.
 validate_config(
     config,
     Path(workflow.basedir) / "workflow/schemas/config.schema.yaml",
     origin="config (config/config.yaml and any --configfile/--config)",
+    check_secrets=True,
 )
 
 SOURCES = {source["name"]: source for source in config["sources"]}

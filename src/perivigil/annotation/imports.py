@@ -133,7 +133,7 @@ def read_labelstudio(path: Path, ctx: Context) -> list[dict[str, str]]:
 
 def read_doccano(path: Path, ctx: Context) -> list[dict[str, str]]:
     rows = []
-    for where, record in iter_json_lines(path, encoding="utf-8-sig"):
+    for where, record in iter_json_lines(path):
         post_id = str(record.get("post_id", "")).strip()
         if post_id not in ctx.texts:
             raise InputError(f"{where}: field 'post_id' {post_id!r} is not in the annotation sample")

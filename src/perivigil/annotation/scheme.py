@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from perivigil.errors import InputError
+from perivigil.files import load_yaml
 
 TYPES = ("binary", "nominal", "interval", "ratio")
 
@@ -73,15 +72,14 @@ class Scheme:
 def load_scheme(path: Path) -> Scheme:
     """Read and check ``config/labels.yaml``."""
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise InputError(f"{path}: cannot read the label scheme: {exc}".replace("\n", " ")) from exc
+    raw = load_yaml(path, "label scheme")
     if not isinstance(raw, dict) or not isinstance(raw.get("labels"), dict) or not raw["labels"]:
         raise InputError(f"{path}: key 'labels' is missing or empty")
     labels = []
     for name, spec in raw["labels"].items():
         where = f"{path}: label '{name}'"
+        if not isinstance(spec, dict):
+            raise InputError(f"{where}: expected a mapping (type, values, required, description)")
         unknown = sorted(set(spec) - {"type", "values", "required", "description", "min", "max"})
         if unknown:
             raise InputError(f"{where}: unknown key(s) {unknown}")

@@ -95,17 +95,22 @@ def field_value(context: Tag, spec: FieldSpec) -> str | None:
     element = context.select_one(spec.selector) if spec.selector else context
     if element is None:
         return None
+    value: str | None = None
     if spec.attr:
-        value = element.get(spec.attr)
-        if isinstance(value, list):
-            value = " ".join(value)
-        if value is not None and str(value).strip():
-            return str(value).strip()
-        if not spec.text_fallback:
+        found = element.get(spec.attr)
+        if isinstance(found, list):
+            found = " ".join(found)
+        if found is not None and str(found).strip():
+            value = str(found).strip()
+        elif not spec.text_fallback:
             return None
-    value = element_text(element, spec.exclude)
-    if spec.strip_suffix and value.endswith(spec.strip_suffix):
-        value = value[: -len(spec.strip_suffix)].rstrip()
+    if value is None:
+        value = element_text(element, spec.exclude)
+        if spec.strip_suffix and value.endswith(spec.strip_suffix):
+            value = value[: -len(spec.strip_suffix)].rstrip()
+    if value and spec.pattern:
+        match = re.search(spec.pattern, value)
+        value = match.group(1) if match else None
     return value or None
 
 

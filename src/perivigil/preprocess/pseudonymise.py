@@ -23,6 +23,7 @@ from perivigil.errors import InputError
 DEMO_KEY = b"perivigil-DEMO-KEY--public--never-use-on-real-data"
 PSEUDONYM_PREFIX = "u_"
 PSEUDONYM_HEX_CHARS = 16  # 64 bits: no collision expected below ~10^9 authors
+MIN_KEY_BYTES = 16  # 128 bits: a key a person cannot guess
 
 
 def load_key(env_var: str, *, allow_demo_key: bool, environ: dict[str, str] | None = None) -> tuple[bytes, bool]:
@@ -34,6 +35,9 @@ def load_key(env_var: str, *, allow_demo_key: bool, environ: dict[str, str] | No
     environ = dict(os.environ) if environ is None else environ
     value = environ.get(env_var, "")
     if value:
+        if len(value.encode("utf-8")) < MIN_KEY_BYTES:
+            raise InputError(f"${env_var}: the pseudonymisation key is shorter than {MIN_KEY_BYTES} bytes "
+                             "(make one with: python -c 'import secrets; print(secrets.token_hex(32))')")
         return value.encode("utf-8"), False
     key_file = environ.get(f"{env_var}_FILE", "")
     if key_file:
@@ -42,8 +46,8 @@ def load_key(env_var: str, *, allow_demo_key: bool, environ: dict[str, str] | No
             key = path.read_bytes().strip()
         except OSError as exc:
             raise InputError(f"{path}: cannot read the pseudonymisation key named by ${env_var}_FILE: {exc}") from exc
-        if len(key) < 16:
-            raise InputError(f"{path}: the pseudonymisation key is shorter than 16 bytes")
+        if len(key) < MIN_KEY_BYTES:
+            raise InputError(f"{path}: the pseudonymisation key is shorter than {MIN_KEY_BYTES} bytes")
         return key, False
     if allow_demo_key:
         return DEMO_KEY, True
