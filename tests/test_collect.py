@@ -267,7 +267,8 @@ def served(small_forum):
 def test_http_crawl_of_a_local_server_matches_the_snapshot_crawl(small_forum, profile, served, tmp_path):
     source = {"name": "demo_forum", "profile": "config/sites/demo_forum.yaml", "start_url": served + "index.html"}
     politeness = {"user_agent": "perivigil-test", "delay_s": 0.0, "max_retries": 1, "backoff_s": 0.0,
-                  "timeout_s": 10.0, "respect_robots": True}
+                  "timeout_s": 10.0, "deadline_s": 30.0, "max_wait_s": 5.0, "max_failed_share": 0.1,
+                  "respect_robots": True}
     slept: list[float] = []  # the site's robots.txt asks for 1 s between requests: record, don't wait
     fetcher = HttpFetcher(tmp_path / "cache.sqlite", user_agent="perivigil-test", delay_s=0.0, max_retries=1,
                           backoff_s=0.0, timeout_s=10.0, sleep=slept.append, clock=lambda: 0.0)

@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from perivigil.errors import InputError
+from perivigil.files import read_delimited_frame
 
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
 REQUIRED_COLUMNS = ("unit_id", "annotator", "label", "value")
@@ -310,19 +311,15 @@ def agreement_for_label(long: pd.DataFrame, level: str, n_boot: int = 1000, seed
 
 def read_long_csv(path) -> pd.DataFrame:
     """The long CSV of ``perivigil agreement`` (unit_id, annotator, label, value), checked."""
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"{path}: cannot read as CSV: {exc}".replace("\n", " ")) from None
-    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
-    if missing:
-        raise InputError(f"{path}: missing column(s) {missing}; expected header {','.join(REQUIRED_COLUMNS)}")
+    frame = read_delimited_frame(path, REQUIRED_COLUMNS, "long CSV of judgements")
+    # French spreadsheets write decimals with a comma ("24,5"): the same number as "24.5"
+    frame["value"] = frame["value"].str.strip().str.replace(r"^(-?\d+),(\d+)$", r"\1.\2", regex=True)
     empty = frame[frame["value"].str.strip() == ""]
     if len(empty):
-        raise InputError(f"{path}, row {empty.index[0] + 2}: field 'value' is empty (leave the row out instead)")
+        raise InputError(f"{path}, row {empty.index[0]}: field 'value' is empty (leave the row out instead)")
     duplicated = frame.duplicated(["unit_id", "annotator", "label"], keep=False)
     if duplicated.any():
-        row = int(np.flatnonzero(duplicated.to_numpy())[1]) + 2
+        row = int(frame.index[np.flatnonzero(duplicated.to_numpy())[1]])
         first = frame[duplicated].iloc[0]
         raise InputError(f"{path}, row {row}: unit {first.unit_id!r} has two judgements by {first.annotator!r} "
                          f"for label {first.label!r}")

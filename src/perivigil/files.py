@@ -105,11 +105,12 @@ def load_yaml(path: Path | str, what: str = "YAML file") -> Any:
         raise InputError(f"{where}: not valid YAML ({problem})".replace("\n", " ")) from None
 
 
-def iter_json_lines(path: Path | str) -> Iterator[tuple[str, Any]]:
-    """``(where, object)`` for each non-blank line of a JSONL file, read one line at a time.
+def iter_json_lines(path: Path | str, skip_blank: bool = True) -> Iterator[tuple[str, Any]]:
+    """``(where, object)`` for each line of a JSONL file, read one line at a time.
 
     JSON text is UTF-8 (RFC 8259 §8.1): a line in another encoding, a line that is not JSON
-    and a file cut in the middle of a line each raise naming the file and the line.
+    and a file cut in the middle of a line each raise naming the file and the line. Blank
+    lines are skipped, or refused when every line must give one output row.
     """
     path = check_input_file(path, "JSONL file")
     with path.open("rb") as handle:
@@ -123,7 +124,9 @@ def iter_json_lines(path: Path | str) -> Iterator[tuple[str, Any]]:
                 raise InputError(f"{where}: not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column "
                                  f"{exc.start + 1}); JSONL must be saved as UTF-8") from None
             if not line.strip():
-                continue
+                if skip_blank:
+                    continue
+                raise InputError(f"{where}: empty line (expected a JSON object)")
             try:
                 yield where, json.loads(line)
             except json.JSONDecodeError as exc:
@@ -131,8 +134,8 @@ def iter_json_lines(path: Path | str) -> Iterator[tuple[str, Any]]:
                 raise InputError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno}){cut}") from None
 
 
-def decode_spreadsheet_text(data: bytes, path: Path) -> str:
-    """Text of a CSV as spreadsheets save it: a byte-order mark's encoding, else UTF-8, else Windows-1252."""
+def decode_text(data: bytes, path: Path) -> str:
+    """Text as Windows programs save it: a byte-order mark's encoding, else UTF-8, else Windows-1252."""
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             try:
@@ -141,7 +144,7 @@ def decode_spreadsheet_text(data: bytes, path: Path) -> str:
                 raise InputError(f"{path}: not valid {encoding} despite its byte-order mark "
                                  f"(byte {exc.start})") from None
     if b"\x00" in data[:4096]:
-        raise InputError(f"{path}: a binary file, not a CSV text file (an .xlsx or .ods renamed .csv?)")
+        raise InputError(f"{path}: a binary file, not a text file (an .xlsx or .ods renamed .csv?)")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -151,7 +154,7 @@ def decode_spreadsheet_text(data: bytes, path: Path) -> str:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise InputError(f"{path}, line {line}: neither UTF-8 nor Windows-1252 text (byte 0x{data[exc.start]:02x}); "
-                         "save the file as CSV UTF-8") from None
+                         "save the file as UTF-8") from None
 
 
 def _separator(header_line: str) -> str:
@@ -169,7 +172,7 @@ def read_delimited(path: Path | str, what: str = "CSV file") -> tuple[list[str],
     file without a header raise naming the file and the row.
     """
     path = check_input_file(path, what)
-    text = decode_spreadsheet_text(path.read_bytes(), path)
+    text = decode_text(path.read_bytes(), path)
     lines = text.splitlines()
     if not lines or not lines[0].strip():
         raise InputError(f"{path}: empty file, or no header on its first line")

@@ -49,8 +49,8 @@ POSTS = pa.DataFrameSchema(
 COLLECTION_REPORT = pa.DataFrameSchema(
     {
         "source": pa.Column(str),
-        "level": pa.Column(str, pa.Check.isin(["page", "post"])),
-        "outcome": pa.Column(str, pa.Check.isin(["kept", "dropped"])),
+        "level": pa.Column(str, pa.Check.isin(["page", "post", "request"])),
+        "outcome": pa.Column(str, pa.Check.isin(["kept", "dropped", "retried"])),
         "reason": pa.Column(str),
         "count": pa.Column("int64", pa.Check.ge(0)),
     },

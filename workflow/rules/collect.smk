@@ -5,8 +5,10 @@ rule collect:
     input:
         unpack(collect_inputs),
     output:
-        posts="raw/{source}/posts.jsonl",
-        report="results/corpus/collection/{source}.csv",
+        # update(): a recollection that fails restores the previous raw posts and report
+        # (a crawl of hours, from a site that may since have changed, is never lost)
+        posts=update("raw/{source}/posts.jsonl"),
+        report=update("results/corpus/collection/{source}.csv"),
     log:
         "logs/collect/{source}.log",
     benchmark:

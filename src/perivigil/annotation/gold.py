@@ -14,7 +14,6 @@ Anything else stays undecided: listed, never dropped or guessed.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pandas as pd
@@ -22,6 +21,7 @@ import pandas as pd
 from perivigil.annotation.exports import save_xlsx, table_files
 from perivigil.annotation.scheme import Scheme
 from perivigil.errors import InputError
+from perivigil.files import read_delimited
 
 GOLD_COLUMNS = ("post_id", "label", "value", "provenance", "decided_by", "n_annotators", "annotator_values")
 
@@ -48,15 +48,14 @@ def write_adjudication_sheet(disagreed: pd.DataFrame, texts: dict[str, str], csv
 
 def read_adjudication(path: Path, scheme: Scheme, disagreed: pd.DataFrame) -> pd.DataFrame:
     """The adjudicator's returned sheet: ``post_id, label, decision, adjudicator`` (decisions checked)."""
-    with Path(path).open(encoding="utf-8-sig", newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    header, rows = read_delimited(path, "adjudication sheet")
+    missing = [column for column in ("post_id", "label", "decision", "adjudicator") if column not in header]
+    if missing:
+        raise InputError(f"{path}, row 1: column(s) {missing} are missing (keep the columns of to_adjudicate.csv)")
     expected = set(zip(disagreed["post_id"], disagreed["label"]))
     out = []
-    for number, row in enumerate(rows, start=2):
+    for number, row in rows:
         where = f"{path}, row {number}"
-        for column in ("post_id", "label", "decision", "adjudicator"):
-            if column not in row:
-                raise InputError(f"{where}: field '{column}' is missing")
         key = (row["post_id"], row["label"])
         if key not in expected:
             raise InputError(f"{where}: post {row['post_id']!r} field '{row['label']}' was not sent for adjudication")

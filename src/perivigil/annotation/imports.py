@@ -20,8 +20,6 @@ annotators with the same name, a truncated JSON file, an edited text.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 import unicodedata
@@ -34,7 +32,7 @@ import pandas as pd
 from perivigil.annotation.exports import POST_TYPE, text_hash
 from perivigil.annotation.scheme import Scheme
 from perivigil.errors import InputError
-from perivigil.files import iter_json_lines
+from perivigil.files import iter_json_lines, read_delimited, read_text
 
 JUDGEMENT_COLUMNS = ("post_id", "annotator", "label", "value", "source_file", "annotated_at")
 
@@ -77,7 +75,7 @@ def _judgement(ctx: Context, post_id: object, label: str, raw: object, where: st
 
 
 def _load_json(path: Path) -> object:
-    text = path.read_text(encoding="utf-8-sig")
+    text = read_text(path, "annotation export")
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -170,15 +168,16 @@ def _post_labels(ctx: Context, post_id: str, values: dict[str, object], where: s
     return rows
 
 
-def _sheet_rows(ctx: Context, records: list[dict[str, object]], path: Path, first_row: int) -> list[dict[str, str]]:
-    if not records:
-        return []
+def _sheet_rows(ctx: Context, header: list[str], records: list[tuple[int, dict[str, object]]],
+                path: Path) -> list[dict[str, str]]:
     allowed = {"post_id", "text", "text_sha256", "comment", *ctx.scheme.names}
-    unknown = sorted(set(records[0]) - allowed)
+    unknown = sorted(set(header) - allowed)
     if unknown:
         raise InputError(f"{path}, row 1: column(s) {unknown} are not labels of the scheme {list(ctx.scheme.names)}")
+    if "post_id" not in header:
+        raise InputError(f"{path}, row 1: column 'post_id' is missing (keep the columns of the batch's sheet)")
     rows = []
-    for number, record in enumerate(records, start=first_row):
+    for number, record in records:
         where = f"{path}, row {number}"
         post_id = str(record.get("post_id") or "").strip()
         if post_id not in ctx.texts:
@@ -190,20 +189,32 @@ def _sheet_rows(ctx: Context, records: list[dict[str, object]], path: Path, firs
 
 
 def read_sheet_csv(path: Path, ctx: Context) -> list[dict[str, str]]:
-    text = path.read_text(encoding="utf-8-sig")
-    return _sheet_rows(ctx, list(csv.DictReader(io.StringIO(text))), path, 2)
+    """A spreadsheet saved as CSV: UTF-8 (BOM or not) or Windows-1252, ``,`` or ``;`` (French Excel)."""
+    header, records = read_delimited(path, "annotation spreadsheet")
+    return _sheet_rows(ctx, header, records, path)
 
 
 def read_sheet_xlsx(path: Path, ctx: Context) -> list[dict[str, str]]:
     from openpyxl import load_workbook
 
-    sheet = load_workbook(path, read_only=True, data_only=True).worksheets[0]
-    values = list(sheet.iter_rows(values_only=True))
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+        values = list(book.worksheets[0].iter_rows(values_only=True))
+    except Exception as exc:  # zipfile, XML and openpyxl errors of a damaged or foreign file
+        raise InputError(f"{path}: not a readable XLSX workbook ({type(exc).__name__}); "
+                         "save it again from the spreadsheet as .xlsx") from None
     if not values:
         return []
-    header = [str(h) if h is not None else "" for h in values[0]]
-    records = [dict(zip(header, row)) for row in values[1:] if any(v not in (None, "") for v in row)]
-    return _sheet_rows(ctx, records, path, 2)
+    header = [str(h).strip() if h is not None else "" for h in values[0]]
+    records = []
+    for number, row in enumerate(values[1:], start=2):
+        if all(v in (None, "") for v in row):
+            continue
+        for column, value in enumerate(row, start=1):
+            if value not in (None, "") and (column > len(header) or not header[column - 1]):
+                raise InputError(f"{path}, row {number}: a value in column {column}, which has no name in the header")
+        records.append((number, {name: value for name, value in zip(header, row) if name}))
+    return _sheet_rows(ctx, [name for name in header if name], records, path)
 
 
 _BRAT_ATTRIBUTE = re.compile(r"^[AM]\d+\t(\S+) ([TE]\d+)(?: (\S+))?$")
@@ -218,9 +229,9 @@ def read_brat(folder: Path, ctx: Context) -> list[dict[str, str]]:
             raise InputError(f"{ann}: field 'post_id' {post_id!r} (the file name) is not in the annotation sample")
         txt = ann.with_suffix(".txt")
         if txt.exists():
-            _check_text(ctx, post_id, txt.read_text(encoding="utf-8"), None, str(txt))
+            _check_text(ctx, post_id, read_text(txt, "brat text file"), None, str(txt))
         values: dict[str, str] = {}
-        for number, line in enumerate(ann.read_text(encoding="utf-8").splitlines(), start=1):
+        for number, line in enumerate(read_text(ann, "brat annotation file").splitlines(), start=1):
             where = f"{ann}, line {number}"
             if match := _BRAT_ATTRIBUTE.match(line):
                 values[match.group(1)] = match.group(3) if match.group(3) is not None else "1"
@@ -280,7 +291,7 @@ def detect_format(path: Path) -> str:
     if suffix == ".jsonl":
         return "doccano"
     if suffix == ".json":
-        head = path.read_text(encoding="utf-8-sig")[:2000].lstrip()
+        head = read_text(path, "annotation export")[:2000].lstrip()
         return "labelstudio" if head.startswith("[") else "doccano"
     raise InputError(f"{path}: unknown annotation export format (expected .json, .jsonl, .csv, .xlsx, or a "
                      "brat / INCEpTION folder)")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import logging
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from perivigil.collect.crawler import REPORT_COLUMNS, CollectionReport, Crawler, collect
+from perivigil.collect.crawler import DETAILS, REPORT_COLUMNS, CollectionReport, Crawler, collect
 from perivigil.collect.fetch import Fetcher, HttpFetcher, SnapshotFetcher
 from perivigil.collect.profile import load_profile
 from perivigil.files import atomic_path
@@ -23,7 +25,23 @@ def make_fetcher(source: dict[str, Any], politeness: dict[str, Any], raw_dir: Pa
         return SnapshotFetcher(root, Path(source["snapshot"]), source["captured_at"])
     return HttpFetcher(raw_dir / "http_cache.sqlite", user_agent=politeness["user_agent"],
                        delay_s=politeness["delay_s"], max_retries=politeness["max_retries"],
-                       backoff_s=politeness["backoff_s"], timeout_s=politeness["timeout_s"])
+                       backoff_s=politeness["backoff_s"], timeout_s=politeness["timeout_s"],
+                       deadline_s=politeness["deadline_s"], max_wait_s=politeness["max_wait_s"])
+
+
+@contextmanager
+def details_log(path: Path):
+    """Send the crawl's URL-level details (dropped pages and posts) to ``path``, in the raw zone only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, mode="w", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    DETAILS.addHandler(handler)
+    DETAILS.propagate = False
+    try:
+        yield path
+    finally:
+        DETAILS.removeHandler(handler)
+        handler.close()
 
 
 def write_report(report: CollectionReport, path: Path) -> None:
@@ -37,14 +55,20 @@ def write_report(report: CollectionReport, path: Path) -> None:
 
 def collect_source(source: dict[str, Any], politeness: dict[str, Any], output: Path, report_path: Path,
                    fetcher: Fetcher | None = None) -> CollectionReport:
-    """Crawl ``source`` into ``output`` (raw JSONL, resumable) and write its report."""
+    """Crawl ``source`` into ``output`` (raw JSONL, resumable) and write its report.
+
+    A failed collection (:class:`~perivigil.collect.crawler.CollectionFailed`) writes
+    neither; the URLs of what was dropped are in ``<output folder>/collect_details.log``.
+    """
     output = Path(output)
     profile = load_profile(Path(source["profile"]))
     fetcher = fetcher or make_fetcher(source, politeness, output.parent)
     report = CollectionReport(source["name"])
     crawler = Crawler(profile, fetcher, source["name"], report, user_agent=politeness["user_agent"],
                       respect_robots=politeness["respect_robots"])
-    collect(crawler, source["start_url"], output)
+    with details_log(output.parent / "collect_details.log") as details:
+        logging.getLogger("perivigil.collect").info("URLs of dropped pages and posts: %s (raw zone)", details)
+        collect(crawler, source["start_url"], output, politeness["max_failed_share"])
     write_report(report, Path(report_path))
     return report
 

@@ -27,6 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from perivigil.errors import InputError
+from perivigil.files import check_input_file, decode_text, read_text
 from perivigil.extract.text import matching_form
 
 CLASSES = ("isotretinoin", "nsaid", "aspirin_analgesic", "aspirin_antiplatelet", "aspirin", "other")
@@ -57,10 +58,7 @@ class Substance:
 def read_tsv(path: Path) -> list[dict[str, str]]:
     """Rows of a tab-separated file with a header; lines starting with '#' are comments."""
     path = Path(path)
-    try:
-        lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")]
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc}") from exc
+    lines = [line for line in read_text(path, "TSV file").splitlines() if line and not line.startswith("#")]
     reader = csv.DictReader(lines, delimiter="\t")
     rows = []
     for number, row in enumerate(reader, start=2):
@@ -86,13 +84,11 @@ def _plain(text: str) -> str:
 
 
 def read_bdpm(directory: Path) -> tuple[list[list[str]], list[list[str]]]:
-    """Rows of ``CIS_bdpm.txt`` and ``CIS_COMPO_bdpm.txt`` (tab-separated, UTF-8 with BOM, no header)."""
+    """Rows of ``CIS_bdpm.txt`` and ``CIS_COMPO_bdpm.txt`` (tab-separated, no header; UTF-8 or Windows-1252)."""
     def rows(name: str, min_fields: int) -> list[list[str]]:
         path = Path(directory) / name
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"{path}: cannot read as UTF-8: {exc}") from exc
+        # UTF-8 with a BOM in the 2020 copy; older and newer downloads have been Windows-1252
+        text = decode_text(check_input_file(path, "BDPM file").read_bytes(), path)
         out = []
         for number, line in enumerate(text.splitlines(), start=1):
             if not line.strip():

@@ -8,13 +8,12 @@ then the evidence of each positive label. Posts are read and written one at a ti
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
 from perivigil.errors import InputError
 from perivigil.extract.pipeline import Extractor
-from perivigil.files import atomic_path
+from perivigil.files import atomic_path, iter_json_lines
 from perivigil.models.rules import RuleThresholds, decide
 
 OUTPUT_COLUMNS = ("post_id", "iso_t1", "nsaid_late", "iso_t1_evidence", "nsaid_late_evidence")
@@ -22,33 +21,18 @@ OUTPUT_COLUMNS = ("post_id", "iso_t1", "nsaid_late", "iso_t1_evidence", "nsaid_l
 
 def read_posts_jsonl(path: Path) -> Iterator[tuple[str, str]]:
     """``(post_id, text)`` per line; a malformed line raises naming the file, the line and the field."""
-    path = Path(path)
-    try:
-        handle = path.open("r", encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
-    with handle:
-        for number, line in enumerate(handle, start=1):
-            where = f"{path}, line {number}"
-            if not line.strip():
-                raise InputError(f"{where}: empty line (expected a JSON object)")
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
-            except UnicodeDecodeError:
-                raise InputError(f"{where}: not valid UTF-8") from None
-            if not isinstance(record, dict):
-                raise InputError(f"{where}: expected a JSON object, got {type(record).__name__}")
-            for field in ("post_id", "text"):
-                if field not in record:
-                    raise InputError(f"{where}: field '{field}' is missing")
-            post_id, text = record["post_id"], record["text"]
-            if not isinstance(post_id, (str, int)) or isinstance(post_id, bool):
-                raise InputError(f"{where}: field 'post_id' must be a string or an integer")
-            if not isinstance(text, str):
-                raise InputError(f"{where}: field 'text' must be a string, got {type(text).__name__}")
-            yield str(post_id), text
+    for where, record in iter_json_lines(path, skip_blank=False):
+        if not isinstance(record, dict):
+            raise InputError(f"{where}: expected a JSON object, got {type(record).__name__}")
+        for field in ("post_id", "text"):
+            if field not in record:
+                raise InputError(f"{where}: field '{field}' is missing")
+        post_id, text = record["post_id"], record["text"]
+        if not isinstance(post_id, (str, int)) or isinstance(post_id, bool):
+            raise InputError(f"{where}: field 'post_id' must be a string or an integer")
+        if not isinstance(text, str):
+            raise InputError(f"{where}: field 'text' must be a string, got {type(text).__name__}")
+        yield str(post_id), text
 
 
 def classify_jsonl(input_path: Path, output_path: Path, extractor: Extractor,

@@ -28,6 +28,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
 from perivigil.errors import InputError
+from perivigil.files import check_input_file
 
 KINDS = ("logreg", "svm")
 
@@ -85,7 +86,13 @@ def save(model: Pipeline, record: Mapping[str, Any], model_path: Path, record_pa
 
 
 def load(path: Path) -> Pipeline:
+    """A model saved by :func:`save`; a missing, truncated or foreign file is a one-line error."""
+    path = check_input_file(path, "model file")
     try:
-        return joblib.load(path)
-    except (OSError, EOFError, ValueError) as exc:
-        raise InputError(f"{path}: cannot load the model: {exc}") from None
+        model = joblib.load(path)
+    except Exception as exc:  # unpickling a damaged file raises anything from EOFError to KeyError
+        reason = str(exc).splitlines()[0] if str(exc) else "damaged or truncated file"
+        raise InputError(f"{path}: cannot load the model ({type(exc).__name__}: {reason})") from None
+    if not (hasattr(model, "predict") and hasattr(model, "predict_proba")):
+        raise InputError(f"{path}: holds a {type(model).__name__}, not a model saved by the rule train")
+    return model
