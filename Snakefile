@@ -26,8 +26,10 @@ include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/notebooks.smk"
 
 
-# Every table, figure and rendered notebook of the study; provenance.json records them all.
-STUDY_OUTPUTS = [
+# What each stage of the study makes. A real study (demo: false) stops at each human step:
+# rule all asks for the outputs of the stage it has reached (STAGE, common.smk), so that
+# `make study` runs what it can and says what it waits for (perivigil.study).
+CORPUS_OUTPUTS = [
     "results/corpus/posts.parquet",
     "results/corpus/collection_report.csv",
     "results/tables/corpus_by_board_month.csv",
@@ -37,14 +39,31 @@ STUDY_OUTPUTS = [
     "results/lexicon/lexicon.tsv",
     "results/corpus/mentions.parquet",
     "results/annotation/batches",
-    "results/annotation/gold.parquet",
+    "results/notebooks/corpus.html",
+]
+ANNOTATION_OUTPUTS = CORPUS_OUTPUTS + [
+    "results/annotation/annotations.parquet",
     "results/agreement/agreement.json",
     "results/figures/agreement_alpha.png",
+    "results/annotation/adjudication/to_adjudicate.csv",
+    "results/notebooks/agreement.html",
+]
+# Every table, figure and rendered notebook of the study; provenance.json records them all.
+STUDY_OUTPUTS = ANNOTATION_OUTPUTS + [
+    "results/annotation/gold.parquet",
     "results/tables/metrics.csv",
     "results/tables/comparisons.csv",
     "results/tables/prevalence.csv",
     "results/tables/error_analysis.csv",
-] + expand("results/notebooks/{stage}.html", stage=NOTEBOOK_INPUTS)
+    "results/notebooks/models.html",
+    "results/notebooks/prevalence.html",
+]
+TARGETS = {
+    "corpus": CORPUS_OUTPUTS,
+    "annotators": CORPUS_OUTPUTS,
+    "adjudicator": ANNOTATION_OUTPUTS,
+    "complete": STUDY_OUTPUTS + ["results/provenance.json"],
+}
 
 
 onstart:
@@ -56,8 +75,7 @@ onstart:
 rule all:
     default_target: True
     input:
-        STUDY_OUTPUTS,
-        "results/provenance.json",
+        TARGETS[STAGE.stage],
 
 
 rule provenance:

@@ -204,7 +204,7 @@ def test_a_truncated_raw_file_is_named(tmp_path):
 
 def test_a_post_id_twice_is_refused(tmp_path):
     raw = _write(tmp_path / "posts.jsonl", [_raw("1", "a1234", "un"), _raw("1", "b1234", "deux")])
-    with pytest.raises(InputError, match="post_id 'demo_forum-1' appears twice"):
+    with pytest.raises(InputError, match=r"posts\.jsonl, line 2: field 'post_id' 'demo_forum-1' appears twice"):
         preprocess([raw], tmp_path / "posts.parquet", PreprocessSettings(pseudonym_key=DEMO_KEY))
 
 
@@ -212,3 +212,32 @@ def test_a_post_of_invisible_characters_only_is_dropped_and_counted(tmp_path):
     raw = _write(tmp_path / "posts.jsonl", [_raw("1", "a1234", "bonjour à toutes"), _raw("2", "b1234", "\u200b\u200b")])
     summary = preprocess([raw], tmp_path / "posts.parquet", PreprocessSettings(pseudonym_key=DEMO_KEY))
     assert summary.posts == 1 and summary.empty_after_normalisation == 1
+
+
+def test_the_post_url_stays_in_the_raw_zone(tmp_path):
+    """Protocol §7: a post's URL is one click from its author; posts.parquet keeps only ids."""
+    raw = _write(tmp_path / "posts.jsonl", [_raw("1", "caro33", "Un message.")])
+    preprocess([raw], tmp_path / "posts.parquet", PreprocessSettings(pseudonym_key=DEMO_KEY))
+    table = pd.read_parquet(tmp_path / "posts.parquet")
+    assert "url" not in table.columns
+    assert not table.astype(str).apply(lambda column: column.str.contains("f.example")).any().any()
+
+
+def test_raw_files_without_a_post_stop_and_leave_nothing(tmp_path):
+    raw = tmp_path / "posts.jsonl"
+    raw.write_text("\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"posts\.jsonl: no post to preprocess"):
+        preprocess([raw], tmp_path / "posts.parquet", PreprocessSettings(pseudonym_key=DEMO_KEY))
+    assert list(tmp_path.iterdir()) == [raw]
+
+
+def test_a_raw_file_in_latin_1_is_named_with_its_line(tmp_path):
+    lines = [json.dumps(_raw("1", "a1234", "un", board="Sante"), ensure_ascii=False),
+             json.dumps(_raw("2", "b1234", "enceinte, j'ai pris un Advil à 22h", board="Sante"), ensure_ascii=False)]
+    raw = tmp_path / "posts.jsonl"
+    raw.write_bytes(("\n".join(lines) + "\n").encode("latin-1"))
+    with pytest.raises(InputError) as caught:
+        preprocess([raw], tmp_path / "posts.parquet", PreprocessSettings(pseudonym_key=DEMO_KEY))
+    column = lines[1].index("à") + 1  # every character before it is ASCII: one byte each
+    assert str(caught.value) == (f"{raw}, line 2: not valid UTF-8 (byte 0xe0 at column {column}); "
+                                 "JSONL must be saved as UTF-8")

@@ -129,7 +129,7 @@ def test_provenance_records_every_output_and_input(demo_run):
     assert recorded == digests
     rules = {name: o["rule"] for name, o in provenance["outputs"].items()}
     assert rules["results/tables/metrics.csv"] == "evaluate"
-    assert rules["results/notebooks/models.html"] == "render_notebook"
+    assert rules["results/notebooks/models.html"] == "notebook"
     assert rules["results/figures/corpus_by_board_month.png"] == "corpus_overview"
     # the demo snapshot and the config are inputs; nothing made by the DAG is
     assert any(name.endswith("resources/demo_forum/site.sha256") for name in provenance["inputs"])

@@ -22,7 +22,6 @@ POSTS = pa.DataFrameSchema(
         "thread_id": pa.Column(str, description="'<source>-<forum thread id>'"),
         "thread_title": pa.Column(str),
         "board": pa.Column(str),
-        "url": pa.Column(str),
         "author_id": pa.Column(str, pa.Check.str_matches(PSEUDONYM_PATTERN)),
         "created_at": pa.Column("datetime64[us, UTC]"),
         "text": pa.Column(str, pa.Check.str_length(min_value=1)),

@@ -39,8 +39,9 @@ rule export_batches:
 
 rule import_annotations:
     input:
-        inbox=config["annotation"]["inbox"],
+        inbox=annotation_returns,
         sample="results/annotation/sample.parquet",
+        assignments="results/annotation/assignments.csv",
         labels=config["annotation"]["labels"],
     output:
         annotations="results/annotation/annotations.parquet",
@@ -53,6 +54,7 @@ rule import_annotations:
     log:
         "logs/annotation/import_annotations.log",
     params:
+        inbox=config["annotation"]["inbox"],
         section=config["annotation"],
     conda:
         "../envs/perivigil.yaml"
@@ -78,7 +80,7 @@ rule adjudication_sheet:
 rule gold:
     input:
         annotations="results/annotation/annotations.parquet",
-        adjudicated=config["annotation"]["adjudicated"],
+        adjudicated=adjudicated_sheet,
         sample="results/annotation/sample.parquet",
         labels=config["annotation"]["labels"],
     output:

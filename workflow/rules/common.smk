@@ -24,6 +24,11 @@ SOURCES = {source["name"]: source for source in config["sources"]}
 
 
 from perivigil.models import LABELS
+from perivigil.study import inbox_files, study_stage
+
+
+# Where a real study stands between its human steps (the demo is always complete).
+STAGE = study_stage(config)
 
 
 # What each stage notebook (notebooks/<stage>.py) reads: tables and the figures it shows.
@@ -109,6 +114,19 @@ def applied_models(wildcards):
     """The saved models of the model applied to the corpus (none for the rule system)."""
     model = config["apply"]["model"]
     return {} if model == "rules" else {f"{model}_{l}": model_path(model, l) for l in LABELS}
+
+
+def annotation_returns(wildcards):
+    """The annotators' returns: the demo's simulated inbox (a rule's output), or every file in the inbox."""
+    if config["demo"]:
+        return config["annotation"]["inbox"]
+    return inbox_files(config["annotation"]["inbox"])
+
+
+def adjudicated_sheet(wildcards):
+    """The adjudicator's sheet, when there is one (a real study with no disagreement needs none)."""
+    path = config["annotation"]["adjudicated"]
+    return [path] if config["demo"] or Path(path).exists() else []
 
 
 def notebook_inputs(wildcards):

@@ -5,5 +5,6 @@ log_to(snakemake.log[0])
 
 from perivigil.annotation.run import make_gold
 
-make_gold(snakemake.input.annotations, snakemake.input.adjudicated, snakemake.input.sample, snakemake.params.section,
-          snakemake.output.gold, snakemake.output.undecided)
+adjudicated = list(snakemake.input.adjudicated)  # none when the annotators agree everywhere
+make_gold(snakemake.input.annotations, adjudicated[0] if adjudicated else None, snakemake.input.sample,
+          snakemake.params.section, snakemake.output.gold, snakemake.output.undecided)

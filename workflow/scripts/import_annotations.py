@@ -5,5 +5,5 @@ log_to(snakemake.log[0])
 
 from perivigil.annotation.run import import_annotations
 
-import_annotations(snakemake.input.inbox, snakemake.input.sample, snakemake.params.section,
-                   snakemake.output.annotations, snakemake.output.report)
+import_annotations(snakemake.params.inbox, snakemake.input.sample, snakemake.input.assignments,
+                   snakemake.params.section, snakemake.output.annotations, snakemake.output.report)

@@ -69,6 +69,21 @@ def read_adjudication(path: Path, scheme: Scheme, disagreed: pd.DataFrame) -> pd
     return pd.DataFrame(out, columns=["post_id", "label", "decision", "adjudicator"])
 
 
+def check_adjudication_covers(adjudicated: pd.DataFrame, disagreed: pd.DataFrame, path: Path | str) -> None:
+    """Every disagreement must have its row in the adjudicator's sheet (its decision may stay empty).
+
+    A missing row means the sheet was decided before the returns changed: the gold would
+    silently leave new disagreements undecided.
+    """
+    returned = set(zip(adjudicated["post_id"], adjudicated["label"]))
+    missing = [(p, label) for p, label in zip(disagreed["post_id"], disagreed["label"]) if (p, label) not in returned]
+    if missing:
+        post_id, label = missing[0]
+        raise InputError(f"{path}: {len(missing)} of {len(disagreed)} disagreements are not in the adjudicator's sheet "
+                         f"(e.g. post {post_id!r} field '{label}'): send the current "
+                         "results/annotation/adjudication/to_adjudicate.csv to the adjudicator")
+
+
 def build_gold(judgements: pd.DataFrame, adjudicated: pd.DataFrame, majority_fallback: bool,
                sample_ids: list[str] | None = None, required: tuple[str, ...] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(gold, undecided)``: one row per (post, label) with a value and its provenance; and the rest,

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,9 +39,10 @@ JUDGEMENT_COLUMNS = ("post_id", "annotator", "label", "value", "source_file", "a
 
 @dataclass
 class ImportReport:
-    """What the import read and set aside, per annotator."""
+    """What the import read and set aside, per annotator; and the posts each one skipped on purpose."""
 
     counts: Counter = field(default_factory=Counter)
+    skipped: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
 
     def add(self, annotator: str, what: str, n: int = 1) -> None:
         self.counts[(annotator, what)] += n
@@ -107,6 +108,8 @@ def read_labelstudio(path: Path, ctx: Context) -> list[dict[str, str]]:
         kept = [a for a in annotations if not a.get("was_cancelled")]
         ctx.report.add(ctx.annotator, "annotations cancelled (skipped)", len(annotations) - len(kept))
         if not kept:
+            if annotations:  # every annotation cancelled: the annotator pressed "Skip"
+                ctx.report.skipped[ctx.annotator].add(post_id)
             ctx.report.add(ctx.annotator, "tasks without annotation")
             continue
         kept.sort(key=lambda a: (str(a.get("updated_at") or a.get("created_at") or ""), str(a.get("id"))))
@@ -311,9 +314,8 @@ def import_inbox(inbox: Path, scheme: Scheme, sample: pd.DataFrame) -> tuple[pd.
     inbox = Path(inbox)
     texts = dict(zip(sample["post_id"], sample["text"]))
     report = ImportReport()
-    folders = sorted(p for p in inbox.iterdir() if p.is_dir()) if inbox.exists() else []
-    if not folders:
-        raise InputError(f"{inbox}: no annotator folder in the annotation inbox")
+    folders = sorted(p for p in inbox.iterdir() if p.is_dir() and not p.name.startswith(".")) \
+        if inbox.is_dir() else []
     keys: dict[str, str] = {}
     rows: list[dict[str, str]] = []
     for folder in folders:

@@ -10,8 +10,10 @@ from typing import Any
 import pandas as pd
 
 from perivigil.annotation.exports import write_batch
-from perivigil.annotation.gold import (build_gold, disagreements, read_adjudication, write_adjudication_sheet)
-from perivigil.annotation.imports import import_inbox
+from perivigil.annotation.gold import (build_gold, check_adjudication_covers, disagreements, read_adjudication,
+                                       write_adjudication_sheet)
+from perivigil.annotation.imports import ImportReport, import_inbox
+from perivigil.annotation.returns import Returns, check_returns, report_rows, returns_progress
 from perivigil.annotation.sampling import assign, build_frame, draw
 from perivigil.annotation.scheme import load_scheme
 from perivigil.annotation.simulate import adjudicate_from_truth, simulate_returns
@@ -75,11 +77,27 @@ def simulate_annotators(sample_path: Path, assignments_path: Path, truth_path: P
                             simulation["annotators"], Path(inbox), section["seed"])
 
 
-def import_annotations(inbox: Path, sample_path: Path, section: Mapping[str, Any], output: Path,
-                       report_path: Path) -> pd.DataFrame:
+def read_returns(inbox: Path, sample_path: Path, assignments_path: Path,
+                 section: Mapping[str, Any]) -> tuple[pd.DataFrame, ImportReport, list[Returns]]:
+    """Every judgement of the inbox, the import report, and how much of each batch came back."""
     judgements, report = import_inbox(Path(inbox), load_scheme(Path(section["labels"])), pd.read_parquet(sample_path))
+    assignments = pd.read_csv(assignments_path, dtype=str)
+    progress = returns_progress(judgements, report.skipped, assignments, section["annotators"], section["withdrawn"],
+                                inbox)
+    return judgements, report, progress
+
+
+def import_annotations(inbox: Path, sample_path: Path, assignments_path: Path, section: Mapping[str, Any],
+                       output: Path, report_path: Path) -> pd.DataFrame:
+    """``annotations.parquet`` and ``import_report.csv``, once every batch came back (or its annotator withdrew)."""
+    judgements, report, progress = read_returns(inbox, sample_path, assignments_path, section)
+    check_returns(progress, inbox)
     _write_parquet(check(ANNOTATIONS, judgements, str(output)), output)
-    _write_csv(pd.DataFrame(report.rows(), columns=["annotator", "what", "count"]), report_path)
+    rows = report_rows(progress) + report.rows()
+    _write_csv(pd.DataFrame(rows, columns=["annotator", "what", "count"]), report_path)
+    for withdrawn in (r for r in progress if r.withdrawn):
+        LOG.warning("annotator %s withdrawn: %d of %d posts returned", withdrawn.annotator, withdrawn.returned,
+                    withdrawn.assigned)
     LOG.info("imported %d judgements from %d annotators", len(judgements), judgements["annotator"].nunique())
     return judgements
 
@@ -99,11 +117,17 @@ def simulate_adjudicator(sheet_path: Path, truth_path: Path, section: Mapping[st
                                  Path(output), section["simulation"]["adjudicator"])
 
 
-def make_gold(annotations_path: Path, adjudicated_path: Path, sample_path: Path, section: Mapping[str, Any],
+def make_gold(annotations_path: Path, adjudicated_path: Path | None, sample_path: Path, section: Mapping[str, Any],
               gold_path: Path, undecided_path: Path) -> pd.DataFrame:
+    """The gold standard; refused when the adjudicator's sheet does not cover today's disagreements."""
     judgements = pd.read_parquet(annotations_path)
     scheme = load_scheme(Path(section["labels"]))
-    adjudicated = read_adjudication(Path(adjudicated_path), scheme, disagreements(judgements))
+    disagreed = disagreements(judgements)
+    if adjudicated_path is None:
+        adjudicated = pd.DataFrame(columns=["post_id", "label", "decision", "adjudicator"])
+    else:
+        adjudicated = read_adjudication(Path(adjudicated_path), scheme, disagreed)
+    check_adjudication_covers(adjudicated, disagreed, adjudicated_path or section["adjudicated"])
     required = tuple(label.name for label in scheme.labels if label.required)
     sample_ids = pd.read_parquet(sample_path, columns=["post_id"])["post_id"].tolist()
     gold, undecided = build_gold(judgements, adjudicated, section["majority_fallback"], sample_ids, required)

@@ -53,5 +53,11 @@ def read_raw_jsonl(path: Path) -> Iterator[dict[str, str]]:
     A line that is not JSON, or not a valid record, raises :class:`InputError`
     naming the file, the line number and the field.
     """
+    for _, record in iter_raw_records(path):
+        yield record
+
+
+def iter_raw_records(path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    """``(where, record)``: each checked record with its file and line, for errors downstream."""
     for where, record in iter_json_lines(path):
-        yield check_raw_record(record, where)
+        yield where, check_raw_record(record, where)

@@ -16,6 +16,7 @@ from perivigil.extract.drugs import DrugMatcher
 from perivigil.extract.lexicon import build_lexicon
 from perivigil.extract.pipeline import Extractor, PostFacts
 from perivigil.files import atomic_path
+from perivigil.logs import Progress
 from perivigil.models.rules import RuleThresholds, decide, iso_t1_mention, nsaid_late_mention
 from perivigil.schemas import LEXICON, MENTIONS, check
 
@@ -116,6 +117,7 @@ def extract_posts_file(posts: Path, lexicon_path: Path, output: Path, config: Ma
     source = pq.ParquetFile(posts)
     if "text" not in source.schema_arrow.names or "post_id" not in source.schema_arrow.names:
         raise InputError(f"{posts}: expected columns 'post_id' and 'text'")
+    progress = Progress("extract", "posts", total=source.metadata.num_rows)
     with atomic_path(output) as tmp:
         with pq.ParquetWriter(tmp, ARROW_MENTIONS, compression="zstd") as writer:
             for group in range(source.num_row_groups):
@@ -133,6 +135,8 @@ def extract_posts_file(posts: Path, lexicon_path: Path, output: Path, config: Ma
                 counts["mentions"] += len(rows)
                 frame = check(MENTIONS, _mentions_frame(rows), str(output))
                 writer.write_table(pa.Table.from_pandas(frame, schema=ARROW_MENTIONS, preserve_index=False))
+                progress.advance(table.num_rows, f"{counts['mentions']:,} drug mentions")
+    progress.finish(f"{counts['mentions']:,} drug mentions in {counts['posts_with_mentions']:,} posts")
     LOG.info("extraction: %s", counts)
     return counts
 

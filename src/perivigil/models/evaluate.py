@@ -10,6 +10,7 @@ import pandas as pd
 
 from perivigil.evaluation import auprc_interval, mcnemar_exact, metric_intervals, paired_f1_difference
 from perivigil.extract.run import extractor_from_config, thresholds_from_config
+from perivigil.logs import Progress
 from perivigil.models import LABELS
 from perivigil.models.rules import decide
 from perivigil.report.figures import write_csv, write_latex
@@ -55,10 +56,13 @@ def train_linear(split_path: Path, posts_path: Path, kind: str, label: str, sett
     from perivigil.models.linear import fit, save
 
     train, texts = _training_data(split_path, posts_path)
+    progress = Progress(f"train {kind} {label}", "posts", total=len(train))
     model, record = fit(kind, texts, train[label], train["thread_id"], settings["c_grid"], settings["cv_folds"],
                         settings["seed"])
     record.update(label=label, training_data_sha256=_training_hash(train, texts, label))
     save(model, record, Path(model_path), Path(record_path))
+    progress.done = len(train)
+    progress.finish(f"C = {record['best_C']:g} chosen by {record['folds']}-fold grouped CV (F1 {record['cv_f1']:.3f})")
     return record
 
 
@@ -101,8 +105,10 @@ def evaluate_models(split_path: Path, posts_path: Path, lexicon_path: Path, mode
     kinds = {key[: -len(label) - 1] for key in model_paths for label in LABELS if key.endswith("_" + label)}
     models = ["rules", *sorted(kinds)]
     rows, comparisons = [], []
+    progress = Progress("evaluate", "models x labels", total=len(LABELS) * len(models))
     for label in LABELS:
         for model in models:
+            progress.advance(detail=f"bootstrap of {model} on {label}")
             column = f"{model}_{label}"
             intervals = metric_intervals(predictions[label], predictions[column], predictions["thread_id"],
                                          settings["n_boot"], settings["seed"])
@@ -126,6 +132,7 @@ def evaluate_models(split_path: Path, posts_path: Path, lexicon_path: Path, mode
                                 "mcnemar_both_right": int(table[0, 0]), "mcnemar_only_model_right": int(table[0, 1]),
                                 "mcnemar_only_rules_right": int(table[1, 0]), "mcnemar_both_wrong": int(table[1, 1]),
                                 "mcnemar_exact_p": p_value})
+    progress.finish(f"{settings['n_boot']:,} cluster-bootstrap replicates each")
     table = check(METRICS_TABLE, pd.DataFrame(rows), str(outputs.metrics))
     write_csv(table, outputs.metrics)
     comparison_table = pd.DataFrame(comparisons, columns=list(COMPARISONS.columns))

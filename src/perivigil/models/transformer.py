@@ -30,6 +30,7 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedGroupKFold
 
 from perivigil.errors import InputError
+from perivigil.logs import Progress
 from perivigil.provenance import file_sha256
 
 RECORD_NAME = "perivigil.json"
@@ -146,6 +147,7 @@ def fine_tune(texts: Sequence[str], labels: Sequence[int], groups: Sequence[str]
     schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: max(0.0, 1.0 - step / steps))
     generator = torch.Generator().manual_seed(seed)
     history, best_f1, best_state, best_epoch = [], -1.0, None, 0
+    progress = Progress("train transformer", "epochs", total=epochs, every_s=0.0)
     for epoch in range(1, epochs + 1):
         model.train()
         order = torch.randperm(len(fit_rows), generator=generator).tolist()
@@ -164,6 +166,7 @@ def fine_tune(texts: Sequence[str], labels: Sequence[int], groups: Sequence[str]
         held = positive_scores(model, tokenizer, held_texts, batch_size, max_length, device) >= 0.5
         f1 = float(f1_score(labels[held_rows], held.astype(int), zero_division=0.0))
         history.append({"epoch": epoch, "train_loss": total / len(order), "validation_f1": f1})
+        progress.advance(detail=f"loss {total / len(order):.4f}, held-out F1 {f1:.3f}")
         if f1 > best_f1:
             best_f1, best_epoch = f1, epoch
             best_state = copy.deepcopy(model.state_dict())

@@ -22,9 +22,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from perivigil.collect.records import read_raw_jsonl
+from perivigil.collect.records import iter_raw_records
 from perivigil.errors import InputError
 from perivigil.files import atomic_path
+from perivigil.logs import Progress
 from perivigil.preprocess.dedup import DuplicateFinder
 from perivigil.preprocess.language import build_detector, detect_languages
 from perivigil.preprocess.mask import HandleMasker, mask_pii
@@ -36,7 +37,7 @@ LOG = logging.getLogger("perivigil.preprocess")
 
 ARROW_SCHEMA = pa.schema([
     ("post_id", pa.string()), ("source", pa.string()), ("thread_id", pa.string()),
-    ("thread_title", pa.string()), ("board", pa.string()), ("url", pa.string()),
+    ("thread_title", pa.string()), ("board", pa.string()),
     ("author_id", pa.string()), ("created_at", pa.timestamp("us", tz="UTC")), ("text", pa.string()),
     ("quote_text", pa.string()), ("quote_author_id", pa.string()), ("quoted_post_id", pa.string()),
     ("lang", pa.string()), ("lang_confidence", pa.float64()), ("n_chars", pa.int64()),
@@ -95,16 +96,16 @@ def clean_text(text: str, masker: HandleMasker) -> tuple[str, Counter]:
     return text, counts
 
 
-def iter_records(paths: Sequence[Path]) -> Iterator[dict[str, str]]:
-    """All raw records of all files, in file order then line order."""
+def iter_records(paths: Sequence[Path]) -> Iterator[tuple[str, dict[str, str]]]:
+    """All raw records of all files with their file and line, in file order then line order."""
     for path in paths:
-        yield from read_raw_jsonl(path)
+        yield from iter_raw_records(path)
 
 
 def collect_handles(paths: Sequence[Path]) -> list[str]:
     """Every author and quoted-author handle of the raw files (first pass)."""
     handles: set[str] = set()
-    for record in iter_records(paths):
+    for _, record in iter_records(paths):
         handles.add(record["author"])
         if record.get("quote_author"):
             handles.add(record["quote_author"])
@@ -128,7 +129,6 @@ def _row(record: dict[str, str], key: bytes, masker: HandleMasker, summary: Prep
         "thread_id": f"{source}-{record['thread_id']}",
         "thread_title": title,
         "board": normalise_text(record["board"]),
-        "url": record["url"],
         "author_id": pseudonym(record["author"], source, key),
         "created_at": record["created_at"],
         "text": text,
@@ -169,24 +169,32 @@ def preprocess(raw_paths: Sequence[Path], output: Path, settings: PreprocessSett
                              num_perm=settings.num_perm, seed=settings.minhash_seed)
     summary = PreprocessSummary()
     seen: set[str] = set()
+    progress = Progress("preprocess", "posts")
     with atomic_path(output) as tmp:
         with pq.ParquetWriter(tmp, ARROW_SCHEMA, compression="zstd") as writer:
             batch: list[dict] = []
-            for record in iter_records(raw_paths):
+            for where, record in iter_records(raw_paths):
                 row = _row(record, settings.pseudonym_key, masker, summary)
                 if row["post_id"] in seen:
-                    raise InputError(f"{record['url']}: post_id {row['post_id']!r} appears twice in the raw files")
+                    raise InputError(f"{where}: field 'post_id' {row['post_id']!r} appears twice in the raw files")
                 seen.add(row["post_id"])
                 if not row["text"]:  # only invisible characters: nothing left to read
                     summary.empty_after_normalisation += 1
-                    LOG.warning("post %s dropped (empty_after_normalisation): %s", row["post_id"], record["url"])
+                    LOG.warning("post %s dropped (empty_after_normalisation)", row["post_id"])
                     continue
                 batch.append(row)
                 if len(batch) == settings.row_group_size:
                     _write_batch(batch, writer, detector, finder, settings, summary, output)
+                    progress.advance(len(batch))
                     batch = []
-            if batch or summary.posts == 0:
+            if summary.posts + len(batch) == 0:
+                files = ", ".join(str(p) for p in raw_paths)
+                raise InputError(f"{files}: no post to preprocess (empty raw files, or every post empty after "
+                                 "normalisation)")
+            if batch:
                 _write_batch(batch, writer, detector, finder, settings, summary, output)
+                progress.advance(len(batch))
+    progress.finish(f"{summary.exact_duplicates:,} exact and {summary.near_duplicates:,} near duplicates")
     return summary
 
 
