@@ -11,7 +11,7 @@ SNAKEMAKE := $(BIN)/snakemake
 # Jobs call the venv's tools (jupyter-nbconvert for notebook: rules): put them first on PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: study report notebooks checksums test venv transformer lint dryrun pytest lock demo-forum clean
+.PHONY: study status report notebooks checksums test venv transformer lint dryrun pytest lock demo-forum clean
 
 venv: $(STAMP)
 
@@ -30,14 +30,20 @@ $(TRANSFORMER_STAMP): $(STAMP) requirements-transformer.lock
 	  -r requirements-transformer.lock
 	touch $@
 
+# The whole study: config checks, a stale lock cleared, the DAG (a real study stops at each human
+# step and says what it waits for), the report, the headline numbers (perivigil.launch).
+# Extra configuration: make study CONFIG=config/my-study.yaml
 study: $(STAMP)
-	$(SNAKEMAKE) --cores all
-	$(MAKE) --no-print-directory report
+	$(BIN)/perivigil study --cores all $(foreach file,$(CONFIG),--configfile $(file))
+
+# Where the study stands: what is done, what it waits for, the headline numbers.
+status: $(STAMP)
+	$(BIN)/perivigil status $(foreach file,$(CONFIG),--configfile $(file))
 
 # The Snakemake report: every figure and table with its caption, rule and code (written
 # beside, then moved, so that a failure leaves no half-written report in results/).
 report: $(STAMP)
-	$(SNAKEMAKE) --quiet all --report results/report.tmp.html
+	$(SNAKEMAKE) $(foreach file,$(CONFIG),--configfile $(file)) --quiet all --report results/report.tmp.html
 	mv results/report.tmp.html results/report.html
 
 # The checksums docs/reproduce.md gives reviewers, from a finished `make study`

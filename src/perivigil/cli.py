@@ -1,7 +1,10 @@
 """The ``perivigil`` command: rerun one step of the study by hand, on any file.
 
 Subcommands:
-  demo-forum   regenerate the demo forum snapshot (byte-identical for a seed)
+  study        run the whole study (what `make study` runs): checks, the DAG, status, report
+  status       where the study stands: what is done, what it waits for, the headline numbers
+  rehearse     play a real study's annotators or adjudicator from a truth table (a dress rehearsal)
+  demo-forum   regenerate the demo forum snapshot (byte-identical for a seed), or serve it over HTTP
   collect      crawl one source of a configuration into a raw JSONL file
   preprocess   raw JSONL files -> pseudonymised, masked posts.parquet
   classify     label posts (JSONL) with the expert rule system -> CSV
@@ -30,6 +33,48 @@ def _config(args: argparse.Namespace, check_files: bool = True) -> dict:
     return load_config(args.config, args.schema, check_files)
 
 
+def cmd_study(args: argparse.Namespace) -> int:
+    from perivigil.launch import study
+
+    extra = [a for a in args.snakemake_args if a != "--"]
+    return study(args.cores, args.configfile, extra)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from perivigil.launch import status
+
+    print(status(args.configfile))
+    return 0
+
+
+def cmd_rehearse(args: argparse.Namespace) -> int:
+    from perivigil.annotation.run import simulate_adjudicator, simulate_annotators
+    from perivigil.launch import study_config
+    from perivigil.study import ASSIGNMENTS, SAMPLE, SHEET
+
+    truths = {}
+    for pair in args.truth:
+        source, sep, path = pair.partition("=")
+        if not sep:
+            raise InputError(f"--truth {pair}: expected SOURCE=PATH (e.g. demo_forum=resources/demo_forum/truth.csv)")
+        truths[source] = Path(path)
+    section = study_config(args.configfile, check_secrets=False)["annotation"]
+    if args.role == "annotators":
+        for path in (SAMPLE, ASSIGNMENTS):
+            if not Path(path).is_file():
+                raise InputError(f"{path}: no annotation sample yet: run `make study` first")
+        counts = simulate_annotators(Path(SAMPLE), Path(ASSIGNMENTS), truths, section, Path(section["inbox"]),
+                                     args.annotator, args.first)
+        for annotator, n in counts.items():
+            print(f"{annotator}: {n} posts returned into {Path(section['inbox']) / annotator}/")
+        return 0
+    if not Path(SHEET).is_file():
+        raise InputError(f"{SHEET}: no adjudication sheet yet: run `make study` once every return is in")
+    decided = simulate_adjudicator(Path(SHEET), truths, section, Path(section["adjudicated"]))
+    print(f"{decided} decisions written to {section['adjudicated']}")
+    return 0
+
+
 def cmd_demo_forum(args: argparse.Namespace) -> int:
     from perivigil.demo.build import build_demo_forum
 
@@ -37,6 +82,19 @@ def cmd_demo_forum(args: argparse.Namespace) -> int:
     settings = config.get("demo_forum")
     if settings is None:
         raise InputError(f"{args.config}: key 'demo_forum' is missing")
+    if args.serve is not None:
+        import time
+
+        from perivigil.demo.serve import forum_server
+
+        server = forum_server(args.site or settings["site"], args.serve, args.crawl_delay)
+        print(f"serving {args.site or settings['site']} at http://127.0.0.1:{server.server_address[1]}/index.html "
+              "(Ctrl-C to stop)", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        finally:
+            server.shutdown()
     if args.jsonl:
         from perivigil.demo.build import write_demo_jsonl
 
@@ -135,10 +193,37 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--schema", type=Path, default=DEFAULT_SCHEMA, help="its JSON schema")
         return p
 
+    p = sub.add_parser("study", help="run the whole study: checks, the DAG, the status, the report (make study)")
+    p.add_argument("--cores", default="all", help="cores Snakemake may use (default: all)")
+    p.add_argument("--configfile", type=Path, action="append", default=[],
+                   help="a configuration laid over config/config.yaml (as Snakemake's --configfile); repeatable")
+    p.add_argument("snakemake_args", nargs=argparse.REMAINDER,
+                   help="after --, arguments passed to Snakemake as they are (e.g. -- --dry-run)")
+    p.set_defaults(func=cmd_study)
+
+    p = sub.add_parser("status", help="where the study stands, what it waits for, its headline numbers")
+    p.add_argument("--configfile", type=Path, action="append", default=[],
+                   help="a configuration laid over config/config.yaml, as given to `perivigil study`")
+    p.set_defaults(func=cmd_status)
+
     p = with_config(sub.add_parser("demo-forum", help="regenerate the demo forum snapshot"))
     p.add_argument("--jsonl", type=Path, help="write posts in the raw JSONL format here instead of HTML")
     p.add_argument("--posts", type=int, help="number of posts (default: the config's n_posts)")
+    p.add_argument("--serve", type=int, metavar="PORT",
+                   help="serve the snapshot over HTTP on 127.0.0.1:PORT instead (to rehearse a real collection)")
+    p.add_argument("--site", type=Path, help="with --serve: another snapshot folder (default: the demo's)")
+    p.add_argument("--crawl-delay", type=float, help="with --serve: the Crawl-delay robots.txt asks for (default 1 s)")
     p.set_defaults(func=cmd_demo_forum)
+
+    p = sub.add_parser("rehearse", help="play the annotators or the adjudicator of a real study from a truth table")
+    p.add_argument("role", choices=("annotators", "adjudicator"))
+    p.add_argument("--truth", action="append", required=True, metavar="SOURCE=CSV",
+                   help="truth table of a source's posts (native ids), e.g. demo_forum=resources/demo_forum/truth.csv")
+    p.add_argument("--annotator", action="append", help="only these annotators (default: every simulated one)")
+    p.add_argument("--first", type=int, help="only the first N posts of each batch: a partial return")
+    p.add_argument("--configfile", type=Path, action="append", default=[],
+                   help="a configuration laid over config/config.yaml, as given to `perivigil study`")
+    p.set_defaults(func=cmd_rehearse)
 
     p = with_config(sub.add_parser("collect", help="crawl one source into raw JSONL"))
     p.add_argument("--source", required=True, help="a source name of the configuration")
@@ -182,6 +267,13 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         print(f"perivigil {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a file that cannot be read or written, named by the system
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"perivigil {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"perivigil {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -5,5 +5,5 @@ log_to(snakemake.log[0])
 
 from perivigil.annotation.run import simulate_adjudicator
 
-simulate_adjudicator(snakemake.input.sheet, snakemake.input.truth, snakemake.params.section,
-                     snakemake.params.source, snakemake.output[0])
+simulate_adjudicator(snakemake.input.sheet, {snakemake.params.source: snakemake.input.truth},
+                     snakemake.params.section, snakemake.output[0])

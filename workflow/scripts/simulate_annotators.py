@@ -5,5 +5,5 @@ log_to(snakemake.log[0])
 
 from perivigil.annotation.run import simulate_annotators
 
-simulate_annotators(snakemake.input.sample, snakemake.input.assignments, snakemake.input.truth,
-                    snakemake.params.section, snakemake.params.source, snakemake.output[0])
+simulate_annotators(snakemake.input.sample, snakemake.input.assignments, {snakemake.params.source: snakemake.input.truth},
+                    snakemake.params.section, snakemake.output[0])

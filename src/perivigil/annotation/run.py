@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,8 @@ from perivigil.annotation.returns import Returns, check_returns, report_rows, re
 from perivigil.annotation.sampling import assign, build_frame, draw
 from perivigil.annotation.scheme import load_scheme
 from perivigil.annotation.simulate import adjudicate_from_truth, simulate_returns
-from perivigil.files import atomic_path
+from perivigil.errors import InputError
+from perivigil.files import atomic_path, check_input_file
 from perivigil.schemas import ANNOTATIONS, GOLD, SAMPLE, check
 
 LOG = logging.getLogger("perivigil.annotation")
@@ -63,18 +64,30 @@ def export_batches(sample_path: Path, assignments_path: Path, section: Mapping[s
         write_batch(sample[sample["post_id"].isin(ids)], scheme, Path(output) / annotator, Path(section["guidelines"]))
 
 
-def _truth(truth_path: Path, source: str) -> pd.DataFrame:
-    truth = pd.read_csv(truth_path, dtype={"post_id": str})
-    truth["post_id"] = source + "-" + truth["post_id"]
-    return truth
+def read_truths(truths: Mapping[str, Path | str]) -> pd.DataFrame:
+    """The truth tables of the simulated sources (``{source: truth.csv}``), with the study's post ids."""
+    frames = []
+    for source, path in sorted(truths.items()):
+        truth = pd.read_csv(check_input_file(path, "truth table"), dtype={"post_id": str})
+        truth["post_id"] = source + "-" + truth["post_id"]
+        frames.append(truth)
+    return pd.concat(frames, ignore_index=True)
 
 
-def simulate_annotators(sample_path: Path, assignments_path: Path, truth_path: Path, section: Mapping[str, Any],
-                        source: str, inbox: Path) -> dict[str, int]:
-    simulation = section["simulation"]
+def simulate_annotators(sample_path: Path, assignments_path: Path, truths: Mapping[str, Path | str],
+                        section: Mapping[str, Any], inbox: Path, annotators: Sequence[str] | None = None,
+                        limit: int | None = None) -> dict[str, int]:
+    """Simulated returns in the inbox, from the truth: every annotator of ``annotation.simulation`` (or
+    ``annotators``), each whole batch (or its first ``limit`` posts: a partial return)."""
+    profiles = section["simulation"]["annotators"]
+    if annotators is not None:
+        unknown = [name for name in annotators if name not in profiles]
+        if unknown:
+            raise InputError(f"config: key 'annotation.simulation.annotators': no profile for {unknown}")
+        profiles = {name: profiles[name] for name in annotators}
     return simulate_returns(pd.read_parquet(sample_path), pd.read_csv(assignments_path, dtype=str),
-                            _truth(truth_path, source), load_scheme(Path(section["labels"])),
-                            simulation["annotators"], Path(inbox), section["seed"])
+                            read_truths(truths), load_scheme(Path(section["labels"])), profiles, Path(inbox),
+                            section["seed"], limit)
 
 
 def read_returns(inbox: Path, sample_path: Path, assignments_path: Path,
@@ -111,9 +124,10 @@ def adjudication_sheet(annotations_path: Path, sample_path: Path, csv_path: Path
     return len(disagreed)
 
 
-def simulate_adjudicator(sheet_path: Path, truth_path: Path, section: Mapping[str, Any], source: str,
+def simulate_adjudicator(sheet_path: Path, truths: Mapping[str, Path | str], section: Mapping[str, Any],
                          output: Path) -> int:
-    return adjudicate_from_truth(Path(sheet_path), _truth(truth_path, source), load_scheme(Path(section["labels"])),
+    """The simulated adjudicator's sheet, decided from the truth; returns the decisions made."""
+    return adjudicate_from_truth(Path(sheet_path), read_truths(truths), load_scheme(Path(section["labels"])),
                                  Path(output), section["simulation"]["adjudicator"])
 
 

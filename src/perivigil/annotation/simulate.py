@@ -114,14 +114,16 @@ def write_sheet(posts: pd.DataFrame, answers: list[dict[str, str]], scheme: Sche
 
 
 def simulate_returns(sample: pd.DataFrame, assignments: pd.DataFrame, truth: pd.DataFrame, scheme: Scheme,
-                     profiles: dict[str, dict[str, Any]], inbox: Path, seed: int) -> dict[str, int]:
-    """Write each simulated annotator's return into ``inbox/<annotator>/``; return posts per annotator."""
+                     profiles: dict[str, dict[str, Any]], inbox: Path, seed: int,
+                     limit: int | None = None) -> dict[str, int]:
+    """Write each simulated annotator's return into ``inbox/<annotator>/`` (the first ``limit`` posts of each
+    batch when given: a partial return); return posts per annotator."""
     truth = truth.set_index("post_id")
     counts = {}
     for offset, (annotator, profile) in enumerate(sorted(profiles.items())):
         rng = random.Random(seed + offset)
-        ids = assignments.loc[assignments["annotator"] == annotator, "post_id"]
-        posts = sample.set_index("post_id").loc[sorted(ids), ["text"]].reset_index()
+        ids = sorted(assignments.loc[assignments["annotator"] == annotator, "post_id"])[:limit]
+        posts = sample.set_index("post_id").loc[ids, ["text"]].reset_index()
         answers = [noisy_values(truth.loc[post_id], scheme, profile, rng) for post_id in posts["post_id"]]
         folder = Path(inbox) / annotator
         folder.mkdir(parents=True, exist_ok=True)
