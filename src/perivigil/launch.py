@@ -90,7 +90,8 @@ def clear_stale_lock(folder: Path, snakemake: Sequence[str], proc: Path = Path("
                          f"clear it with: {' '.join(snakemake)} --unlock")
     running = snakemake_processes(folder, proc)
     if running:
-        raise InputError(f"another Snakemake run is working in {folder} (process {', '.join(map(str, running))}): "
+        raise InputError(f"another Snakemake run is working in {folder.resolve()} (process "
+                         f"{', '.join(map(str, running))}): "
                          "wait for it to end, or stop it, then run again")
     result = subprocess.run([*snakemake, "--unlock"], cwd=folder, capture_output=True, text=True, check=False)
     if result.returncode != 0:
@@ -101,18 +102,13 @@ def clear_stale_lock(folder: Path, snakemake: Sequence[str], proc: Path = Path("
 
 # ----------------------------------------------------------------------------- the run and its end
 def failure_summary(output: str) -> str:
-    """The failed steps and their one-line reasons, from what Snakemake and the steps printed."""
+    """The first failed step's one-line reason and its log, from what the steps printed (perivigil.logs)."""
     reasons = [line[len(ERROR_PREFIX):].strip() for line in output.splitlines() if line.startswith(ERROR_PREFIX)]
-    rules = list(dict.fromkeys(re.findall(r"^Error in rule (\S+):", output, re.MULTILINE)))
-    logs = list(dict.fromkeys(re.findall(r"^\s+log: (\S+)", output, re.MULTILINE)))
-    parts = []
-    if rules:
-        parts.append(f"step {', '.join(rules)} failed")
     if reasons:
-        parts.append(reasons[0])
-    if logs:
-        parts.append(f"log: {logs[0]}")
-    return "; ".join(parts) or "Snakemake stopped (see above)"
+        more = f" (and {len(reasons) - 1} more step(s) failed, above)" if len(reasons) > 1 else ""
+        return reasons[0] + more
+    logs = re.findall(r"^\s+log: (\S+)", output, re.MULTILINE)
+    return f"a step failed (log: {logs[0]})" if logs else "Snakemake stopped: see its messages above"
 
 
 def run_snakemake(arguments: Sequence[str], folder: Path) -> tuple[int, str]:
@@ -148,11 +144,12 @@ def study(cores: str, configfiles: Sequence[Path], extra: Sequence[str], folder:
     from perivigil.study import format_status, headline, study_stage
 
     config = study_config(configfiles, folder)
-    snakemake = [sys.executable, "-m", "snakemake", *[a for f in configfiles for a in ("--configfile", str(f))]]
+    snakemake = [sys.executable, "-m", "snakemake", *(["--configfile", *map(str, configfiles)] if configfiles else [])]
     cleared = clear_stale_lock(folder, snakemake)
     if cleared:
         print(f"perivigil study: {cleared}", flush=True)
-    status, output = run_snakemake([*snakemake, "--cores", cores, *QUIET, *extra], folder)
+    # --configfile and --quiet take several values: an option must follow them, never a target
+    status, output = run_snakemake([*snakemake, *QUIET, "--cores", cores, *extra], folder)
     if status != 0:
         print(f"\nperivigil study: stopped: {failure_summary(output)}", file=sys.stderr, flush=True)
         return status

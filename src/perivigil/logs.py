@@ -13,6 +13,7 @@ Each rule's script starts with :func:`log_to`. Afterwards:
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 import time
@@ -42,15 +43,15 @@ def log_to(path: str | Path, level: int = logging.INFO) -> None:
         echo = logging.StreamHandler(terminal)
         echo.setFormatter(logging.Formatter("%(message)s"))
         progress.addHandler(echo)
-    sys.excepthook = _one_line_input_errors
+    sys.excepthook = functools.partial(_one_line_input_errors, log=path)
 
 
-def _one_line_input_errors(kind, error, trace) -> None:  # type: ignore[no-untyped-def]
+def _one_line_input_errors(kind, error, trace, log: Path) -> None:  # type: ignore[no-untyped-def]
     """``sys.excepthook``: bad input as one line (log and terminal); anything else as a traceback."""
     if isinstance(error, InputError):
         logging.getLogger("perivigil").error("%s%s", ERROR_PREFIX, error)
         if sys.__stderr__ is not None:
-            print(f"{ERROR_PREFIX}{error}", file=sys.__stderr__, flush=True)
+            print(f"{ERROR_PREFIX}{error} (log: {log})", file=sys.__stderr__, flush=True)
         return
     sys.__excepthook__(kind, error, trace)
 

@@ -120,11 +120,6 @@ def study_stage(config: Mapping[str, Any], root: Path = Path(".")) -> StudyState
 
 
 # ----------------------------------------------------------------------------- what a person reads
-def _count_lines(path: Path) -> int:
-    with path.open(encoding="utf-8") as handle:
-        return max(0, sum(1 for _ in handle) - 1)
-
-
 def format_status(state: StudyState, root: Path = Path(".")) -> str:
     """One screen: each stage, done or waiting, and the one thing to do next."""
     lines = [f"perivigil study status ({'demo' if state.demo else 'real study'}: stage '{state.stage}')"]
@@ -137,16 +132,17 @@ def format_status(state: StudyState, root: Path = Path(".")) -> str:
     else:
         lines.append("  1. corpus          to build: collection, preprocessing, extraction, sample")
     if (root / ASSIGNMENTS).is_file():
-        lines.append(f"     batches         {BATCHES}/<annotator>/ ({_count_lines(root / ASSIGNMENTS):,} posts to "
-                     "annotate in all)")
+        import pandas as pd
+
+        sizes = pd.read_csv(root / ASSIGNMENTS, dtype=str)["annotator"].value_counts().sort_index()
+        lines.append(f"     batches         {BATCHES}/<annotator>/: "
+                     + ", ".join(f"{name} {n:,} posts" for name, n in sizes.items()))
     if state.demo:
         lines.append("  2. annotators      simulated (demo)")
         lines.append("  3. adjudicator     simulated (demo)")
     elif state.returns:
-        waiting = waiting_for(state.returns)
-        word = "waiting for" if waiting else "returned by"
-        lines.append(f"  2. annotators      {word} returns in {state.inbox}/: "
-                     + ", ".join(r.describe() for r in state.returns))
+        word = "waiting for returns" if waiting_for(state.returns) else "every return is in"
+        lines.append(f"  2. annotators      {word} ({state.inbox}/): " + ", ".join(r.describe() for r in state.returns))
     else:
         lines.append(f"  2. annotators      not yet: their batches are made in stage 1; returns go in {state.inbox}/")
     if not state.demo:
