@@ -343,3 +343,32 @@ def test_http_fetcher_waits_between_requests(flaky_server, tmp_path):
     fetcher.get(base + "/a")  # cached: no request, no wait
     assert slept == [2.0]
     assert fetcher.requests == 2
+
+
+def test_the_phpbb_profile_reads_a_phpbb_forum(tmp_path):
+    """config/sites/phpbb.yaml on phpBB 3 prosilver markup (tests/data/forums/phpbb/): ids read by pattern."""
+    root = Path(__file__).resolve().parents[1]
+    profile = load_profile(root / "config/sites/phpbb.yaml")
+    fetcher = SnapshotFetcher("https://ptits-loups.example/", root / "tests/data/forums/phpbb", CAPTURED)
+    report = CollectionReport("ptits_loups")
+    collect(Crawler(profile, fetcher, "ptits_loups", report, user_agent="t"),
+            "https://ptits-loups.example/index.html", tmp_path / "posts.jsonl")
+    records = {r["post_id"]: r for r in read_raw_jsonl(tmp_path / "posts.jsonl")}
+    assert sorted(records) == ["7101", "7102", "7103", "7104", "7105", "7106", "7201", "7202", "7203", "7301", "7302",
+                               "7303"]
+    assert report.get("page", "kept", "thread") == 4  # topic 71 has two pages
+    quoting = records["7103"]
+    assert (quoting["thread_id"], quoting["board"], quoting["author"]) == ("71", "Santé, médicaments et grossesse",
+                                                                          "Nadège_75")
+    assert (quoting["quote_author"], quoting["quote_text"]) == ("Lou.Bidou",
+                                                                "appelle le CRAT ou ta pharmacie pour être rassurée.")
+    assert quoting["text"] == "Merci, j'ai appelé, ils vont me faire faire une écho de contrôle pour le canal artériel."
+    assert records["7101"]["text"].splitlines()[1] == "ma sage femme a fait une tête bizarre qd je lui ai dit. C grave ??"
+    assert records["7301"]["created_at"] == "2023-01-09T10:20:00+00:00"
+
+
+def test_a_field_pattern_keeps_its_group():
+    spec = FieldSpec(selector="a", attr="href", pattern=r"(?:[?&]t=|topic)(\d+)")
+    assert field_value(soup_of('<a href="./viewtopic.php?f=2&t=71&start=5">x</a>'), spec) == "71"
+    assert field_value(soup_of('<a href="./topic71-5.html">x</a>'), spec) == "71"
+    assert field_value(soup_of('<a href="./index.html">x</a>'), spec) is None

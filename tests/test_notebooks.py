@@ -32,7 +32,7 @@ def test_the_ipynb_run_by_the_dag_is_the_conversion_of_its_source(root, stage):
 @pytest.mark.parametrize("stage", STAGES)
 def test_every_notebook_is_wired_to_a_rule_and_writes_its_numbers(root, stage):
     rules = (root / "workflow/rules/notebooks.smk").read_text(encoding="utf-8")
-    assert 'notebook="workflow/notebooks/{stage}.ipynb"' in rules
+    assert 'notebook=f"{workflow.basedir}/workflow/notebooks/{{stage}}.ipynb"' in rules
     assert f'    "{stage}": {{' in (root / "workflow/rules/common.smk").read_text(encoding="utf-8")
     assert "snakemake.output.numbers" in (root / f"notebooks/{stage}.py").read_text(encoding="utf-8")
 

@@ -7,7 +7,8 @@
 rule notebook:
     input:
         unpack(notebook_inputs),
-        notebook="workflow/notebooks/{stage}.ipynb",
+        # a file of the workflow, not of the working folder (which --directory may move)
+        notebook=f"{workflow.basedir}/workflow/notebooks/{{stage}}.ipynb",
     output:
         numbers="results/notebooks/{stage}_numbers.json",
         html=report(
