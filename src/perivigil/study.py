@@ -31,7 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from perivigil.annotation.returns import Returns, waiting_for
+from perivigil.annotation.run import read_returns
 from perivigil.errors import InputError
+from perivigil.models import LABELS
 
 STAGES = ("corpus", "annotators", "adjudicator", "complete")
 ASSIGNMENTS = "results/annotation/assignments.csv"
@@ -107,8 +109,6 @@ def study_stage(config: Mapping[str, Any], root: Path = Path(".")) -> StudyState
         return StudyState("complete", **base)
     if not (root / ASSIGNMENTS).is_file() or not (root / SAMPLE).is_file():
         return StudyState("corpus", **base)
-    from perivigil.annotation.run import read_returns
-
     _, _, progress = read_returns(inbox, root / SAMPLE, root / ASSIGNMENTS, section)
     returns = tuple(progress)
     if waiting_for(returns):
@@ -202,7 +202,7 @@ def headline(root: Path = Path(".")) -> str:
     if agreement.is_file():
         values = json.loads(agreement.read_text(encoding="utf-8"))
         parts = []
-        for label in ("iso_t1", "nsaid_late"):
+        for label in LABELS:
             result = values.get(label, {})
             low, high = result.get("krippendorff_alpha_ci95") or (None, None)
             parts.append(f"{label} {_fmt(result.get('krippendorff_alpha'))} [{_fmt(low)}, {_fmt(high)}]")

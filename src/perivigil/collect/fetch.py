@@ -268,13 +268,13 @@ class HttpFetcher:
     def get(self, url: str) -> Page:
         """The page at ``url``: from the cache, else from the site, retried as the module docstring says."""
         if self.session.cache.contains(request=requests.Request("GET", url).prepare()):
-            return self._attempt(url)
+            return self._attempt(url)[0]
         page, wait = Page(url, 0, b"", "", _now()), None
         for attempt in range(self.max_retries + 1):
             self._wait_turn()
             self._last_request = self._clock()
             self.requests += 1
-            page, wait = self._attempt_with_wait(url)
+            page, wait = self._attempt(url)
             retriable = page.status in RETRY_STATUSES or page.reason == "unreachable"
             if not retriable or attempt == self.max_retries:
                 break
@@ -292,32 +292,25 @@ class HttpFetcher:
             return Page(url, 429, b"", page.content_type, page.fetched_at, error=page.error, reason="rate_limited")
         return page
 
-    def _attempt_with_wait(self, url: str) -> tuple[Page, float | None]:
-        response_headers: dict[str, str] = {}
-        page = self._attempt(url, response_headers)
-        return page, retry_after_seconds(response_headers.get("Retry-After"))
-
-    def _attempt(self, url: str, headers_out: dict[str, str] | None = None) -> Page:
-        """One request under a :class:`Deadline`; never raises."""
+    def _attempt(self, url: str) -> tuple[Page, float | None]:
+        """One request under a :class:`Deadline`, and the wait its ``Retry-After`` asks for; never raises."""
         with Deadline(self.deadline_s) as deadline:
             try:
                 response = self.session.get(url, timeout=self.timeout_s)
             except requests.TooManyRedirects as exc:
-                return Page(url, 0, b"", "", _now(), error=f"redirect loop: {exc}", reason="redirect_loop")
+                return Page(url, 0, b"", "", _now(), error=f"redirect loop: {exc}", reason="redirect_loop"), None
             except requests.RequestException as exc:
                 if deadline.expired:
-                    return self._expired(url)
-                return Page(url, 0, b"", "", _now(), error=_short(exc), reason="unreachable")
+                    return self._expired(url), None
+                return Page(url, 0, b"", "", _now(), error=_short(exc), reason="unreachable"), None
             body = response.content
         if deadline.expired:
-            return self._expired(url, response.url)
-        if headers_out is not None:
-            headers_out.update(response.headers)
+            return self._expired(url, response.url), None
         created = getattr(response, "created_at", None) if getattr(response, "from_cache", False) else None
         fetched_at = _utc_iso(created) if created else _now()
         error = "" if response.status_code == 200 else f"HTTP {response.status_code}"
-        return Page(response.url, response.status_code, body, response.headers.get("Content-Type", ""), fetched_at,
-                    error=error)
+        return (Page(response.url, response.status_code, body, response.headers.get("Content-Type", ""), fetched_at,
+                     error=error), retry_after_seconds(response.headers.get("Retry-After")))
 
     def _expired(self, *urls: str) -> Page:
         """The page of a request that ran out of time; whatever part of it was cached is forgotten."""
