@@ -80,14 +80,12 @@ def simulate_annotators(sample_path: Path, assignments_path: Path, truths: Mappi
     """Simulated returns in the inbox, from the truth: every annotator of ``annotation.simulation`` (or
     ``annotators``), each whole batch (or its first ``limit`` posts: a partial return)."""
     profiles = section["simulation"]["annotators"]
-    if annotators is not None:
-        unknown = [name for name in annotators if name not in profiles]
-        if unknown:
-            raise InputError(f"config: key 'annotation.simulation.annotators': no profile for {unknown}")
-        profiles = {name: profiles[name] for name in annotators}
+    unknown = [name for name in annotators or () if name not in profiles]
+    if unknown:
+        raise InputError(f"config: key 'annotation.simulation.annotators': no profile for {unknown}")
     return simulate_returns(pd.read_parquet(sample_path), pd.read_csv(assignments_path, dtype=str),
                             read_truths(truths), load_scheme(Path(section["labels"])), profiles, Path(inbox),
-                            section["seed"], limit)
+                            section["seed"], annotators, limit)
 
 
 def read_returns(inbox: Path, sample_path: Path, assignments_path: Path,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import json
 import random
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -114,13 +115,18 @@ def write_sheet(posts: pd.DataFrame, answers: list[dict[str, str]], scheme: Sche
 
 
 def simulate_returns(sample: pd.DataFrame, assignments: pd.DataFrame, truth: pd.DataFrame, scheme: Scheme,
-                     profiles: dict[str, dict[str, Any]], inbox: Path, seed: int,
+                     profiles: dict[str, dict[str, Any]], inbox: Path, seed: int, only: Sequence[str] | None = None,
                      limit: int | None = None) -> dict[str, int]:
-    """Write each simulated annotator's return into ``inbox/<annotator>/`` (the first ``limit`` posts of each
-    batch when given: a partial return); return posts per annotator."""
+    """Write each simulated annotator's return into ``inbox/<annotator>/`` (those in ``only`` when given; the
+    first ``limit`` posts of each batch when given: a partial return); return posts per annotator.
+
+    Each annotator's draws are seeded by their place among all ``profiles``, so that a return
+    written alone is the one written with the others."""
     truth = truth.set_index("post_id")
     counts = {}
     for offset, (annotator, profile) in enumerate(sorted(profiles.items())):
+        if only is not None and annotator not in only:
+            continue
         rng = random.Random(seed + offset)
         ids = sorted(assignments.loc[assignments["annotator"] == annotator, "post_id"])[:limit]
         posts = sample.set_index("post_id").loc[ids, ["text"]].reset_index()
