@@ -91,7 +91,7 @@ def test_short_brand_names_of_other_drugs_are_left_out(lexicon):
 def test_bdpm_subset_keeps_only_products_of_interest(root):
     substances = read_substances(root / "config/lexicon/substances.tsv")
     cis, compo = read_bdpm(root / "resources/bdpm")
-    assert (len(cis), len(compo)) == (415, 539)
+    assert (len(cis), len(compo)) == (425, 559)
     assert subset_bdpm(cis, compo, substances) == (cis, compo)  # the shipped subset is a fixed point
     names = {row[1].split(" ")[0] for row in cis}
     assert {"CURACNE", "ADVIL", "KARDEGIC", "ALKA"} <= names and "DOLIPRANE" not in names
@@ -110,3 +110,75 @@ def test_a_truncated_bdpm_file_names_the_row(root, tmp_path):
     (tmp_path / "CIS_COMPO_bdpm.txt").write_text("", encoding="utf-8")
     with pytest.raises(InputError, match=r"CIS_bdpm\.txt, row 1: expected at least 4 fields, got 2"):
         read_bdpm(tmp_path)
+
+
+# ----------------------------------------------------------------------------- issue 12: precision and coverage
+@pytest.fixture(scope="module")
+def matcher(lexicon):
+    from perivigil.extract.drugs import DrugMatcher
+
+    return DrugMatcher(lexicon.reset_index())
+
+
+def _interest(matcher, text: str) -> list[tuple[str, str]]:
+    from perivigil.extract.drugs import INTEREST
+
+    return [(m.entry.inn, m.matched_by) for m in matcher.find(matching_form(text)) if m.entry.drug_class in INTEREST]
+
+
+def test_no_ordinary_french_word_near_a_drug_name_is_read_as_a_drug(matcher, root):
+    """2,463 words of wordfreq within two edits of a drug name (tools/ordinary_words_near_drug_names.py)."""
+    words = [w for w in (root / "tests/data/ordinary_words_near_drug_names.txt").read_text(encoding="utf-8")
+             .splitlines() if not w.startswith("#")]
+    assert len(words) >= 200
+    assert [(w, _interest(matcher, w)) for w in words if _interest(matcher, w)] == []
+
+
+@pytest.mark.parametrize("sentence", [
+    "Au contraire, je me sens très bien ce matin",  # Contracné, two edits away
+    "une célèbre sage-femme de la maternité",  # Celebrex, one edit away once accents go
+    "j'ai des remontées acides, c'est de l'acide gastrique",  # Acide tiaprofénique: not "acide" alone
+    "le carter de ma Clio est fissuré, et le cardan aussi",
+    "ils contraignent les femmes à tout justifier",
+    "est-ce que ça interagis avec la pilule ?",  # Intralgis
+])
+def test_everyday_words_are_not_drugs(matcher, sentence):
+    assert _interest(matcher, sentence) == []
+
+
+@pytest.mark.parametrize(("text", "inn"), [
+    ("j'ai pris 2 advils", "ibuprofen"), ("des nurofens", "ibuprofen"), ("un ibu 400", "ibuprofen"),
+    ("sous roacc depuis 3 mois", "isotretinoin"), ("painkillers: ibuprofen", "ibuprofen"),
+    ("an aspirin", "aspirin"), ("ketoprofen", "ketoprofen"), ("naproxen 550", "naproxen"),
+    ("ibuprophène", "ibuprofen"), ("advile", "ibuprofen"), ("un anti-inflam", "nsaid (unspecified)"),
+    ("voltaren", "diclofenac"), ("apranaxe", "naproxen"), ("ponstyl", "mefenamic acid"),
+    ("Lodine 200", "etodolac"), ("nalgesic", "fenoprofen"),
+])
+def test_plurals_english_names_slang_and_misspellings_are_found(matcher, text, inn):
+    assert [found for found, _ in _interest(matcher, text)] == [inn]
+
+
+# Every non-steroidal anti-inflammatory (ATC M01A, M02AA) and salicylate (N02BA) the 2020 BDPM sells,
+# by the substance name BDPM gives (WHO ATC/DDD index 2024, French INN spellings).
+ATC_M01A_M02AA_N02BA = ("INDOMETACINE", "SULINDAC", "DICLOFENAC", "ETODOLAC", "KETOROLAC", "ACECLOFENAC",
+                        "PIROXICAM", "TENOXICAM", "MELOXICAM", "IBUPROFENE", "NAPROXENE", "KETOPROFENE",
+                        "FENOPROFENE", "FLURBIPROFENE", "TIAPROFENIQUE", "ALMINOPROFENE", "DEXKETOPROFENE",
+                        "MEFENAMIQUE", "CELECOXIB", "PARECOXIB", "ETORICOXIB", "NABUMETONE", "NIFLUMIQUE",
+                        "MORNIFLUMATE", "BENZYDAMINE", "ACETYLSALICYL", "SALICYLAMIDE")
+
+
+def test_every_nsaid_and_salicylate_sold_in_france_is_in_the_lexicon_with_its_brands(root, lexicon):
+    """Against the full 2020 BDPM (../shared/data/bdpm), not the subset the lexicon is built from."""
+    full = root.parent / "shared/data/bdpm"
+    if not (full / "CIS_COMPO_bdpm.txt").exists():
+        pytest.skip("the full BDPM is in ../shared/data/bdpm (absent from a user's clone)")
+    from perivigil.extract.lexicon import _denomination, _plain
+
+    cis, compo = read_bdpm(full)
+    names = {row[0]: row[1] for row in cis}
+    wanted = {row[0] for row in compo if row[6].strip() == "SA"
+              and any(name in _plain(row[3]) for name in ATC_M01A_M02AA_N02BA)
+              and "AMINOSALICYL" not in _plain(row[3])}  # 5-ASA (mesalazine family) is A07EC, not N02BA
+    missing = sorted({names[c] for c in wanted if c in names
+                      and matching_form(_denomination(names[c])) not in lexicon.index})
+    assert len(wanted) > 400 and missing == []

@@ -3,16 +3,19 @@
 Exact matching runs an Aho–Corasick automaton (pyahocorasick) over the matching
 form of the text (lower case, no accents), keeping the longest non-overlapping
 matches that start on a word boundary. A surface may be followed by digits
-("advil400": brand and strength glued together) but not by letters.
+("advil400": brand and strength glued together) or by a plural "s" ("2 advils"), but
+not by other letters.
 
 Fuzzy matching finds misspellings of the drugs of interest ("curacnee",
 "ibuprofne", "roacuttanne") without flooding false positives: only surfaces marked
 ``fuzzy`` in the lexicon take part, only words of 6 letters or more are tried,
-the first letter must agree, and the optimal-string-alignment distance
-(rapidfuzz; a transposition counts as one edit) must be at most 1 for words of
-up to 8 letters and 2 beyond. Candidates come from a SymSpell-style index of
-deletions, so a word costs a few dictionary look-ups; the answer for each word
-is cached, and forum vocabularies are small.
+the first letter must agree, the optimal-string-alignment distance (rapidfuzz; a
+transposition counts as one edit) must be at most 1 for words of up to 8 letters
+and 2 beyond, and the word must not be an ordinary French word
+(:mod:`perivigil.extract.vocabulary`: "contraire" is not Contracné, "célèbre" not
+Celebrex). Candidates come from a SymSpell-style index of deletions, so a word
+costs a few dictionary look-ups; the answer for each word is cached, and forum
+vocabularies are small.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from dataclasses import dataclass
 import ahocorasick
 import pandas as pd
 from rapidfuzz.distance import OSA
+
+from perivigil.extract.vocabulary import ordinary_words
 
 INTEREST = frozenset({"isotretinoin", "nsaid", "aspirin_analgesic", "aspirin_antiplatelet", "aspirin"})
 _WORD = re.compile(r"[a-z]{6,}")
@@ -78,6 +83,7 @@ class DrugMatcher:
                     self._fuzzy_index.setdefault(key, set()).add(row.surface)
         self._automaton.make_automaton()
         self._fuzzy_cache: dict[str, str | None] = {}
+        self._ordinary = ordinary_words()
 
     def exact(self, text: str) -> list[DrugMention]:
         """Longest non-overlapping lexicon surfaces on word boundaries (digits may follow)."""
@@ -86,9 +92,12 @@ class DrugMatcher:
             start = end - len(surface) + 1
             if start > 0 and text[start - 1].isalnum():
                 continue
-            if end + 1 < len(text) and text[end + 1].isalpha():
+            stop = end + 1
+            if stop < len(text) and text[stop] == "s" and (stop + 1 == len(text) or not text[stop + 1].isalpha()):
+                stop += 1  # a plural: "2 advils", "des nurofens"
+            elif stop < len(text) and text[stop].isalpha():
                 continue
-            found.append(DrugMention(start, end + 1, self.entries[surface], "exact"))
+            found.append(DrugMention(start, stop, self.entries[surface], "exact"))
         return found
 
     def fuzzy_surface(self, word: str) -> str | None:
@@ -96,7 +105,7 @@ class DrugMatcher:
         if word in self._fuzzy_cache:
             return self._fuzzy_cache[word]
         best: tuple[int, str] | None = None
-        if word not in self.entries:
+        if word not in self.entries and word not in self._ordinary:
             candidates: set[str] = set()
             for key in _deletions(word, max_edits(len(word))):
                 candidates |= self._fuzzy_index.get(key, set())

@@ -29,6 +29,7 @@ import pandas as pd
 from perivigil.errors import InputError
 from perivigil.files import check_input_file, decode_text, read_text
 from perivigil.extract.text import matching_form
+from perivigil.extract.vocabulary import is_ordinary
 
 CLASSES = ("isotretinoin", "nsaid", "aspirin_analgesic", "aspirin_antiplatelet", "aspirin", "other")
 ROUTES = ("oral", "cutaneous", "rectal", "parenteral", "other", "any")
@@ -71,8 +72,8 @@ def read_tsv(path: Path) -> list[dict[str, str]]:
 def read_substances(path: Path) -> list[Substance]:
     substances = []
     for number, row in enumerate(read_tsv(path), start=2):
-        if row["class"] not in ("isotretinoin", "nsaid", "aspirin"):
-            raise InputError(f"{path}, row {number}: field 'class' must be isotretinoin, nsaid or aspirin")
+        if row["class"] not in ("isotretinoin", "nsaid", "aspirin", "other"):
+            raise InputError(f"{path}, row {number}: field 'class' must be isotretinoin, nsaid, aspirin or other")
         substances.append(Substance(row["inn"], row["class"], re.compile(row["bdpm_pattern"]),
                                     row["atc_oral"], row["atc_topical"]))
     return substances
@@ -147,7 +148,7 @@ def bdpm_entries(cis_rows: list[list[str]], compo_rows: list[list[str]],
         plain = _plain(denomination)
         surfaces = {matching_form(denomination)}
         first = matching_form(denomination.split()[0])
-        if len(first) >= 4:
+        if len(first) >= 4 and not is_ordinary(first):  # "ACIDE TIAPROFENIQUE ARROW": not "acide"
             surfaces.add(first)
         for substance, strength in by_cis[row[0]]:
             drug_class = substance.drug_class
@@ -167,8 +168,8 @@ def bdpm_entries(cis_rows: list[list[str]], compo_rows: list[list[str]],
         if len(classes) > 1 and classes <= {"aspirin_analgesic", "aspirin_antiplatelet"}:
             drug_class = "aspirin"
         else:
-            drug_class = next(c for c in ("isotretinoin", "nsaid", "aspirin_analgesic", "aspirin_antiplatelet")
-                              if c in classes)
+            drug_class = next(c for c in ("isotretinoin", "nsaid", "aspirin_analgesic", "aspirin_antiplatelet",
+                                          "other") if c in classes)
         routes = entry["routes"]
         route = "oral" if "oral" in routes else next(iter(routes)) if len(routes) == 1 else "any"
         substance = sorted(entry["substance"], key=lambda s: s.inn)[0]
@@ -179,7 +180,9 @@ def bdpm_entries(cis_rows: list[list[str]], compo_rows: list[list[str]],
         rows.append({"surface": surface, "inn": "+".join(sorted(entry["inn"])), "atc": atc,
                      "drug_class": drug_class, "route": route,
                      "unit_mg": next(iter(strengths)) if len(strengths) == 1 else None,
-                     "fuzzy": False, "source": "bdpm"})
+                     # misspelt brands of interest are looked for too ("voltaren", "apranaxe")
+                     "fuzzy": drug_class != "other" and len(surface) >= 7 and surface.isalpha(),
+                     "source": "bdpm"})
     return rows
 
 
@@ -206,7 +209,8 @@ def edsnlp_entries(drugs: dict[str, list[str]], substances: list[Substance]) -> 
         for name in names:
             surface = matching_form(name)
             # Short brand names of other drugs are ordinary words too often ("zinc", "muse").
-            if len(surface) >= (4 if drug_class != "other" else 5) and surface not in COMMON_WORDS:
+            if len(surface) >= (4 if drug_class != "other" else 5) and surface not in COMMON_WORDS \
+                    and not (drug_class == "other" and is_ordinary(surface)):
                 rows.append({"surface": surface, "inn": inn, "atc": code, "drug_class": drug_class,
                              "route": route, "unit_mg": None, "fuzzy": False, "source": "edsnlp"})
     return rows
