@@ -47,6 +47,17 @@ def small_forum(tmp_path_factory, study_config) -> dict:
     return {"settings": settings, "counts": counts, "site": out / "site", "truth": out / "truth.csv"}
 
 
+@pytest.fixture(scope="session")
+def extractor():
+    """The extractor of exposure events on the shipped lexicon (BDPM subset + substances + forum variants)."""
+    from perivigil.extract.drugs import DrugMatcher
+    from perivigil.extract.lexicon import build_lexicon
+    from perivigil.extract.pipeline import Extractor
+
+    return Extractor(DrugMatcher(build_lexicon(ROOT / "resources/bdpm", ROOT / "config/lexicon/substances.tsv",
+                                               ROOT / "config/lexicon/forum_variants.tsv")))
+
+
 @pytest.fixture()
 def profile():
     from perivigil.collect.profile import load_profile

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from perivigil.extract.cues import exposure_of, person_of, route_of, timing_of
+from perivigil.extract.cues import route_of
 from perivigil.extract.dose import find_dose
 from perivigil.extract.gestational_age import find_gestational_ages
 from perivigil.extract.text import matching_form, sentence_spans
@@ -36,6 +36,12 @@ def test_sentences_split_on_punctuation_and_line_breaks():
     text = "Coucou. J'ai pris un advil!! Vous en pensez quoi ?\nmerci"
     assert [text[s:e].strip() for s, e in sentence_spans(text)] == [
         "Coucou.", "J'ai pris un advil!!", "Vous en pensez quoi ?", "merci"]
+
+
+def test_an_ellipsis_before_a_conjunction_goes_on_and_an_emoji_ends_a_sentence():
+    text = "du Spasfon, du paracétamol... et du Profénid. Je l'ai su... le lendemain 😬 jsais pas"
+    assert [text[s:e].strip() for s, e in sentence_spans(matching_form(text))] == [
+        "du Spasfon, du paracétamol... et du Profénid.", "Je l'ai su...", "le lendemain 😬", "jsais pas"]
 
 
 # ----------------------------------------------------------------------------- gestational age
@@ -93,7 +99,6 @@ def test_trimesters_give_a_range_and_no_point(text, low, high):
     "j'ai arrêté il y a 8 mois",
     "sous traitement depuis 3 mois",
     "pendant 2 semaines",
-    "encore 10 semaines à tenir",
     "ma fille de 5 mois dort mal",
     "bébé de 3 semaines",
     "22 SA (et pas 22 SG)",
@@ -167,96 +172,24 @@ def test_no_strength_means_no_dose(text, drug):
     ("de l'ibuprofne", ["ibuprofene"]),
     ("du kardegik", ["kardegic"]),
     ("sous procutta", ["procuta"]),
+    ("du nurophen", ["nurofen"]),  # spelt as heard: ph = f (drugs.sound_of)
+    ("2 aspriines du Rhône 500", ["aspirine du rhone"]),  # a misspelt plural, then the rest of the name
+    ("sous iso pour mon acné", ["iso"]),  # a slang name beside a word of its use
 ])
-def test_drug_mentions_exact_and_misspelt(matcher, text, surfaces):
-    assert [m.entry.surface for m in matcher.find(matching_form(text))] == surfaces
+def test_drug_mentions_exact_and_misspelt(extractor, text, surfaces):
+    assert [e.mention.entry.surface for e in extractor.extract(text).events] == surfaces
 
 
 @pytest.mark.parametrize("text", [
     "un profond malaise", "une proposition", "la procédure", "une caravane", "les vacances", "surtout",
     "advilation", "l'ibuprofenique", "deux kardes", "bonne soirée les filles",
+    "la norme iso 9001", "en iso", "les contraires",  # "iso" without a word of acne treatment near it
 ])
-def test_fuzzy_matching_does_not_flood_ordinary_words(matcher, text):
-    assert [m.entry.surface for m in matcher.find(matching_form(text))] == []
+def test_fuzzy_matching_does_not_flood_ordinary_words(extractor, text):
+    assert [e.mention.entry.surface for e in extractor.extract(text).events] == []
 
 
-# ----------------------------------------------------------------------------- cues
-def _cue_args(text: str, drug: str):
-    form = matching_form(text)
-    start = form.index(drug)
-    spans = sentence_spans(form)
-    index = next(i for i, (s, e) in enumerate(spans) if s <= start < e)
-    following = spans[index + 1] if index + 1 < len(spans) else None
-    previous = spans[index - 1] if index > 0 else None
-    return form, spans[index], previous, following, start, start + len(drug)
-
-
-# (text, drug as in matching form, expected exposure); also read by bench/edsnlp_qualifiers.py
-EXPOSURE_CASES = [
-    ("J'ai pris un advil hier soir.", "advil", "actual"),
-    ("g pris 2 nurofen", "nurofen", "actual"),
-    ("Je suis sous curacné depuis 3 mois", "curacne", "actual"),
-    ("on m'a donné du profénid aux urgences, j'en ai pris deux", "profenid", "actual"),
-    ("Je me suis mis du voltarène gel sur le genou", "voltarene", "actual"),
-    ("J'ai pris un advil, c'est grave ?", "advil", "actual"),
-    ("Je n'ai pas pris d'ibuprofène.", "ibuprofene", "negated"),
-    ("Aucun anti-inflammatoire depuis le début", "anti inflammatoire", "negated"),
-    ("J'ai failli prendre un nurofen", "nurofen", "negated"),
-    ("Pas d'advil pour moi, que du doliprane", "advil", "negated"),
-    ("Le médecin m'a prescrit du Profénid. Je ne l'ai pas pris.", "profenid", "negated"),
-    ("Est-ce que je peux prendre un advil à 30 SA ?", "advil", "intended"),
-    ("J'hésite à prendre un nurofen", "nurofen", "intended"),
-    ("Si je prends du roaccutane je pourrai faire un bébé ?", "roaccutane", "intended"),
-    ("Mon dermato veut me mettre sous curacné", "curacne", "intended"),
-    ("Ibuprofène enceinte, c'est autorisé ?", "ibuprofene", "intended"),
-    ("L'ibuprofène est contre-indiqué à partir de 24 SA.", "ibuprofene", "none"),
-    ("Surtout pas d'AINS après 5 mois", "ains", "negated"),
-    ("Rappel : le roaccutane est interdit enceinte", "roaccutane", "none"),
-    ("nurofen 200 x2 pour une rage de dents", "nurofen", "none"),
-]
-
-
-@pytest.mark.parametrize(("text", "drug", "exposure"), EXPOSURE_CASES)
-def test_exposure(text, drug, exposure):
-    form, sentence, _, following, start, end = _cue_args(text, drug)
-    assert exposure_of(form, sentence, following, start, end) == exposure
-
-
-# (text, drug, expected person, pregnant); also read by bench/edsnlp_qualifiers.py
-PERSON_CASES = [
-    ("J'ai pris un advil", "advil", "self", None),
-    ("Mon mari prend de l'ibuprofène tous les jours", "ibuprofene", "relative", False),
-    ("Ma soeur est enceinte de 30 SA et elle a pris de l'advil", "advil", "relative", True),
-    ("ma copine enceinte de 8 mois prend du nurofen", "nurofen", "relative", True),
-    ("Ma mère met du voltarène gel sur ses genoux", "voltarene", "relative", False),
-    ("Mon fils a eu de l'advil enfant", "advil", "relative", False),
-    ("Mon mari m'a donné du Profénid", "profenid", "self", None),
-    ("enceinte de mon fils, j'ai pris du nurofen", "nurofen", "self", None),
-    ("des filles qui ont pris du roaccutane enceintes ?", "roaccutane", "other", False),
-]
-
-
-@pytest.mark.parametrize(("text", "drug", "person", "pregnant"), PERSON_CASES)
-def test_person(text, drug, person, pregnant):
-    form, sentence, previous, _, start, _ = _cue_args(text, drug)
-    assert person_of(form, sentence, previous, start) == (person, pregnant)
-
-
-@pytest.mark.parametrize(("text", "drug", "timing"), [
-    ("Après mon accouchement j'ai pris de l'ibuprofène", "ibuprofene", "postpartum"),
-    ("en post-partum, advil tous les jours", "advil", "postpartum"),
-    ("J'allaite et j'ai pris du nurofen", "nurofen", "breastfeeding"),
-    ("J'ai arrêté le roaccutane il y a 8 mois", "roaccutane", "before_conception"),
-    ("curacné fini en 2019, bébé en 2023", "curacne", "before_conception"),
-    ("enceinte de 30 SA, j'ai pris un advil", "advil", "pregnancy"),
-    ("elle a pris du roaccutane alors qu'elle était enceinte, elle a accouché d'une fille", "roaccutane",
-     "pregnancy"),
-])
-def test_timing(text, drug, timing):
-    form, sentence, _, _, start, end = _cue_args(text, drug)
-    assert timing_of(form, sentence, True, start, end) == timing
-
-
+# ----------------------------------------------------------------------------- route
 @pytest.mark.parametrize(("text", "drug", "default", "route"), [
     ("du voltarène en gel", "voltarene", "oral", "cutaneous"),
     ("de la crème à l'isotrétinoïne", "isotretinoine", "any", "cutaneous"),

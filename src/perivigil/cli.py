@@ -146,8 +146,9 @@ def _study_config(path: Path, schema: Path) -> tuple[dict, Path]:
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
-    from perivigil.extract.run import extractor_from_config, lexicon_from_config, thresholds_from_config
+    from perivigil.extract.run import extractor_from_config, lexicon_from_config
     from perivigil.models.classify import classify_jsonl
+    from perivigil.models.rules import thresholds_from_config
 
     if args.model != "rules":
         from perivigil.models.classify import classify_jsonl_with_models

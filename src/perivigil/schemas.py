@@ -122,27 +122,57 @@ MENTIONS = pa.DataFrameSchema(
         "drug_class": pa.Column(str),
         "route": pa.Column(str, pa.Check.isin(["oral", "cutaneous", "rectal", "parenteral", "other", "any"])),
         "matched_by": pa.Column(str, pa.Check.isin(["exact", "fuzzy"])),
-        "exposure": pa.Column(str, pa.Check.isin(["actual", "intended", "negated", "none"])),
-        "person": pa.Column(str, pa.Check.isin(["self", "relative", "other"])),
+        "status": pa.Column(str, pa.Check.isin(
+            ["taken", "not_taken", "intended", "hypothetical", "general", "mentioned"])),
+        "person": pa.Column(str, pa.Check.isin(["self", "relative", "other", "general"])),
         "person_pregnant": pa.Column("boolean", nullable=True),
         "timing": pa.Column(str, pa.Check.isin(
             ["pregnancy", "unknown", "postpartum", "breastfeeding", "before_conception"])),
-        "first_trimester_cue": pa.Column(bool),
-        "gestational_age_sa": pa.Column(float, pa.Check.in_range(0, 45), nullable=True),
+        "first_trimester": pa.Column(bool),
+        # negative: weeks before the last period (an intake dated before the pregnancy; timing before_conception)
+        "gestational_age_sa": pa.Column(float, pa.Check.le(45), nullable=True),
         "gestational_age_min_sa": pa.Column(float, nullable=True),
         "gestational_age_max_sa": pa.Column(float, nullable=True),
-        "gestational_age_unit": pa.Column(str, nullable=True),
-        "gestational_age_ambiguous": pa.Column("boolean", nullable=True),
+        "gestational_age_source": pa.Column(str, nullable=True),
         "gestational_age_text": pa.Column(str, nullable=True),
         "dose_mg_day": pa.Column(float, pa.Check.gt(0), nullable=True),
         "dose_text": pa.Column(str, nullable=True),
-        "supports_iso_t1": pa.Column(bool),
-        "supports_nsaid_late": pa.Column(bool),
+        "why": pa.Column(str),
     },
     strict=True,
     ordered=True,
     unique=["post_id", "mention_index"],
+    checks=pa.Check(lambda f: ~(f["gestational_age_sa"] < 0) | (f["timing"] == "before_conception"),
+                    name="an_intake_before_the_last_period_is_before_conception"),
     name="mentions",
+)
+
+CHALLENGE = pa.DataFrameSchema(
+    {
+        "phenomenon": pa.Column(str, unique=True),
+        "cases": pa.Column("int64", pa.Check.gt(0)),
+        "passed": pa.Column("int64", pa.Check.ge(0)),
+        "share_passed": pa.Column(float, pa.Check.in_range(0.0, 1.0)),
+        "failures": pa.Column(str),
+    },
+    checks=pa.Check(lambda f: f["passed"] <= f["cases"], name="passed_at_most_cases"),
+    strict=True,
+    ordered=True,
+    name="challenge",
+)
+
+DECISIONS = pa.DataFrameSchema(
+    {
+        "post_id": pa.Column(str),
+        "label": pa.Column(str, pa.Check.isin(["iso_t1", "nsaid_late"])),
+        "value": pa.Column("int64", pa.Check.isin([0, 1])),
+        "evidence": pa.Column(str),
+        "mention_indexes": pa.Column(str),
+    },
+    strict=True,
+    ordered=True,
+    unique=["post_id", "label"],
+    name="decisions",
 )
 
 SAMPLE = pa.DataFrameSchema(

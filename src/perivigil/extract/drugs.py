@@ -13,7 +13,8 @@ the first letter must agree, the optimal-string-alignment distance (rapidfuzz; a
 transposition counts as one edit) must be at most 1 for words of up to 8 letters
 and 2 beyond, and the word must not be an ordinary French word
 (:mod:`perivigil.extract.vocabulary`: "contraire" is not Contracné, "célèbre" not
-Celebrex). Candidates come from a SymSpell-style index of deletions, so a word
+Celebrex). A word with the sound of a surface (:func:`sound_of`: "nurophen" for Nurofen)
+is that surface, under the same guard. Candidates come from a SymSpell-style index of deletions, so a word
 costs a few dictionary look-ups; the answer for each word is cached, and forum
 vocabularies are small.
 """
@@ -57,6 +58,18 @@ def max_edits(length: int) -> int:
     return 1 if length <= 8 else 2
 
 
+_SPELT_AS_HEARD = ((re.compile(r"ph"), "f"), (re.compile(r"th"), "t"), (re.compile(r"y"), "i"),
+                   (re.compile(r"([a-z])\1+"), r"\1"))
+
+
+def sound_of(word: str) -> str:
+    """A word spelt as heard: ph → f, th → t, y → i, doubled letters single ("nurophen" → "nurofen",
+    "roacutane" and "roaccutane" → "roacutane"); two spellings with one sound are one name."""
+    for pattern, replacement in _SPELT_AS_HEARD:
+        word = pattern.sub(replacement, word)
+    return word
+
+
 def _deletions(word: str, edits: int) -> set[str]:
     found = {word}
     frontier = {word}
@@ -73,6 +86,7 @@ class DrugMatcher:
         self.entries: dict[str, LexiconEntry] = {}
         self._automaton = ahocorasick.Automaton()
         self._fuzzy_index: dict[str, set[str]] = {}
+        self._sounds: dict[str, str] = {}
         for row in lexicon.itertuples(index=False):
             unit = None if pd.isna(row.unit_mg) else float(row.unit_mg)
             entry = LexiconEntry(row.surface, row.inn, row.atc, row.drug_class, row.route, unit)
@@ -81,7 +95,13 @@ class DrugMatcher:
             if row.fuzzy and " " not in row.surface and len(row.surface) >= 6:
                 for key in _deletions(row.surface, max_edits(len(row.surface))):
                     self._fuzzy_index.setdefault(key, set()).add(row.surface)
+                self._sounds.setdefault(sound_of(row.surface), row.surface)
         self._automaton.make_automaton()
+        # surfaces of several words by their first word, longest first: "aspirine" → "aspirine du rhone", …
+        self._longer: dict[str, list[str]] = {}
+        for surface in sorted(self.entries, key=len, reverse=True):
+            if " " in surface:
+                self._longer.setdefault(surface.split(" ")[0], []).append(surface)
         self._fuzzy_cache: dict[str, str | None] = {}
         self._ordinary = ordinary_words()
 
@@ -101,11 +121,22 @@ class DrugMatcher:
         return found
 
     def fuzzy_surface(self, word: str) -> str | None:
-        """The surface a misspelt word stands for, or ``None``."""
+        """The surface a misspelt word stands for, or ``None``; a plural is read as its singular ("aspriines")."""
         if word in self._fuzzy_cache:
             return self._fuzzy_cache[word]
+        if word.endswith("s") and len(word) > 6 and word not in self._ordinary:
+            found = self._fuzzy_singular(word[:-1])
+            if found is not None:
+                self._fuzzy_cache[word] = found
+                return found
+        self._fuzzy_cache[word] = self._fuzzy_singular(word)
+        return self._fuzzy_cache[word]
+
+    def _fuzzy_singular(self, word: str) -> str | None:
         best: tuple[int, str] | None = None
-        if word not in self.entries and word not in self._ordinary:
+        if word not in self.entries and word not in self._ordinary and sound_of(word) in self._sounds:
+            best = (0, self._sounds[sound_of(word)])  # "nurophen", "roacutane", "ybuprofene": spelt as heard
+        elif word not in self.entries and word not in self._ordinary:
             candidates: set[str] = set()
             for key in _deletions(word, max_edits(len(word))):
                 candidates |= self._fuzzy_index.get(key, set())
@@ -115,8 +146,7 @@ class DrugMatcher:
                 distance = OSA.distance(word, surface)
                 if distance <= max_edits(len(surface)) and (best is None or distance < best[0]):
                     best = (distance, surface)
-        self._fuzzy_cache[word] = best[1] if best else None
-        return self._fuzzy_cache[word]
+        return best[1] if best else None
 
     def find(self, text: str) -> list[DrugMention]:
         """Exact mentions, then fuzzy ones in the words no exact mention covers; sorted by position."""
@@ -127,5 +157,11 @@ class DrugMatcher:
                 continue
             surface = self.fuzzy_surface(match.group())
             if surface is not None:
-                mentions.append(DrugMention(match.start(), match.end(), self.entries[surface], "fuzzy"))
+                end = match.end()
+                for longer in self._longer.get(surface, ()):  # "aspriines du rhone": a misspelt first word
+                    rest = longer[len(surface):]
+                    if text.startswith(rest, end) and not text[end + len(rest):end + len(rest) + 1].isalpha():
+                        surface, end = longer, end + len(rest)
+                        break
+                mentions.append(DrugMention(match.start(), end, self.entries[surface], "fuzzy"))
         return sorted(mentions, key=lambda m: m.start)

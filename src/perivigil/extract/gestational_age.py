@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 NUMBER_WORDS = {"un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7,
-                "huit": 8, "neuf": 9}
+                "huit": 8, "neuf": 9, "dix": 10}
 ORDINAL_WORDS = {"premier": 1, "1er": 1, "deuxieme": 2, "second": 2, "troisieme": 3, "quatrieme": 4,
                  "cinquieme": 5, "sixieme": 6, "septieme": 7, "huitieme": 8, "neuvieme": 9}
 DEFAULT_MONTHS_TO_SA = {1: 6, 2: 10, 3: 15, 4: 19, 5: 24, 6: 28, 7: 32, 8: 36, 9: 41}
@@ -56,8 +56,21 @@ SG = re.compile(_NUM + r"\s?(?:sg\b|s\.g\.?(?!\w)|semaines?\s(?:de\s)?grossesse)
 WEEKS = re.compile(_NUM + r"\s?(?:semaines?|sem)\b(?!\s?(?:d\s?'?\s?amen|de\sgrossesse))")
 MONTHS = re.compile(_MONTH_NUM + r"\s?mois(\set\sdemi)?")
 ORDINAL_MONTH = re.compile(r"(debut|fin|milieu)?\s?(?:du|de|au|le|ce|mon|en)?\s?" + _ORDINAL + r"\s?mois")
+# "à 3 semaines du terme", "5 semaines avant le terme": the term is 41 SA in France (CNGOF)
+_WEEKS_NUM = r"(\d{1,2}(?:[.,]5)?|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix)"  # "à six semaines du terme"
+WEEKS_TO_TERM = re.compile(_WEEKS_NUM + r"\s?(?:semaines?|sem)\s(?:du|avant\sle|avant\sla\sdate\sdu)\s(?:terme|dpa)|"
+                           r"(?:terme|accouchement|dpa)\s(?:est\s)?(?:prevue?\s)?(?:pour\s)?dans\s" + _WEEKS_NUM +
+                           r"\s?(?:semaines?|sem)\b|(?:il\sme\sreste|plus\sque|encore)\s" + _WEEKS_NUM +
+                           r"\s?(?:semaines?|sem)\s(?:avant\s(?:le\sterme|l'accouchement|la\sdpa)|a\stenir)")
+TERM_SA = 41.0
+# Periods named without a number: the start (first trimester) and the end (third) of the pregnancy
+EARLY_PREGNANCY = re.compile(r"\b(?:(?:au\s)?(?:tout\s)?debut\sde\s(?:ma\s|la\s|sa\s)?grossesse|au\stout\sdebut|"
+                             r"enceinte\sde\squelques\s(?:semaines|jours)|"
+                             r"(?:les\s)?(?:premieres|1eres|1res)\ssemaines(?:\sde\s(?:ma\s|la\s)?grossesse)?|"
+                             r"(?:les\s)?premiers\sjours\sde\s(?:ma\s|la\s)?grossesse)\b")
 TRIMESTER = re.compile(r"(premier|1er|1e|1|deuxieme|second|2e|2eme|2nd|troisieme|3e|3eme|dernier)\s?trimestre|\b(t[123])\b")
-LATE_PREGNANCY = re.compile(r"\bfin de (?:ma )?grossesse\b")
+LATE_PREGNANCY = re.compile(r"\b(?:fin\sde\s(?:ma\s|la\s|sa\s)?grossesse|(?:derniers?|dernieres?)\smois\sde\s"
+                            r"(?:ma\s|la\s)?grossesse|(?:le\s|au\s)?dernier\smois|derniere\sligne\sdroite)\b")
 
 # Words before "N semaines" / "N mois" that make them a duration or a baby's age, not a pregnancy age.
 _NOT_PREGNANCY_BEFORE = re.compile(
@@ -105,6 +118,11 @@ def find_gestational_ages(text: str, months_to_sa: Mapping[int, float] = DEFAULT
         if not _NEGATED_AGE.search(text[max(0, age.start - 8):age.start]):
             found.append(age)
 
+    for match in WEEKS_TO_TERM.finditer(text):
+        left = _number(next(g for g in match.groups() if g))
+        if 0 <= left <= 30:
+            add(GestationalAge(match.start(), match.end(), TERM_SA - left, TERM_SA - left - 1, TERM_SA - left,
+                               "weeks_to_term"))
     for match in SA.finditer(text):
         value = _number(match.group(1))
         if 2 <= value <= 44:
@@ -129,7 +147,7 @@ def find_gestational_ages(text: str, months_to_sa: Mapping[int, float] = DEFAULT
             continue
         low, high = float(months_to_sa[n - 1] if n > 1 else 0.0), float(months_to_sa[n])
         where = match.group(1)
-        point = {"fin": high, "milieu": (low + high) / 2}.get(where or "", low)
+        point = {"fin": high, "milieu": (low + high) / 2}.get(where or "", low if n > 1 else None)  # month 1: a range
         add(GestationalAge(match.start(), match.end(), point, low, high, "month_ordinal"))
     for match in MONTHS.finditer(text):
         if _overlaps(match.span(), taken) or _duration_before(text, match.start()):
@@ -158,7 +176,11 @@ def find_gestational_ages(text: str, months_to_sa: Mapping[int, float] = DEFAULT
     for match in LATE_PREGNANCY.finditer(text):
         if not _overlaps(match.span(), taken):
             low, high = trimesters[3]
-            add(GestationalAge(match.start(), match.end(), None, low, high, "trimester"))
+            add(GestationalAge(match.start(), match.end(), None, low, high, "late_pregnancy"))
+    for match in EARLY_PREGNANCY.finditer(text):
+        if not _overlaps(match.span(), taken):
+            low, high = trimesters[1]
+            add(GestationalAge(match.start(), match.end(), None, low, high, "early_pregnancy"))
     return sorted(found, key=lambda a: a.start)
 
 

@@ -35,8 +35,11 @@ def matching_form(text: str) -> str:
     return lower_same_length(text).translate(_table())
 
 
-# A sentence ends at . ! ? … or a line break (forum posts often have no punctuation).
-_SENTENCE_END = re.compile(r"[.!?…]+(?=\s|$)|\n+")
+# A sentence ends at . ! ? … or a line break (forum posts often have no punctuation); an ellipsis followed by
+# "et", "ou", "puis" or a partitive goes on with the same sentence ("du Spasfon, du paracétamol... et du Profénid").
+_SENTENCE_END = re.compile(r"(?:\.{2,}|…)(?=\s|$)(?!\s+(?:et|ou|puis|du|de|des|d'|un|une)(?![a-z]))|"
+                           r"(?<!\.)(?!\.\.)[.!?][.!?…]*(?=\s|$)|\n+|"
+                           r"[\U0001F300-\U0001FAFF\u2600-\u27BF]+(?=\s)")  # an emoji ends an SMS-style sentence
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
