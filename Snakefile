@@ -37,7 +37,9 @@ CORPUS_OUTPUTS = [
     "results/figures/corpus_by_board_month.png",
     "results/figures/corpus_by_board_month.pdf",
     "results/lexicon/lexicon.tsv",
+    "results/tables/challenge.csv",
     "results/corpus/mentions.parquet",
+    "results/corpus/decisions.parquet",
     "results/annotation/batches",
     "results/notebooks/corpus.html",
 ]

@@ -1,4 +1,4 @@
-"""Benchmark: extraction + rule decisions in one process, streaming a JSONL corpus.
+"""Benchmark: exposure events + rule decisions in one process, streaming a JSONL corpus.
 
     python bench/extract.py --input CORPUS.jsonl --posts N [--edsnlp-posts M]
 
@@ -20,21 +20,27 @@ from pathlib import Path
 
 import yaml
 
-from perivigil.extract.run import extractor_from_config, lexicon_from_config, thresholds_from_config
-from perivigil.models.rules import decide
+from perivigil.extract.pipeline import event_rows, posted_date
+from perivigil.extract.run import extractor_from_config, lexicon_from_config
+from perivigil.models.rules import decide, thresholds_from_config
+
+
+def posts(path: Path, n: int):
+    with path.open(encoding="utf-8") as handle:
+        for line in itertools.islice(handle, n):
+            post = json.loads(line)
+            yield post["text"], post.get("created_at")
 
 
 def texts(path: Path, n: int):
-    with path.open(encoding="utf-8") as handle:
-        for line in itertools.islice(handle, n):
-            yield json.loads(line)["text"]
+    return (text for text, _ in posts(path, n))
 
 
 def ours(path: Path, n: int, extractor, thresholds) -> tuple[int, float, int]:
     start = time.perf_counter()
     count = positives = 0
-    for text in texts(path, n):
-        decision = decide(extractor.extract(text), thresholds)
+    for text, created_at in posts(path, n):
+        decision = decide(event_rows("p", extractor.extract(text, posted_date(created_at))), thresholds)
         positives += decision.iso_t1 + decision.nsaid_late
         count += 1
     return count, time.perf_counter() - start, positives

@@ -2,7 +2,8 @@
 
     python bench/rules_on_demo.py          # after `make study`
 
-Reads results/corpus/posts.parquet and resources/demo_forum/truth.csv, and prints, per
+Reads the study's decisions (results/corpus/decisions.parquet, rule ``decide``: the
+rule system run once over the corpus) and resources/demo_forum/truth.csv, and prints, per
 label, true and false positives and negatives, precision and recall, then the seed posts
 behind the errors. The demo posts were read while writing the rules: these numbers show
 that the rules do what they were written for on noisy variants of those posts, not how
@@ -14,23 +15,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
-from perivigil.extract.run import extractor_from_config, lexicon_from_config, thresholds_from_config
-from perivigil.models.rules import decide
+from perivigil.models.rules import labels_from_decisions
 
 
 def main() -> None:
-    config = yaml.safe_load(Path("config/config.yaml").read_text(encoding="utf-8"))
-    extractor = extractor_from_config(config, lexicon_from_config(config))
-    thresholds = thresholds_from_config(config)
-    posts = pd.read_parquet("results/corpus/posts.parquet", columns=["post_id", "text"])
+    decided = labels_from_decisions(pd.read_parquet(Path("results/corpus/decisions.parquet")))
+    decided = decided.rename(columns={"iso_t1": "pred_iso_t1", "nsaid_late": "pred_nsaid_late"})
     truth = pd.read_csv("resources/demo_forum/truth.csv", dtype={"post_id": str})
     truth["post_id"] = "demo_forum-" + truth["post_id"]
-    frame = posts.merge(truth, on="post_id", validate="one_to_one")
-    decisions = [decide(extractor.extract(text), thresholds) for text in frame["text"]]
-    frame["pred_iso_t1"] = [d.iso_t1 for d in decisions]
-    frame["pred_nsaid_late"] = [d.nsaid_late for d in decisions]
+    frame = decided.merge(truth, on="post_id", validate="one_to_one")
     print(f"{len(frame)} posts")
     print("| label | TP | FP | FN | TN | precision | recall |")
     print("|---|---|---|---|---|---|---|")

@@ -16,16 +16,22 @@ def _mentions() -> pd.DataFrame:
     return pd.DataFrame({
         "post_id": ["a", "a", "b", "b", "c"], "mention_index": [0, 1, 0, 1, 0], "start": [10, 40, 0, 30, 5],
         "inn": ["ibuprofen", "paracetamol", "aspirin", "paracetamol", "ibuprofen"],
-        "drug_class": ["nsaid", "other", "aspirin", "other", "nsaid"],
-        "supports_iso_t1": [False] * 5, "supports_nsaid_late": [True, False, False, False, False]})
+        "drug_class": ["nsaid", "other", "aspirin", "other", "nsaid"]})
+
+
+def _decisions() -> pd.DataFrame:
+    # decisions.parquet: the rules counted mention 0 of post a for nsaid_late, nothing else
+    return pd.DataFrame({"post_id": ["a", "a", "b", "b", "c", "c"], "label": ["iso_t1", "nsaid_late"] * 3,
+                         "value": [0, 1, 0, 0, 0, 0], "evidence": ["", "ibuprofen ('Advil')", "", "", "", ""],
+                         "mention_indexes": ["", "0", "", "", "", ""]})
 
 
 def test_supporting_mentions_fall_back_to_the_label_drug_classes():
     labels = pd.DataFrame({"post_id": ["a", "b", "c"], "iso_t1": [0, 0, 0], "nsaid_late": [1, 1, 0]})
-    support = supporting_mentions(_mentions(), labels, "nsaid_late")
+    support = supporting_mentions(_mentions(), labels, "nsaid_late", _decisions())
     assert support[["post_id", "inn", "label"]].values.tolist() == [
         ["a", "ibuprofen", "nsaid_late"], ["b", "aspirin", "nsaid_late"]]
-    assert supporting_mentions(_mentions(), labels, "iso_t1").empty
+    assert supporting_mentions(_mentions(), labels, "iso_t1", _decisions()).empty
 
 
 def test_indication_table_counts_posts_per_indication():

@@ -42,7 +42,8 @@ def test_classify_rules_writes_one_row_per_line_in_order(tmp_path, root):
     assert [(r["post_id"], r["iso_t1"], r["nsaid_late"]) for r in rows] == [
         ("p1", "0", "1"), ("2", "0", "0"), ("p3", "1", "0"), ("p4", "0", "0"), ("p5", "0", "0"),
         ("p6", "0", "0"), ("p7", "0", "0"), ("p8", "1", "1")]
-    assert rows[0]["nsaid_late_evidence"] == "ibuprofen ('Advil') at 30 SA ('30 SA')"
+    # "hier" dates the intake; "Enceinte de 30 SA" is today's age, and a day back stays within that week
+    assert rows[0]["nsaid_late_evidence"] == "ibuprofen ('Advil') at 30 SA ('hier', time_ago) taken by self"
 
 
 @pytest.mark.parametrize(("line", "message"), [
@@ -79,12 +80,13 @@ def test_extraction_writes_checked_mentions(tmp_path, root, monkeypatch):
     posts.to_parquet(tmp_path / "posts.parquet", row_group_size=3)
     counts = extract_posts_file(tmp_path / "posts.parquet", tmp_path / "lexicon.parquet",
                                 tmp_path / "mentions.parquet", config)
-    assert counts == {"posts": 8, "posts_with_mentions": 6, "mentions": 7, "iso_t1": 2, "nsaid_late": 2,
-                      "truncated": 0}
+    # p1, p2, p3, p6 ("ibuprofen", the English name), p7 name one drug, p8 two; p4, p5 none. Taken: p1 Advil,
+    # p3 and p8 Curacné, p7 Kardégic ("tous les soirs"), p8 advil; p2 is a question, p6 has no French verb.
+    assert counts == {"posts": 8, "posts_with_mentions": 6, "mentions": 7, "taken": 5, "truncated": 0}
     mentions = pd.read_parquet(tmp_path / "mentions.parquet")
     first = mentions.iloc[0]
-    assert (first.post_id, first.evidence, first.inn, first.exposure, first.gestational_age_sa,
-            first.supports_nsaid_late) == ("p1", "Advil", "ibuprofen", "actual", 30.0, True)
+    assert (first.post_id, first.evidence, first.inn, first.status, first.person, first.person_pregnant,
+            first.gestational_age_sa, first.gestational_age_source) == (
+        "p1", "Advil", "ibuprofen", "taken", "self", True, 30.0, "time_ago")
     kardegic = mentions[mentions.post_id == "p7"].iloc[0]
-    assert (kardegic.drug_class, kardegic.dose_mg_day, kardegic.supports_nsaid_late) == (
-        "aspirin_antiplatelet", 75.0, False)
+    assert (kardegic.drug_class, kardegic.dose_mg_day, kardegic.status) == ("aspirin_antiplatelet", 75.0, "taken")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
 from perivigil.evaluation import auprc_interval
 from perivigil.models.diagnostics import calibration_table, error_table, learning_table
@@ -33,18 +34,20 @@ def test_learning_curve_grows_the_training_threads():
     assert table["test_f1"].iloc[-1] == 1.0
 
 
-def test_error_table_gives_each_miss_its_mentions(root, monkeypatch):
-    from perivigil.extract.run import lexicon_from_config
+def test_error_table_gives_each_miss_its_events(extractor):
+    from perivigil.extract.pipeline import event_rows
+    from perivigil.models.rules import RuleThresholds, decide_table
 
-    monkeypatch.chdir(root)
-    config = yaml.safe_load((root / "config/config.yaml").read_text(encoding="utf-8"))
     texts = {"a": "J'ai pris un advil à 30 SA.", "b": "Je prends du nurofen en allaitant."}
+    rows = [row for post_id, text in texts.items() for row in event_rows(post_id, extractor.extract(text))]
+    events = pd.DataFrame([dataclasses.asdict(row) for row in rows])
+    decisions = decide_table(["a", "b"], events, RuleThresholds())
     predictions = pd.DataFrame({"post_id": ["a", "b"], "iso_t1": [0, 0], "nsaid_late": [0, 1],
                                 "rules_iso_t1": [0, 0], "rules_nsaid_late": [1, 0]})
-    table = error_table(predictions, texts, config, lexicon_from_config(config))
+    table = error_table(predictions, texts, decisions, events)
     assert table[["post_id", "error"]].values.tolist() == [["a", "false positive"], ["b", "false negative"]]
-    assert table["evidence"].iloc[0] == "ibuprofen ('advil') at 30 SA ('30 SA')"
-    assert table["mentions_seen"].iloc[1] == "ibuprofen (actual, self, breastfeeding, no age)"
+    assert table["evidence"].iloc[0] == "ibuprofen ('advil') at 30 SA ('30 SA', stated) taken by self"
+    assert table["mentions_seen"].iloc[1] == "ibuprofen (taken, self, breastfeeding, no age)"
 
 
 def test_auprc_of_a_perfect_ranking_is_one():

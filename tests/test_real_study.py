@@ -31,7 +31,8 @@ from conftest import ROOT
 PHPBB = ROOT / "tests/data/forums/phpbb"
 KEY = "integration-test-key-0123456789abcdef"
 # What the study reads from the repository (the rest it makes).
-COPIED = ("Snakefile", "workflow", "config", "profiles", "resources/bdpm", "docs/annotation-guidelines.md")
+COPIED = ("Snakefile", "workflow", "config", "profiles", "resources/bdpm", "resources/challenge",
+          "docs/annotation-guidelines.md")
 
 
 def _copy_repository(folder: Path) -> Path:

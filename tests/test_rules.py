@@ -6,19 +6,17 @@ posts is in the demo forum: they test the rules on text they were not tuned on.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
-from perivigil.models.rules import RuleThresholds, decide
+from perivigil.extract.pipeline import event_rows
+from perivigil.models.rules import RuleThresholds, decide, decide_table, describe, labels_from_decisions
 
 
-@pytest.fixture(scope="module")
-def extractor(root):
-    from perivigil.extract.drugs import DrugMatcher
-    from perivigil.extract.lexicon import build_lexicon
-    from perivigil.extract.pipeline import Extractor
-
-    return Extractor(DrugMatcher(build_lexicon(root / "resources/bdpm", root / "config/lexicon/substances.tsv",
-                                               root / "config/lexicon/forum_variants.tsv")))
+def _decide(extractor, text: str, thresholds: RuleThresholds = RuleThresholds(), posted=None):
+    """The rule system on one post: its events as rows (as in mentions.parquet), then the decision."""
+    return decide(event_rows("p", extractor.extract(text, posted)), thresholds)
 
 
 POSITIVE_ISO = [
@@ -103,51 +101,62 @@ NEGATIVE = [
 
 @pytest.mark.parametrize("text", POSITIVE_ISO)
 def test_iso_t1_positive(extractor, text):
-    decision = decide(extractor.extract(text))
+    decision = _decide(extractor, text)
     assert (decision.iso_t1, decision.nsaid_late) == (1, 0)
 
 
 @pytest.mark.parametrize("text", POSITIVE_NSAID)
 def test_nsaid_late_positive(extractor, text):
-    decision = decide(extractor.extract(text))
+    decision = _decide(extractor, text)
     assert (decision.iso_t1, decision.nsaid_late) == (0, 1)
 
 
 @pytest.mark.parametrize(("text", "why"), NEGATIVE, ids=[why for _, why in NEGATIVE])
 def test_hard_negatives(extractor, text, why):
-    decision = decide(extractor.extract(text))
+    decision = _decide(extractor, text)
     assert (decision.iso_t1, decision.nsaid_late) == (0, 0), why
 
 
 def test_a_post_can_be_positive_for_both(extractor):
-    text = "Sous curacné jusqu'à 5 SA sans le savoir, et hier à 30 SA j'ai pris un advil."
-    assert (decide(extractor.extract(text)).iso_t1, decide(extractor.extract(text)).nsaid_late) == (1, 1)
+    decision = _decide(extractor, "Sous curacné jusqu'à 5 SA sans le savoir, et hier à 30 SA j'ai pris un advil.")
+    assert (decision.iso_t1, decision.nsaid_late) == (1, 1)
 
 
 def test_evidence_names_the_mention_the_age_and_the_dose(extractor):
-    decision = decide(extractor.extract("Enceinte de 8 mois, j'ai pris 2 Aspégic 1000 pour la fièvre."))
+    decision = _decide(extractor, "Enceinte de 8 mois, j'ai pris 2 Aspégic 1000 pour la fièvre.")
     (evidence,) = decision.nsaid_late_evidence
-    assert (evidence.inn, evidence.text, evidence.gestational_age_sa, evidence.age_text,
+    assert (evidence.inn, evidence.evidence, evidence.gestational_age_sa, evidence.gestational_age_text,
             evidence.dose_mg_day, evidence.dose_text) == ("aspirin", "Aspégic", 36.0, "8 mois", 2000.0,
                                                           "2 Aspégic 1000")
-    assert evidence.describe() == "aspirin ('Aspégic') at 36 SA ('8 mois') 2000 mg/day ('2 Aspégic 1000')"
+    assert describe(evidence) == ("aspirin ('Aspégic') at 36 SA ('8 mois', stated) 2000 mg/day ('2 Aspégic 1000') "
+                                  "taken by self")
 
 
 def test_thresholds_come_from_config(extractor):
     """Sensitivity analysis of protocol §4: aspirin at 100 mg/day; and a later NSAID threshold."""
-    facts = extractor.extract("J'ai pris un Kardégic 300 par erreur à 30 SA.")
-    assert decide(facts).nsaid_late == 0
-    assert decide(facts, RuleThresholds(aspirin_min_mg_day=100)).nsaid_late == 1
-    facts = extractor.extract("J'ai pris un advil à 25 SA.")
-    assert decide(facts, RuleThresholds(nsaid_late_min_sa=26)).nsaid_late == 0
+    text = "J'ai pris un Kardégic 300 par erreur à 30 SA."
+    assert _decide(extractor, text).nsaid_late == 0
+    assert _decide(extractor, text, RuleThresholds(aspirin_min_mg_day=100)).nsaid_late == 1
+    assert _decide(extractor, "J'ai pris un advil à 25 SA.", RuleThresholds(nsaid_late_min_sa=26)).nsaid_late == 0
+
+
+def test_decisions_are_one_row_per_post_and_label_in_the_posts_order(extractor):
+    import pandas as pd
+
+    rows = event_rows("b", extractor.extract("J'ai pris un advil à 30 SA."))
+    events = pd.DataFrame([dataclasses.asdict(row) for row in rows])
+    table = decide_table(["a", "b"], events, RuleThresholds())
+    assert table[["post_id", "label", "value", "mention_indexes"]].values.tolist() == [
+        ["a", "iso_t1", 0, ""], ["a", "nsaid_late", 0, ""], ["b", "iso_t1", 0, ""], ["b", "nsaid_late", 1, "0"]]
+    assert labels_from_decisions(table).values.tolist() == [["a", 0, 0], ["b", 0, 1]]
 
 
 @pytest.mark.parametrize("text", ["", "😭😭😭", "<p>J'ai pris un <b>advil</b> à 30 SA</p>",
                                   "I took ibuprofen at 30 weeks", "a" * 1_000_000])
 def test_odd_input_does_not_crash(extractor, text):
-    decision = decide(extractor.extract(text))
+    decision = _decide(extractor, text)
     assert decision.iso_t1 in (0, 1) and decision.nsaid_late in (0, 1)
 
 
 def test_html_fragments_are_read_as_text(extractor):
-    assert decide(extractor.extract("<p>J'ai pris un <b>advil</b> à 30 SA</p>")).nsaid_late == 1
+    assert _decide(extractor, "<p>J'ai pris un <b>advil</b> à 30 SA</p>").nsaid_late == 1

@@ -32,6 +32,7 @@ def _config_in(workdir: Path) -> None:
         config["lexicon"][key] = str(ROOT / config["lexicon"][key])
     for key in ("labels", "guidelines"):
         config["annotation"][key] = str(ROOT / config["annotation"][key])
+    config["challenge"]["templates"] = str(ROOT / config["challenge"]["templates"])
     (workdir / "config").mkdir()
     (workdir / "config/config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
 

@@ -74,7 +74,7 @@ rule evaluate:
         unpack(trained_models),
         split="results/splits/split.csv",
         posts="results/corpus/posts.parquet",
-        lexicon="results/lexicon/lexicon.parquet",
+        decisions="results/corpus/decisions.parquet",
     output:
         metrics=report(
             "results/tables/metrics.csv",
@@ -103,7 +103,7 @@ rule evaluate:
     log:
         "logs/evaluate/evaluate.log",
     params:
-        config={key: config[key] for key in ("extract", "rules", "evaluation")},
+        config={key: config[key] for key in ("evaluation",)},
         models=list(trained_models(None)),
     conda:
         "../envs/perivigil.yaml"
@@ -116,6 +116,7 @@ rule apply:
         unpack(applied_models),
         posts="results/corpus/posts.parquet",
         mentions="results/corpus/mentions.parquet",
+        decisions="results/corpus/decisions.parquet",
         predictions="results/evaluation/predictions.csv",
     output:
         prevalence=report(
@@ -171,7 +172,8 @@ rule diagnostics:
         split="results/splits/split.csv",
         posts="results/corpus/posts.parquet",
         predictions="results/evaluation/predictions.csv",
-        lexicon="results/lexicon/lexicon.parquet",
+        decisions="results/corpus/decisions.parquet",
+        mentions="results/corpus/mentions.parquet",
     output:
         calibration=report(
             "results/tables/calibration.csv",
@@ -208,7 +210,7 @@ rule diagnostics:
     log:
         "logs/evaluate/diagnostics.log",
     params:
-        config={key: config[key] for key in ("extract", "rules", "evaluation")},
+        config={key: config[key] for key in ("evaluation",)},
         records=list(trained_records(None)),
     conda:
         "../envs/perivigil.yaml"

@@ -42,7 +42,7 @@ rule extract:
     benchmark:
         "benchmarks/extract/extract.tsv"
     params:
-        config={key: config[key] for key in ("extract", "rules")},
+        config={key: config[key] for key in ("extract",)},
     threads: 1
     resources:
         mem_mb=2000,
@@ -50,3 +50,40 @@ rule extract:
         "../envs/perivigil.yaml"
     script:
         "../scripts/extract.py"
+
+
+rule decide:
+    input:
+        posts="results/corpus/posts.parquet",
+        mentions="results/corpus/mentions.parquet",
+    output:
+        "results/corpus/decisions.parquet",
+    log:
+        "logs/extract/decide.log",
+    params:
+        config={key: config[key] for key in ("rules",)},
+    conda:
+        "../envs/perivigil.yaml"
+    script:
+        "../scripts/decide.py"
+
+
+rule challenge:
+    input:
+        templates=config["challenge"]["templates"],
+        lexicon="results/lexicon/lexicon.parquet",
+    output:
+        report(
+            "results/tables/challenge.csv",
+            caption="../report/challenge.rst",
+            category="2. Extraction",
+            labels={"table": "challenge suite"},
+        ),
+    log:
+        "logs/extract/challenge.log",
+    params:
+        config={key: config[key] for key in ("challenge", "extract", "rules")},
+    conda:
+        "../envs/perivigil.yaml"
+    script:
+        "../scripts/challenge.py"

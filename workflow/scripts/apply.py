@@ -6,5 +6,5 @@ log_to(snakemake.log[0])
 from perivigil.models.apply import apply_model
 
 models = {key: snakemake.input[key] for key in snakemake.params.models}
-apply_model(snakemake.input.posts, snakemake.input.mentions, snakemake.input.predictions, models,
-            snakemake.params.settings, snakemake.output)
+apply_model(snakemake.input.posts, snakemake.input.mentions, snakemake.input.decisions, snakemake.input.predictions,
+            models, snakemake.params.settings, snakemake.output)

@@ -6,5 +6,5 @@ log_to(snakemake.log[0])
 from perivigil.models.evaluate import evaluate_models
 
 models = {key: snakemake.input[key] for key in snakemake.params.models}
-evaluate_models(snakemake.input.split, snakemake.input.posts, snakemake.input.lexicon, models,
+evaluate_models(snakemake.input.split, snakemake.input.posts, snakemake.input.decisions, models,
                 snakemake.params.config, snakemake.output)

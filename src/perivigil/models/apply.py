@@ -26,6 +26,7 @@ import pandas as pd
 from perivigil.evaluation import cluster_counts, resampled_sums, rogan_gladen
 from perivigil.extract.indications import indications_near
 from perivigil.models import LABELS
+from perivigil.models.rules import labels_from_decisions
 from perivigil.report.figures import write_csv
 from perivigil.schemas import (CHARACTERISATION_AGES, CHARACTERISATION_DRUGS, CHARACTERISATION_INDICATION,
                                CHARACTERISATION_PERSON, POSITIVES_BY_BOARD_MONTH, PREVALENCE, check)
@@ -41,13 +42,20 @@ NO_MENTION = "no drug mention"
 LABEL_CLASSES = {"iso_t1": ("isotretinoin",), "nsaid_late": ("nsaid", "aspirin", "aspirin_analgesic")}
 
 
-def corpus_labels(mentions: pd.DataFrame, post_ids: pd.Series) -> pd.DataFrame:
-    """post_id → iso_t1, nsaid_late (0/1) from the mentions' ``supports_*`` flags (posts without mention: 0)."""
-    flags = mentions.groupby("post_id")[["supports_iso_t1", "supports_nsaid_late"]].any()
+def corpus_labels(decisions: pd.DataFrame, post_ids: pd.Series) -> pd.DataFrame:
+    """post_id → iso_t1, nsaid_late (0/1): the rule system's decisions (``decisions.parquet``), in ``post_ids``' order."""
+    labels = labels_from_decisions(decisions).set_index("post_id")
     frame = pd.DataFrame({"post_id": post_ids})
-    frame = frame.merge(flags, left_on="post_id", right_index=True, how="left").fillna(False)
-    return frame.rename(columns={"supports_iso_t1": "iso_t1", "supports_nsaid_late": "nsaid_late"}).astype(
-        {"iso_t1": int, "nsaid_late": int})
+    for label in LABELS:
+        frame[label] = labels.loc[frame["post_id"], label].to_numpy() if len(frame) else np.zeros(0, int)
+    return frame.astype({label: int for label in LABELS})
+
+
+def supporting_events(decisions: pd.DataFrame, label: str) -> set[tuple[str, int]]:
+    """``(post_id, mention_index)`` of the events behind each positive decision of ``label``."""
+    chosen = decisions[(decisions["label"] == label) & (decisions["value"] == 1)]
+    return {(post_id, int(index)) for post_id, indexes in zip(chosen["post_id"], chosen["mention_indexes"])
+            for index in str(indexes).split(",") if index}
 
 
 def corrected_prevalence(predicted: np.ndarray, threads: np.ndarray, test_truth: np.ndarray,
@@ -97,11 +105,11 @@ def with_unexplained(table: pd.DataFrame, column: str, labels: pd.DataFrame, sup
     return pd.concat([table, pd.DataFrame(extra)], ignore_index=True)
 
 
-def corpus_predictions(model: str, posts: pd.DataFrame, mentions: pd.DataFrame,
+def corpus_predictions(model: str, posts: pd.DataFrame, decisions: pd.DataFrame,
                        model_paths: Mapping[str, str], batch_size: int = 5000) -> pd.DataFrame:
-    """post_id → iso_t1, nsaid_late (0/1) by ``model``: the rule system's mentions, or a saved model per label."""
+    """post_id → iso_t1, nsaid_late (0/1) by ``model``: the rule system's decisions, or a saved model per label."""
     if model == "rules":
-        return corpus_labels(mentions, posts["post_id"])
+        return corpus_labels(decisions, posts["post_id"])
     from perivigil.models.store import load_model
 
     frame = pd.DataFrame({"post_id": posts["post_id"]})
@@ -113,12 +121,16 @@ def corpus_predictions(model: str, posts: pd.DataFrame, mentions: pd.DataFrame,
     return frame
 
 
-def supporting_mentions(mentions: pd.DataFrame, labels: pd.DataFrame, label: str) -> pd.DataFrame:
+def supporting_mentions(mentions: pd.DataFrame, labels: pd.DataFrame, label: str,
+                        decisions: pd.DataFrame) -> pd.DataFrame:
     """The mentions behind each post labelled positive: those the rules count for ``label``; failing
     that (a trained model's positive), the mentions of the label's drug classes in the post."""
     positives = set(labels.loc[labels[label] == 1, "post_id"])
     chosen = mentions[mentions["post_id"].isin(positives)]
-    supports = chosen[chosen[f"supports_{label}"]]
+    counted = supporting_events(decisions, label)
+    counted_mask = pd.Series([key in counted for key in zip(chosen["post_id"], chosen["mention_index"])],
+                             index=chosen.index, dtype=bool)
+    supports = chosen[counted_mask]
     classes = LABEL_CLASSES[label]
     fallback = chosen[~chosen["post_id"].isin(set(supports["post_id"])) & chosen["drug_class"].isin(classes)]
     return pd.concat([supports, fallback]).sort_values(["post_id", "mention_index"]).drop_duplicates(
@@ -144,14 +156,15 @@ def indication_table(labels: pd.DataFrame, support: pd.DataFrame, texts: Mapping
     return pd.DataFrame(rows, columns=["label", "indication", "posts", "positives"])
 
 
-def apply_model(posts_path: Path, mentions_path: Path, predictions_path: Path, model_paths: Mapping[str, str],
-                settings: Mapping[str, Any], outputs) -> pd.DataFrame:
+def apply_model(posts_path: Path, mentions_path: Path, decisions_path: Path, predictions_path: Path,
+                model_paths: Mapping[str, str], settings: Mapping[str, Any], outputs) -> pd.DataFrame:
     """The chosen model on the whole corpus: prevalence, counts by board and month, characterisation."""
     model = settings["model"]
     posts = pd.read_parquet(posts_path, columns=["post_id", "thread_id", "board", "created_at", "text"])
     mentions = pd.read_parquet(mentions_path)
-    labels = corpus_predictions(model, posts, mentions, model_paths).merge(posts.drop(columns="text"),
-                                                                           on="post_id")
+    decisions = pd.read_parquet(decisions_path)
+    labels = corpus_predictions(model, posts, decisions, model_paths).merge(posts.drop(columns="text"),
+                                                                            on="post_id")
     test = pd.read_csv(predictions_path, dtype={"post_id": str, "thread_id": str})
     rows = []
     for label in LABELS:
@@ -165,7 +178,8 @@ def apply_model(posts_path: Path, mentions_path: Path, predictions_path: Path, m
     counts = (labels.assign(month=month).groupby(["board", "month"])[list(LABELS)].sum().reset_index())
     counts = counts[(counts["iso_t1"] > 0) | (counts["nsaid_late"] > 0)]
     write_csv(check(POSITIVES_BY_BOARD_MONTH, counts, str(outputs.by_board_month)), outputs.by_board_month)
-    support = pd.concat([supporting_mentions(mentions, labels, label) for label in LABELS], ignore_index=True)
+    support = pd.concat([supporting_mentions(mentions, labels, label, decisions) for label in LABELS],
+                        ignore_index=True)
     drugs = support.groupby(["label", "inn"])["post_id"].nunique().rename("posts").reset_index()
     drugs = with_unexplained(drugs.sort_values(["label", "posts", "inn"], ascending=[True, False, True]), "inn",
                              labels, support)

@@ -12,15 +12,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from perivigil.errors import InputError
-from perivigil.extract.pipeline import Extractor
+from perivigil.extract.pipeline import Extractor, event_rows, posted_date
 from perivigil.files import atomic_path, iter_json_lines
-from perivigil.models.rules import RuleThresholds, decide
+from perivigil.models.rules import RuleThresholds, decide, describe
 
 OUTPUT_COLUMNS = ("post_id", "iso_t1", "nsaid_late", "iso_t1_evidence", "nsaid_late_evidence")
 
 
-def read_posts_jsonl(path: Path) -> Iterator[tuple[str, str]]:
-    """``(post_id, text)`` per line; a malformed line raises naming the file, the line and the field."""
+def read_posts_jsonl(path: Path) -> Iterator[tuple[str, str, str | None]]:
+    """``(post_id, text, created_at)`` per line (``created_at`` optional: it dates the post, so that calendar
+    dates become ages); a malformed line raises naming the file, the line and the field."""
     for where, record in iter_json_lines(path, skip_blank=False):
         if not isinstance(record, dict):
             raise InputError(f"{where}: expected a JSON object, got {type(record).__name__}")
@@ -32,7 +33,8 @@ def read_posts_jsonl(path: Path) -> Iterator[tuple[str, str]]:
             raise InputError(f"{where}: field 'post_id' must be a string or an integer")
         if not isinstance(text, str):
             raise InputError(f"{where}: field 'text' must be a string, got {type(text).__name__}")
-        yield str(post_id), text
+        created_at = record.get("created_at")
+        yield str(post_id), text, created_at if isinstance(created_at, str) else None
 
 
 def classify_jsonl(input_path: Path, output_path: Path, extractor: Extractor,
@@ -43,11 +45,12 @@ def classify_jsonl(input_path: Path, output_path: Path, extractor: Extractor,
         with tmp.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(OUTPUT_COLUMNS)
-            for post_id, text in read_posts_jsonl(input_path):
-                decision = decide(extractor.extract(text), thresholds)
+            for post_id, text, created_at in read_posts_jsonl(input_path):
+                events = event_rows(post_id, extractor.extract(text, posted_date(created_at)))
+                decision = decide(events, thresholds)
                 writer.writerow([post_id, decision.iso_t1, decision.nsaid_late,
-                                 " | ".join(e.describe() for e in decision.iso_t1_evidence),
-                                 " | ".join(e.describe() for e in decision.nsaid_late_evidence)])
+                                 " | ".join(describe(e) for e in decision.iso_t1_evidence),
+                                 " | ".join(describe(e) for e in decision.nsaid_late_evidence)])
                 counts["posts"] += 1
                 counts["iso_t1"] += decision.iso_t1
                 counts["nsaid_late"] += decision.nsaid_late
@@ -66,7 +69,7 @@ def classify_jsonl_with_models(input_path: Path, output_path: Path, prefix: Path
             raise InputError(f"--model {prefix}: {path} does not exist (train it with the DAG's rule train)")
         models[label] = load(path)
     rows = list(read_posts_jsonl(input_path))  # checked whole before any output is written
-    texts = [text for _, text in rows]
+    texts = [text for _, text, _ in rows]
     scores = {label: model.predict_proba(texts)[:, 1] if texts else [] for label, model in models.items()}
     labels = {label: model.predict(texts) if texts else [] for label, model in models.items()}
     counts = {"posts": len(rows), "iso_t1": 0, "nsaid_late": 0}
@@ -74,7 +77,7 @@ def classify_jsonl_with_models(input_path: Path, output_path: Path, prefix: Path
         with tmp.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(OUTPUT_COLUMNS)
-            for i, (post_id, _) in enumerate(rows):
+            for i, (post_id, _, _) in enumerate(rows):
                 iso, nsaid = int(labels["iso_t1"][i]), int(labels["nsaid_late"][i])
                 writer.writerow([post_id, iso, nsaid, f"p={scores['iso_t1'][i]:.3f}", f"p={scores['nsaid_late'][i]:.3f}"])
                 counts["iso_t1"] += iso

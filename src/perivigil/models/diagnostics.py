@@ -22,10 +22,8 @@ from matplotlib.figure import Figure
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import f1_score
 
-from perivigil.extract.run import extractor_from_config, thresholds_from_config
 from perivigil.models import LABELS
 from perivigil.models.linear import KINDS, build_pipeline
-from perivigil.models.rules import decide
 from perivigil.report.figures import save_figure, write_csv
 from perivigil.schemas import CALIBRATION, ERROR_ANALYSIS, LEARNING_CURVE, check
 
@@ -70,22 +68,24 @@ def learning_table(split: pd.DataFrame, texts: dict[str, str], records: Mapping[
     return pd.DataFrame(rows, columns=["model", "label", "train_fraction", "train_posts", "test_f1"])
 
 
-def error_table(predictions: pd.DataFrame, texts: dict[str, str], config: Mapping[str, Any],
-                lexicon: pd.DataFrame) -> pd.DataFrame:
-    extractor = extractor_from_config(config, lexicon)
-    thresholds = thresholds_from_config(config)
+def error_table(predictions: pd.DataFrame, texts: dict[str, str], decisions: pd.DataFrame,
+                events: pd.DataFrame) -> pd.DataFrame:
+    """The rule system's errors on the test split, with its evidence and every event it read in the post
+    (from ``decisions.parquet`` and ``mentions.parquet``: nothing is extracted again)."""
+    evidence = {(r.post_id, r.label): r.evidence for r in decisions.itertuples(index=False)}
+    seen_by_post: dict[str, list[str]] = {}
+    for event in events.itertuples(index=False):
+        age = event.gestational_age_text if isinstance(event.gestational_age_text, str) else "no age"
+        seen_by_post.setdefault(event.post_id, []).append(
+            f"{event.inn} ({event.status}, {event.person}, {event.timing}, {age})")
     rows = []
     for label in LABELS:
         wrong = predictions[predictions[label] != predictions[f"rules_{label}"]]
         for row in wrong.itertuples(index=False):
-            facts = extractor.extract(texts[row.post_id])
-            decision = decide(facts, thresholds)
-            evidence = getattr(decision, f"{label}_evidence")
-            seen = "; ".join(f"{m.mention.entry.inn} ({m.exposure}, {m.person}, {m.timing}, "
-                             f"{m.age_text or 'no age'})" for m in facts.mentions)
             rows.append({"label": label, "error": "false positive" if getattr(row, label) == 0 else "false negative",
                          "post_id": row.post_id, "text": texts[row.post_id][:300],
-                         "evidence": " | ".join(e.describe() for e in evidence), "mentions_seen": seen})
+                         "evidence": evidence.get((row.post_id, label), ""),
+                         "mentions_seen": "; ".join(seen_by_post.get(row.post_id, []))})
     return pd.DataFrame(rows, columns=["label", "error", "post_id", "text", "evidence", "mentions_seen"])
 
 
@@ -112,8 +112,8 @@ def figures(calibration: pd.DataFrame, learning: pd.DataFrame) -> tuple[Figure, 
     return cal, lrn
 
 
-def write_diagnostics(split_path: Path, posts_path: Path, predictions_path: Path, lexicon_path: Path,
-                      record_paths: list[str], config: Mapping[str, Any], outputs) -> None:
+def write_diagnostics(split_path: Path, posts_path: Path, predictions_path: Path, decisions_path: Path,
+                      mentions_path: Path, record_paths: list[str], config: Mapping[str, Any], outputs) -> None:
     split = pd.read_csv(split_path, dtype={"post_id": str, "thread_id": str})
     predictions = pd.read_csv(predictions_path, dtype={"post_id": str, "thread_id": str})
     posts = pd.read_parquet(posts_path, columns=["post_id", "text"])
@@ -124,7 +124,12 @@ def write_diagnostics(split_path: Path, posts_path: Path, predictions_path: Path
     learning = learning_table(split, texts, records, config["evaluation"]["seed"])
     write_csv(check(CALIBRATION, calibration, str(outputs.calibration)), outputs.calibration)
     write_csv(check(LEARNING_CURVE, learning, str(outputs.learning)), outputs.learning)
-    errors = error_table(predictions, texts, config, pd.read_parquet(lexicon_path))
+    test_ids = set(predictions["post_id"])
+    decisions = pd.read_parquet(decisions_path)
+    events = pd.read_parquet(mentions_path, columns=["post_id", "inn", "status", "person", "timing",
+                                                     "gestational_age_text"])
+    errors = error_table(predictions, texts, decisions[decisions["post_id"].isin(test_ids)],
+                         events[events["post_id"].isin(test_ids)])
     write_csv(check(ERROR_ANALYSIS, errors, str(outputs.errors)), outputs.errors)
     cal, lrn = figures(calibration, learning)
     save_figure(cal, outputs.calibration_png, outputs.calibration_pdf)

@@ -9,10 +9,9 @@ from typing import Any
 import pandas as pd
 
 from perivigil.evaluation import auprc_interval, mcnemar_exact, metric_intervals, paired_f1_difference
-from perivigil.extract.run import extractor_from_config, thresholds_from_config
 from perivigil.logs import Progress
 from perivigil.models import LABELS
-from perivigil.models.rules import decide
+from perivigil.models.rules import labels_from_decisions
 from perivigil.report.figures import write_csv, write_latex
 from perivigil.schemas import COMPARISONS, METRICS_TABLE, PREDICTIONS, SPLIT, check
 from perivigil.split import check_no_leak, split_gold
@@ -79,7 +78,7 @@ def train_transformer(split_path: Path, posts_path: Path, label: str, settings: 
     return record
 
 
-def evaluate_models(split_path: Path, posts_path: Path, lexicon_path: Path, model_paths: Mapping[str, str],
+def evaluate_models(split_path: Path, posts_path: Path, decisions_path: Path, model_paths: Mapping[str, str],
                     config: Mapping[str, Any], outputs) -> pd.DataFrame:
     """Metrics of every model on the test split (cluster-bootstrap BCa intervals), and paired comparisons.
 
@@ -90,12 +89,10 @@ def evaluate_models(split_path: Path, posts_path: Path, lexicon_path: Path, mode
     split = pd.read_csv(split_path, dtype={"post_id": str, "thread_id": str})
     test = split[split["split"] == "test"].reset_index(drop=True)
     texts = _texts(posts_path, test["post_id"])
-    extractor = extractor_from_config(config, pd.read_parquet(lexicon_path))
-    thresholds = thresholds_from_config(config)
-    decisions = [decide(extractor.extract(t), thresholds) for t in texts]
+    rules = labels_from_decisions(pd.read_parquet(decisions_path)).set_index("post_id")
     predictions = test[["post_id", "thread_id", *LABELS]].copy()
     for label in LABELS:
-        predictions[f"rules_{label}"] = [getattr(d, label) for d in decisions]
+        predictions[f"rules_{label}"] = rules.loc[predictions["post_id"], label].to_numpy()
     for key, path in sorted(model_paths.items()):
         model = load_model(Path(path))
         predictions[key] = model.predict(texts).astype(int)
