@@ -30,7 +30,7 @@ def _event(extractor, text: str, drug: str, posted: date | None = POSTED):
 
 
 # ----------------------------------------------------------------------------- status
-# (text, drug as in matching form, expected status); also read by bench/edsnlp_qualifiers.py
+# (text, drug as in matching form, expected status)
 STATUS_CASES = [
     ("J'ai pris un advil hier soir.", "advil", "taken"),
     ("g pris 2 nurofen", "nurofen", "taken"),
@@ -75,7 +75,7 @@ def test_status(extractor, text, drug, status):
 
 
 # ----------------------------------------------------------------------------- person and pregnancy
-# (text, drug, expected person, whether that person was pregnant); also read by bench/edsnlp_qualifiers.py
+# (text, drug, expected person, whether that person was pregnant)
 PERSON_CASES = [
     ("J'ai pris un advil", "advil", "self", False),
     ("Mon mari prend de l'ibuprofène tous les jours", "ibuprofene", "relative", False),
@@ -272,3 +272,24 @@ def test_every_section_of_the_vocabulary_compiles():
 def test_a_greeting_names_no_subject(extractor):
     reader = extractor.reader
     assert reader.without_greetings("coucou tout le monde ma soeur") == "coucou               ma soeur"
+
+
+def test_the_trie_finds_what_the_plain_alternation_finds():
+    """phrase_pattern builds a trie for speed; it must match exactly what "phrase1|phrase2|…" (longest
+    first, on word boundaries) matches, on every phrase list of the vocabulary and on French text."""
+    import re
+
+    def plain(phrases):
+        parts = []
+        for phrase in sorted({str(p) for p in phrases}, key=lambda p: (-len(p), p)):
+            words = [re.escape(w).replace("oe", "(?:oe|œ)") for w in re.split(r"[\s']+", phrase.strip()) if w]
+            parts.append(r"[\s']+".join(words))
+        return re.compile(r"(?<![a-z0-9])(?:" + "|".join(parts) + r")(?![a-z0-9])")
+
+    text = matching_form(" ".join(case[0] for case in STATUS_CASES + PERSON_CASES) +
+                         " j'ai pris pas encore sœur soeurs belle-sœur avant hier c'est pas grave")
+    words = cue_words().words
+    assert len(words) >= 39  # every list of resources/cues.yaml
+    for name, phrases in words.items():
+        trie, naive = phrase_pattern(sorted(phrases)), plain(phrases)
+        assert [m.span() for m in trie.finditer(text)] == [m.span() for m in naive.finditer(text)], name

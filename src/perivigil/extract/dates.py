@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 MONTHS = {"janvier": 1, "janv": 1, "jan": 1, "fevrier": 2, "fevr": 2, "fev": 2, "mars": 3, "avril": 4,
           "avr": 4, "mai": 5, "juin": 6, "juillet": 7, "juil": 7, "aout": 8, "septembre": 9, "sept": 9,
@@ -60,6 +61,11 @@ FIXED_AGO = [(re.compile(r"(?<![a-z])avant[\s']?hier(?![a-z])"), 2),
              (re.compile(r"(?<![a-z])(?:la\s)?semaine\s(?:derniere|passee)(?![a-z])"), 7),
              (re.compile(r"(?<![a-z])(?:le\s)?mois\s(?:dernier|passe)(?![a-z])"), 30),
              (re.compile(r"(?<![a-z])(?:le\s)?week\s?end\s(?:dernier|passe)(?![a-z])"), 6)]
+# The fixed phrases as one alternation, tried in the order above (group i + 1 is FIXED_AGO[i])
+_FIXED_ANY = re.compile("|".join(f"({pattern.pattern})" for pattern, _ in FIXED_AGO))
+# Words every match of a pattern holds (see _scan)
+_FIXED_AGO_NEEDLES = ("hier", "matin", "apres midi", "soir", "nuit", "auj", "heure", "instant", "semaine", "mois", "week")
+_MONTH_NEEDLES = ("jan", "fev", "mars", "avr", "mai", "juin", "juil", "aout", "sep", "oct", "nov", "dec")
 WEEKDAY = re.compile(r"(?<![a-z])(lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)(?:\s(?:dernier|soir|matin))?"
                      r"(?![a-z])")
 LAST_PERIOD = re.compile(r"(?<![a-z])(?:ddr|dernieres?\sregles|derniere\sregle|mes\sregles|regles)(?![a-z])")
@@ -86,6 +92,17 @@ class TimeAgo:
     start: int
     end: int
     days: float
+
+
+def _scan(pattern: re.Pattern, text: str, *needles: str):
+    """``pattern.finditer(text)``, skipped when the text holds none of the words every match holds."""
+    return pattern.finditer(text) if _needles(needles).search(text) else ()
+
+
+@lru_cache(maxsize=64)
+def _needles(needles: tuple[str, ...]) -> re.Pattern:
+    """One expression for a set of literal words (faster than testing them one by one)."""
+    return re.compile("|".join(re.escape(needle) for needle in needles))
 
 
 def resolve_year(day: int, month: int, year: int | None, posted: date, ahead: bool = False) -> date | None:
@@ -116,21 +133,22 @@ def _count(word: str) -> int:
 def find_dates(text: str, posted: date | None) -> list[DateMention]:
     """Calendar dates of ``text`` (matching form); none when the post's date is unknown and a year is missing."""
     found: list[DateMention] = []
-    for match in TEXT_DATE.finditer(text):
+    months = _needles(_MONTH_NEEDLES).search(text) is not None
+    for match in TEXT_DATE.finditer(text) if months else ():
         day = 1 if match.group(1) in ("1er", "premier") else int(match.group(1))
         year = int(match.group(3)) if match.group(3) else None
         found.append((match.start(), match.end(), day, MONTHS[match.group(2)], year))
-    for match in PART_OF_MONTH.finditer(text):
+    for match in PART_OF_MONTH.finditer(text) if months else ():
         year = int(match.group(3)) if match.group(3) else None
         found.append((match.start(), match.end(), PART_DAY[match.group(1)], MONTHS[match.group(2)], year))
-    for match in MONTH_ONLY.finditer(text):
+    for match in MONTH_ONLY.finditer(text) if months else ():
         year = int(match.group(2)) if match.group(2) else None
         found.append((match.start(1), match.end(), 15, MONTHS[match.group(1)], year))
     years: list[DateMention] = []
-    for match in YEAR_ONLY.finditer(text):
+    for match in _scan(YEAR_ONLY, text, "19", "20"):
         if not any(start < match.end() and match.start() < end for start, end, *_ in found):
             years.append(DateMention(match.start(1), match.end(), date(int(match.group(1)), 7, 1), True, True))
-    for match in NUMERIC_DATE.finditer(text):
+    for match in _scan(NUMERIC_DATE, text, "/"):
         day, month, year = (match.group(1), match.group(2), match.group(3)) if match.group(1) else match.groups()[3:]
         full = int(year) + (2000 if len(year) == 2 else 0) if year else None
         found.append((match.start(), match.end(), int(day), int(month), full))
@@ -182,18 +200,17 @@ def _sentence_start(text: str, position: int) -> int:
 def find_times_ago(text: str, posted: date | None = None) -> list[TimeAgo]:
     """Times counted back from the post ("hier", "il y a 3 semaines", "samedi")."""
     found: list[TimeAgo] = []
-    for match in AGO.finditer(text):
+    for match in _scan(AGO, text, "y a"):
         n, unit = _count(match.group(1)), match.group(2)
         days = n * (1 if unit.startswith("j") else 7 if unit.startswith("s") else 30.4 if unit == "mois" else 365)
         found.append(TimeAgo(match.start(), match.end(), float(days)))
     taken = [(t.start, t.end) for t in found]
-    for pattern, days in FIXED_AGO:
-        for match in pattern.finditer(text):
-            if not any(s < match.end() and match.start() < e for s, e in taken):
-                found.append(TimeAgo(match.start(), match.end(), float(days)))
-                taken.append(match.span())
+    for match in _scan(_FIXED_ANY, text, *_FIXED_AGO_NEEDLES):  # the fixed phrases, in one pass
+        if not any(s < match.end() and match.start() < e for s, e in taken):
+            found.append(TimeAgo(match.start(), match.end(), float(FIXED_AGO[match.lastindex - 1][1])))
+            taken.append(match.span())
     if posted is not None:
-        for match in WEEKDAY.finditer(text):
+        for match in _scan(WEEKDAY, text, "di"):
             if not any(s < match.end() and match.start() < e for s, e in taken):
                 days = (posted.weekday() - WEEKDAYS[match.group(1)]) % 7 or 7
                 found.append(TimeAgo(match.start(), match.end(), float(days)))

@@ -41,6 +41,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
+from typing import NamedTuple
 
 from perivigil.extract.cue_words import CueWords, cue_words
 from perivigil.extract.dates import DateMention, TimeAgo, find_dates, find_times_ago, is_anchor, last_period
@@ -197,14 +199,12 @@ _RELATIVE_NP = re.compile(r"(?<![a-z])(?:ma|mon|mes|sa|son|notre|ta|ton|votre|(?
                           r"\s?(?:(?:meilleure|belle|beau|petite|grande|ex|future|jeune)\s)?(\w+(?:\s\w+)?)")
 
 
-@dataclass(frozen=True)
-class Clause:
+class Clause(NamedTuple):
     start: int
     end: int
 
 
-@dataclass(frozen=True)
-class AgeAtIntake:
+class AgeAtIntake(NamedTuple):
     """The gestational age at an intake: a point (SA) or a range, how it was read, and the span of text."""
 
     sa: float | None
@@ -219,8 +219,7 @@ class AgeAtIntake:
         return self.sa is not None or self.sa_max - self.sa_min <= 30
 
 
-@dataclass(frozen=True)
-class TimeMark:
+class TimeMark(NamedTuple):
     """A time expression of the post and its role.
 
     ``kind``: ``age`` (a gestational age, point or range), ``date`` (a calendar day), ``year`` (a
@@ -267,16 +266,21 @@ class ExposureEvent:
 
 
 # ----------------------------------------------------------------------------- text structure
-def clauses_of(text: str, sentence: tuple[int, int]) -> list[Clause]:
-    """Clauses of a sentence: split at punctuation and at the conjunctions that start a new clause."""
-    start, end = sentence
+def clauses_of(text: str, sentence: tuple[int, int]) -> tuple[Clause, ...]:
+    """Clauses of a sentence: split at punctuation and at the conjunctions that start a new clause
+    (memoised: the events of a post ask for the same sentences again and again)."""
+    return _clauses(text, sentence[0], sentence[1])
+
+
+@lru_cache(maxsize=1024)
+def _clauses(text: str, start: int, end: int) -> tuple[Clause, ...]:
     cuts = [start]
     for pattern in (_CLAUSE_PUNCT, _CLAUSE_WORDS):
         for match in pattern.finditer(text, start, end):
             cuts.append(match.start())
     cuts = sorted(set(cuts)) + [end]
-    out = [Clause(a, b) for a, b in zip(cuts, cuts[1:]) if text[a:b].strip(" ,;:()[]-–—→>")]
-    return out or [Clause(start, end)]
+    out = tuple(Clause(a, b) for a, b in zip(cuts, cuts[1:]) if text[a:b].strip(" ,;:()[]-–—→>"))
+    return out or (Clause(start, end),)
 
 
 def _clause_index(clauses: list[Clause], position: int) -> int:
@@ -290,6 +294,18 @@ def _words_before(text: str, start: int, limit: int, floor: int = 0) -> str:
     """The last ``limit`` words before ``start`` (not before ``floor``), as one string."""
     words = _WORD.findall(text[floor:start])
     return " ".join(words[-limit:])
+
+
+class _Lazy:
+    """A yes/no computed the first time it is asked (``bool(lazy)``), then kept."""
+
+    def __init__(self, compute) -> None:
+        self._compute, self._value = compute, None
+
+    def __bool__(self) -> bool:
+        if self._value is None:
+            self._value = bool(self._compute())
+        return self._value
 
 
 def _quoted(text: str, position: int) -> bool:
@@ -328,6 +344,8 @@ class EventReader:
     def __init__(self, words: CueWords | None = None, t1_max_sa: float = 14.0) -> None:
         self.w = words or cue_words()
         self.t1_max_sa = t1_max_sa
+        self._owners: dict[tuple[str, int, int], str | None] = {}  # _owner's answers for the post being read
+        self._subjects: dict[str, tuple[str, str | None] | None] = {}  # _subject_in's answers, by span
 
     # -- status ------------------------------------------------------------------------------
     def status(self, text: str, mention: DrugMention, clauses: list[Clause], index: int,
@@ -509,7 +527,16 @@ class EventReader:
         return None, None
 
     def _subject_in(self, span: str) -> tuple[str, str | None] | None:
-        """The last subject named in ``span``: (``self`` | ``relative`` | ``other`` | ``general`` | ``third``, noun)."""
+        """The last subject named in ``span``: (``self`` | ``relative`` | ``other`` | ``general`` | ``third``, noun).
+        Remembered by span: forum sentences repeat their openings ("je suis a ", "ma soeur ")."""
+        if span in self._subjects:
+            return self._subjects[span]
+        if len(self._subjects) > 100_000:
+            self._subjects.clear()
+        found = self._subjects[span] = self._find_subject(span)
+        return found
+
+    def _find_subject(self, span: str) -> tuple[str, str | None] | None:
         w = self.w
         candidates: list[tuple[int, str, str | None]] = []
         for match in _SELF.finditer(span):
@@ -592,8 +619,12 @@ class EventReader:
 
     def _owner(self, text: str, position: int, floor: int) -> str | None:
         """Whose is the pregnancy word or age at ``position``: the subject named last before it in its sentence."""
-        from perivigil.extract.text import sentence_spans
+        key = (text, position, floor)
+        if key not in self._owners:
+            self._owners[key] = self._owner_of(text, position, floor)
+        return self._owners[key]
 
+    def _owner_of(self, text: str, position: int, floor: int) -> str | None:
         sentence_start = max(text.rfind(".", floor, position), text.rfind("\n", floor, position),
                              text.rfind("?", floor, position), text.rfind("!", floor, position), floor - 1) + 1
         found = self._subject_in(text[sentence_start:position])
@@ -784,14 +815,15 @@ class EventReader:
         from perivigil.extract.text import sentence_index
 
         text = self.without_greetings(text)
+        self._owners.clear()
         dates = find_dates(text, posted)
         ago = find_times_ago(text, posted)
         lmp = last_period(text, dates) or self._lmp_from_discovery(text, dates)
         marks = self.time_marks(text, sentences, ages, dates, ago, lmp, posted)
         past_until = self._past_until(text, sentences)
         current = self.current_age(marks, lmp, posted, past_until)
-        author_pregnant = self.author_pregnant(text, marks) or lmp is not None
-        discovered = self._post_first_trimester(text)
+        author_pregnant = _Lazy(lambda: lmp is not None or self.author_pregnant(text, marks))
+        discovered = _Lazy(lambda: self._post_first_trimester(text))  # asked only for isotretinoin
         events = []
         for mention in mentions:
             index = sentence_index(sentences, mention.start)
@@ -824,9 +856,9 @@ class EventReader:
                 # sœur. […] Elle était sous roacutan")
                 person, who = self.person(text, mention, clauses, c_index, sentence, (0, 0), subject_at)
             if person == "self":
-                pregnant: bool | None = author_pregnant
+                pregnant: bool | None = bool(author_pregnant)
             elif person == "relative" and who:
-                pregnant = self.relative_pregnant(text, who, sentence, previous, author_pregnant=author_pregnant)
+                pregnant = self.relative_pregnant(text, who, sentence, previous, author_pregnant=bool(author_pregnant))
             else:
                 pregnant = False
             in_past = sentence[0] < past_until
@@ -841,13 +873,15 @@ class EventReader:
                                      own_current, person, mentions)
             if age is None:  # "… sous Curacné. Ma dernière gélule, je l'ai prise le 10 avril": told after
                 age = self._age_told_after(text, mention, sentences, index, mentions, marks, lmp, posted, own_current)
-            first = self._first_trimester(text, sentence, mention, discovered, status)
+            of_interest = mention.entry.drug_class != "other"  # the rules read these; the others keep defaults
+            first = of_interest and self._first_trimester(text, sentence, mention, discovered, status)
             if age is None and own_current is not None and own_current.sa is not None and self._recent(text, sentence):
                 age = AgeAtIntake(own_current.sa, own_current.sa_min, own_current.sa_max, "current",
                                   own_current.start, own_current.end)
             timing = self.timing(text, clause, sentence, age)
             dose = find_dose(text, mention.start, mention.end, nxt[1] if nxt else sentence[1], mention.entry.unit_mg)
-            route = route_of(text, mention.start, mention.end, mention.entry.route) if route_of else mention.entry.route
+            route = route_of(text, mention.start, mention.end, mention.entry.route) if route_of and of_interest \
+                else mention.entry.route
             why = (f"status: {why_status}", f"person: {who or person}")
             events.append(ExposureEvent(mention, status, person, pregnant, timing, age, first, route, dose,
                                         (clause.start, clause.end), sentence, why))
@@ -895,7 +929,7 @@ class EventReader:
                 return later
         return None
 
-    def _first_trimester(self, text: str, sentence: tuple[int, int], mention: DrugMention, discovered: bool,
+    def _first_trimester(self, text: str, sentence: tuple[int, int], mention: DrugMention, discovered: object,
                          status: str) -> bool:
         """A first-trimester phrase for this intake (protocol §3): taken before the pregnancy was known, a positive
         test while on the drug, the very beginning of the pregnancy; or isotretinoin taken on and on ("sous",
@@ -911,7 +945,7 @@ class EventReader:
             return True
         near = text[max(sentence[0], mention.start - 60):min(sentence[1], mention.end + 60)]
         following = text[sentence[1]:sentence[1] + 120]  # "… roacc … . TP+ à 4 SA en plein traitement"
-        return (mention.entry.drug_class == "isotretinoin" and status == "taken" and discovered
+        return (mention.entry.drug_class == "isotretinoin" and status == "taken" and bool(discovered)
                 and bool(_ONGOING.search(near) or _ONGOING.search(following)))
 
     def _post_first_trimester(self, text: str) -> bool:
