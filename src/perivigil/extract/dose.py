@@ -77,6 +77,8 @@ def find_dose(text: str, start: int, end: int, window_end: int, unit_mg: float |
         total, span_start = _mg(match.group(1), match.group(2)), start - (len(before) - match.start())
     if strength is None and total is None:
         strength = unit_mg
+    if strength is None and total is None:
+        return None  # no strength: no dose, whatever the count
     units = 1.0
     if match := COUNT_BEFORE.search(before):
         units = _count(match.group(1))
@@ -95,7 +97,5 @@ def find_dose(text: str, start: int, end: int, window_end: int, unit_mg: float |
             else:
                 per_day = float(value)
             break
-    if strength is None and total is None:
-        return None
     daily = (strength * units if strength is not None else total) * per_day
     return Dose(strength, units, per_day, daily, span_start, span_end)
