@@ -119,10 +119,13 @@ def test_corrected_prevalence_and_its_interval():
     assert result["ci_low"] < result["corrected_prevalence"] < result["ci_high"]
 
 
-def test_corpus_labels_come_from_the_supporting_mentions():
+def test_corpus_labels_come_from_the_decisions_in_the_posts_order():
     from perivigil.models.apply import corpus_labels
 
-    mentions = pd.DataFrame({"post_id": ["a", "a", "b"], "supports_iso_t1": [False, True, False],
-                             "supports_nsaid_late": [False, False, False]})
-    labels = corpus_labels(mentions, pd.Series(["a", "b", "c"]))
-    assert labels.values.tolist() == [["a", 1, 0], ["b", 0, 0], ["c", 0, 0]]
+    decisions = pd.DataFrame({"post_id": ["a", "a", "b", "b"], "label": ["iso_t1", "nsaid_late"] * 2,
+                              "value": [1, 0, 0, 1], "evidence": ["", "", "", ""],
+                              "mention_indexes": ["0", "", "", "2"]})
+    labels = corpus_labels(decisions, pd.Series(["b", "a"]))
+    assert labels.values.tolist() == [["b", 0, 1], ["a", 1, 0]]
+    with pytest.raises(ValueError, match="1 post\\(s\\) have no decision, first 'c'"):
+        corpus_labels(decisions, pd.Series(["a", "c"]))

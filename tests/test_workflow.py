@@ -81,7 +81,14 @@ def test_demo_dag_builds_the_corpus_and_its_figure(demo_run):
     assert kept == len(posts)
     mentions = pd.read_parquet(demo_run / "results/corpus/mentions.parquet")
     assert set(mentions["post_id"]) <= set(posts["post_id"])
-    assert mentions["supports_iso_t1"].any() and mentions["supports_nsaid_late"].any()
+    decisions = pd.read_parquet(demo_run / "results/corpus/decisions.parquet")
+    # every post decided once per label, in the posts' order; each positive names its events
+    assert decisions["post_id"].tolist()[::2] == posts["post_id"].tolist()
+    positives = decisions[decisions["value"] == 1]
+    assert set(positives["label"]) == {"iso_t1", "nsaid_late"}
+    assert (positives["mention_indexes"] != "").all() and (positives["evidence"] != "").all()
+    challenge = pd.read_csv(demo_run / "results/tables/challenge.csv")
+    assert challenge["cases"].sum() >= 1500 and (challenge["share_passed"] >= 0.95).all()
 
 
 @pytest.mark.slow
@@ -148,7 +155,7 @@ def test_the_report_holds_every_table_figure_and_notebook(demo_run):
     results = demo_run / "results"
     shown = [*(results / "tables").iterdir(), *(results / "figures").glob("*.png"),
              *(results / "notebooks").glob("*.html"), results / "provenance.json"]
-    assert len(shown) == 15 + 5 + 4 + 1  # tables (CSV, LaTeX), figures, notebooks, provenance
+    assert len(shown) == 16 + 5 + 4 + 1  # tables (CSV, LaTeX; challenge.csv included), figures, notebooks, provenance
     assert [p.name for p in shown if p.name not in report] == []
 
 

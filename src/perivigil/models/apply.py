@@ -1,8 +1,8 @@
 """Apply one model to the whole corpus: counts, corrected prevalence, characterisation tables.
 
-The model is chosen in config (``apply.model``): the rule system (its decisions are the
-``supports_*`` flags of the mentions table) or a trained model (linear or transformer),
-run on every post's text.
+The model is chosen in config (``apply.model``): the rule system (its decisions are read
+from ``decisions.parquet``, written once by rule ``decide``) or a trained model (linear or
+transformer), run on every post's text.
 
 Study protocol §6: the prevalence of each situation in the corpus is corrected for the
 classifier's sensitivity and specificity (Rogan–Gladen). Its 95 % interval carries the
@@ -46,6 +46,10 @@ def corpus_labels(decisions: pd.DataFrame, post_ids: pd.Series) -> pd.DataFrame:
     """post_id → iso_t1, nsaid_late (0/1): the rule system's decisions (``decisions.parquet``), in ``post_ids``' order."""
     labels = labels_from_decisions(decisions).set_index("post_id")
     frame = pd.DataFrame({"post_id": post_ids})
+    undecided = frame.loc[~frame["post_id"].isin(labels.index), "post_id"]
+    if len(undecided):
+        raise ValueError(f"decisions: {len(undecided)} post(s) have no decision, first {undecided.iloc[0]!r}; "
+                         "rerun rule decide")
     for label in LABELS:
         frame[label] = labels.loc[frame["post_id"], label].to_numpy() if len(frame) else np.zeros(0, int)
     return frame.astype({label: int for label in LABELS})
