@@ -1,8 +1,34 @@
-"""The raw post record: the contract between collection and preprocessing.
+"""The raw post record: the contract between every connector and preprocessing.
 
-One JSON object per line, in the raw zone (``raw/<source>/posts.jsonl``), never
-in git and never shared. It holds the raw author name, so nothing downstream of
-preprocessing may read it.
+One JSON object per line, in the raw zone (``raw/<source>/<shard>.jsonl``: a forum
+crawl, a Reddit dump file, a Bluesky month), never in git and never shared. It holds
+the raw author name and the post's permalink, so nothing downstream of preprocessing
+may read it (study protocol §7). Every connector (forum crawler, Reddit dumps,
+Bluesky search) writes the same fields, all strings:
+
+========================  ==================================================================
+``source``                the configured source name (``[a-z0-9_]``)
+``post_id``               the post's id on its platform, unique within the source
+``thread_id``             the id of the thread (forum topic, Reddit submission, Bluesky root)
+``parent_id``             the id of the post it answers; ``""`` for a thread's first post or
+                          where the platform does not say (a flat forum thread)
+``thread_title``          the thread's title (``""`` where the connector does not see it)
+``board``                 where it was posted: forum board, subreddit, ``"bluesky"``
+``url``                   permalink (raw zone only)
+``author``                author handle (raw zone only; pseudonymised by preprocessing)
+``created_at``            ISO 8601 with a time zone (normalised to UTC downstream)
+``collected_at``          ISO 8601 with a time zone: when the connector (or the dump) read it
+``language``              the language the platform declares (``""`` when none); the study
+                          detects it again (Bluesky's tag is wrong for about a quarter of
+                          "French" posts)
+``text``                  the post (title + body for a Reddit submission)
+``raw_location``          where the raw record was read: ``<dump file>:<line>``, a page URL,
+                          a search query and page (raw zone only)
+========================  ==================================================================
+
+Optional: ``quote_author`` and ``quote_text`` (a forum quote). ``parent_id``,
+``language`` and ``raw_location`` came with the Reddit and Bluesky connectors: a raw
+file written before them is read with ``""`` in their place.
 """
 
 from __future__ import annotations
@@ -19,7 +45,25 @@ RAW_FIELDS: tuple[str, ...] = (
     "source", "post_id", "thread_id", "thread_title", "board", "url",
     "author", "created_at", "text", "collected_at",
 )
+# Written by every connector; read as "" from raw files written before they existed.
+LATER_FIELDS: tuple[str, ...] = ("parent_id", "language", "raw_location")
 OPTIONAL_FIELDS: tuple[str, ...] = ("quote_author", "quote_text")
+# The order in which connectors write a record's fields (readable raw files; same bytes each run).
+FIELD_ORDER: tuple[str, ...] = (
+    "source", "post_id", "thread_id", "parent_id", "thread_title", "board", "url", "author",
+    "created_at", "collected_at", "language", "text", "raw_location",
+)
+
+
+def raw_record(**fields: str) -> dict[str, str]:
+    """A raw record with its fields in :data:`FIELD_ORDER` (then any quote fields); every field required."""
+    missing = [name for name in FIELD_ORDER if name not in fields]
+    unknown = [name for name in fields if name not in FIELD_ORDER and name not in OPTIONAL_FIELDS]
+    if missing or unknown:
+        raise TypeError(f"raw_record: missing {missing}, unknown {unknown}")
+    record = {name: fields[name] for name in FIELD_ORDER}
+    record.update({name: fields[name] for name in OPTIONAL_FIELDS if name in fields})
+    return record
 
 
 def check_raw_record(record: Any, where: str) -> dict[str, str]:
@@ -34,9 +78,9 @@ def check_raw_record(record: Any, where: str) -> dict[str, str]:
     for name in ("source", "post_id", "thread_id", "text"):
         if not record[name].strip():
             raise InputError(f"{where}: field '{name}' is empty")
-    for name in OPTIONAL_FIELDS:
+    for name in (*LATER_FIELDS, *OPTIONAL_FIELDS):
         if name in record and not isinstance(record[name], str):
-            raise InputError(f"{where}: field '{name}' must be a string")
+            raise InputError(f"{where}: field '{name}' must be a string, got {type(record[name]).__name__}")
     for name in ("created_at", "collected_at"):
         try:
             moment = datetime.fromisoformat(record[name])
