@@ -6,6 +6,7 @@ Subcommands:
   rehearse     play a real study's annotators or adjudicator from a truth table (a dress rehearsal)
   demo-forum   regenerate the demo forum snapshot (byte-identical for a seed), or serve it over HTTP
   collect      crawl one source of a configuration into a raw JSONL file
+  reddit-dump  filter one Reddit monthly dump (RS_/RC_YYYY-MM.zst) by subreddit into a raw JSONL file
   preprocess   raw JSONL files -> pseudonymised, masked posts.parquet
   classify     label posts (JSONL) with the expert rule system -> CSV
   agreement    inter-annotator agreement of a long CSV -> agreement.json
@@ -116,6 +117,15 @@ def cmd_collect(args: argparse.Namespace) -> int:
         raise InputError(f"{args.config}: no source named {args.source!r} (sources: {names})")
     report = collect_source(source, config["collect"], args.output, args.report)
     print(f"{report.get('post', 'kept')} posts kept; report in {args.report}")
+    return 0
+
+
+def cmd_reddit_dump(args: argparse.Namespace) -> int:
+    from perivigil.collect.reddit import collect_dump, summary
+
+    report = collect_dump(args.input, args.output, source=args.source, subreddits=args.subreddit,
+                          report_path=args.report)
+    print(f"perivigil reddit-dump: {summary(args.input, report)}", file=sys.stderr)
     return 0
 
 
@@ -231,6 +241,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", type=Path, required=True, help="raw JSONL to write (raw zone)")
     p.add_argument("--report", type=Path, required=True, help="collection report CSV to write")
     p.set_defaults(func=cmd_collect)
+
+    p = sub.add_parser("reddit-dump", help="keep a Reddit monthly dump's posts of some subreddits, as raw JSONL")
+    p.add_argument("--input", type=Path, required=True, help="a Pushshift / Arctic Shift dump, RS_ or RC_YYYY-MM.zst")
+    p.add_argument("--subreddit", action="append", required=True, metavar="NAME",
+                   help="a subreddit to keep, any case (e.g. france); repeatable")
+    p.add_argument("--output", type=Path, required=True, help="raw JSONL to write (raw zone)")
+    p.add_argument("--source", default="reddit", help="the source name written in each record (default: reddit)")
+    p.add_argument("--report", type=Path, help="collection report CSV to write (kept and dropped, by reason)")
+    p.set_defaults(func=cmd_reddit_dump)
 
     p = with_config(sub.add_parser("classify", help="label posts (JSONL) with a model: iso_t1, nsaid_late"))
     p.add_argument("--model", required=True,
