@@ -1,0 +1,65 @@
+"""The shards of each source: the unit one collection job reads and writes.
+
+A forum is crawled in one job (its shard is ``posts``: a crawl cannot be cut by date); a
+Reddit source in one job per dump file (shard ``RS_2024-01``, ``RC_2024-01``, …, the file's
+stem); a Bluesky source in one job per calendar month (shard ``2024-01``). On a cluster the
+shards of every source run in parallel (architecture: "Scale"). Each shard writes
+``raw/<source>/<shard>.jsonl`` and its counts to
+``results/corpus/collection/<source>/<shard>.csv`` (a forum keeps the shorter
+``results/corpus/collection/<source>.csv`` it always had).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+FORUM_SHARD = "posts"
+
+
+def months(since: str, until: str) -> list[str]:
+    """Every month from ``since`` to ``until`` (``YYYY-MM``, both included): ``2024-11``..``2025-02`` → 4."""
+    year, month = int(since[:4]), int(since[5:7])
+    last = (int(until[:4]), int(until[5:7]))
+    found = []
+    while (year, month) <= last:
+        found.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return found
+
+
+def dump_stem(path: str) -> str:
+    """``RC_2024-01`` for ``/data/reddit/RC_2024-01.zst``."""
+    name = Path(path).name
+    return name[:-len(".zst")] if name.endswith(".zst") else name
+
+
+def shards(source: Mapping[str, Any]) -> list[str]:
+    """The shards of one configured source, in the order their posts are preprocessed."""
+    kind = source.get("type", "forum")
+    if kind == "reddit_dump":
+        return [dump_stem(path) for path in source["dumps"]]
+    if kind == "bluesky":
+        return months(source["since"], source["until"])
+    return [FORUM_SHARD]
+
+
+def raw_path(source: Mapping[str, Any], shard: str) -> str:
+    """Where a shard's raw posts go: ``raw/<source>/<shard>.jsonl``."""
+    return f"raw/{source['name']}/{shard}.jsonl"
+
+
+def report_path(source: Mapping[str, Any], shard: str) -> str:
+    """Where a shard's collection counts go (a forum's keep their historical name)."""
+    if source.get("type", "forum") == "forum":
+        return f"results/corpus/collection/{source['name']}.csv"
+    return f"results/corpus/collection/{source['name']}/{shard}.csv"
+
+
+def dump_of(source: Mapping[str, Any], shard: str) -> str:
+    """The dump file of a Reddit source's shard."""
+    for path in source["dumps"]:
+        if dump_stem(path) == shard:
+            return str(path)
+    raise KeyError(f"source {source['name']}: no dump file for shard {shard!r}")
