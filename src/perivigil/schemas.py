@@ -58,6 +58,23 @@ COLLECTION_REPORT = pa.DataFrameSchema(
     name="collection_report",
 )
 
+SOURCE_YIELD = pa.DataFrameSchema(
+    {
+        "source": pa.Column(str),
+        "period": pa.Column(str, pa.Check.str_matches(r"^\d{4}-\d{2}$"), description="UTC month of created_at"),
+        **{name: pa.Column("int64", pa.Check.ge(0)) for name in (
+            "posts", "french_posts", "drug_of_interest_posts", "pregnancy_term_posts", "candidates_iso",
+            "candidates_nsaid", "rule_iso_t1", "rule_nsaid_late", "exact_duplicates", "near_duplicates")},
+    },
+    checks=[pa.Check(lambda t: (t[["french_posts", "drug_of_interest_posts", "pregnancy_term_posts",
+                                   "exact_duplicates", "near_duplicates"]].le(t["posts"], axis=0)).all(axis=None),
+                     error="a count is larger than the posts of its row")],
+    strict=True,
+    ordered=True,
+    unique=["source", "period"],
+    name="source_yield",
+)
+
 CORPUS_BY_BOARD_MONTH = pa.DataFrameSchema(
     {
         "source": pa.Column(str),
