@@ -55,7 +55,7 @@ def _real_config(forum_url: str, phpbb_url: str, **collect) -> dict:
             {"name": "demo_forum", "profile": "config/sites/demo_forum.yaml", "start_url": forum_url},
             {"name": "ptits_loups", "profile": "config/sites/phpbb.yaml", "start_url": phpbb_url},
         ],
-        "collect": {"delay_s": 0.0, "max_retries": 1, "backoff_s": 0.0, "timeout_s": 5.0, "deadline_s": 20.0,
+        "collect": {"delay_s": 0.0, "max_retries": 1, "backoff_s": 0.0, "deadline_s": 20.0,
                     **collect},
         "annotation": {"annotators": ["ann_a", "ann_b"], "n_candidates": 110, "n_noncandidates": 30, "overlap": 50,
                        "inbox": "annotation/inbox", "adjudicated": "annotation/adjudicated.csv",

@@ -18,11 +18,22 @@ from urllib.parse import urldefrag, urljoin
 import dateparser
 from bs4 import BeautifulSoup, NavigableString, Tag
 
-from perivigil.collect.fetch import Page
 from perivigil.collect.profile import FieldSpec, SiteProfile
+from perivigil.collect.records import raw_record
 
 BLOCK_TAGS = frozenset({"p", "div", "li", "blockquote", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "ul", "ol"})
 _CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_\-]+)""", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One fetched page, as the parser sees it (made from a Scrapy response by the spider)."""
+
+    url: str  # the final URL, after redirects
+    status: int
+    body: bytes
+    content_type: str  # the Content-Type header ("" when none)
+    fetched_at: str  # ISO 8601 with a time zone: becomes each post's collected_at
 
 
 class PageError(Exception):
@@ -154,7 +165,8 @@ class ThreadPage:
 
 
 def parse_thread_page(soup: BeautifulSoup, page: Page, profile: SiteProfile, source: str) -> ThreadPage:
-    """Extract the posts of one thread page as raw records (see :mod:`perivigil.collect.records`).
+    """Extract the posts of one thread page as raw records (see :mod:`perivigil.collect.records`),
+    fields in :data:`~perivigil.collect.records.FIELD_ORDER` (then the quote's, when the post quotes one).
 
     A post missing its id, author, date or text is not returned; it is listed in
     ``dropped`` with the reason, for the collection report.
@@ -183,23 +195,17 @@ def parse_thread_page(soup: BeautifulSoup, page: Page, profile: SiteProfile, sou
             result.dropped.append((post_id, reason))
             continue
         anchor = element.get("id")
-        record = {
-            "source": source,
-            "post_id": post_id,
-            "thread_id": result.thread_id,
-            "thread_title": result.thread_title or "",
-            "board": result.board or "",
-            "url": f"{page_url}#{anchor}" if anchor else page_url,
-            "author": author,
-            "created_at": created_at,
-            "text": body,
-            "collected_at": page.fetched_at,
-        }
+        quote: dict[str, str] = {}
         if profile.quote_text is not None:
-            quote = field_value(element, profile.quote_text)
-            if quote:
-                record["quote_text"] = quote
+            quote_text = field_value(element, profile.quote_text)
+            if quote_text:
+                quote["quote_text"] = quote_text
                 if profile.quote_author is not None:
-                    record["quote_author"] = field_value(element, profile.quote_author) or ""
-        result.posts.append(record)
+                    quote["quote_author"] = field_value(element, profile.quote_author) or ""
+        # A forum thread is flat (parent_id ""), declares no language; raw_location: the page read.
+        result.posts.append(raw_record(
+            source=source, post_id=post_id, thread_id=result.thread_id, parent_id="",
+            thread_title=result.thread_title or "", board=result.board or "",
+            url=f"{page_url}#{anchor}" if anchor else page_url, author=author, created_at=created_at,
+            collected_at=page.fetched_at, language="", text=body, raw_location=page_url, **quote))
     return result
