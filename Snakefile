@@ -40,6 +40,8 @@ CORPUS_OUTPUTS = [
     "results/tables/challenge.csv",
     "results/corpus/mentions.parquet",
     "results/corpus/decisions.parquet",
+    "results/tables/source_yield.csv",
+    "results/figures/source_yield.png",
     "results/annotation/batches",
     "results/notebooks/corpus.html",
 ]

@@ -41,3 +41,25 @@ def test_unknown_source_is_named(tmp_path, root, monkeypatch, capsys):
                  "--report", str(tmp_path / "r.csv")])
     assert code == 2
     assert "no source named 'reddit' (sources: ['demo_forum'])" in capsys.readouterr().err
+
+
+def test_a_reddit_shard_is_collected_by_hand_and_a_wrong_shard_is_named(tmp_path, root, capsys):
+    import yaml
+
+    from test_reddit import submission, write_dump
+
+    write_dump(tmp_path / "RS_2024-02.zst", [submission("a1", "enceinte", title="Advil à 30 SA ?", selftext="ok"),
+                                             submission("a2", "france")])
+    config = yaml.safe_load((root / "config/config.yaml").read_text(encoding="utf-8"))
+    config["sources"].append({"name": "reddit_fr", "type": "reddit_dump", "subreddits": ["enceinte"],
+                              "dumps": [str(tmp_path / "RS_2024-02.zst")]})
+    config["sources"][0].update(profile=str(root / config["sources"][0]["profile"]),
+                                snapshot=str(root / config["sources"][0]["snapshot"]),
+                                snapshot_manifest=str(root / config["sources"][0]["snapshot_manifest"]))
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    common = ["--config", str(tmp_path / "c.yaml"), "--schema", str(root / "workflow/schemas/config.schema.yaml"),
+              "--source", "reddit_fr", "--output", str(tmp_path / "r.jsonl"), "--report", str(tmp_path / "r.csv")]
+    assert main(["collect", *common, "--shard", "RS_2024-02"]) == 0
+    assert [json.loads(line)["post_id"] for line in (tmp_path / "r.jsonl").read_text().splitlines()] == ["t3_a1"]
+    assert main(["collect", *common, "--shard", "RS_2024-03"]) == 2
+    assert "source reddit_fr: --shard 'RS_2024-03' is not one of its shards (RS_2024-02)" in capsys.readouterr().err

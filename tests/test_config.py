@@ -258,3 +258,58 @@ def test_a_profile_in_another_encoding_is_named_with_its_line(study_config, tmp_
     line, char = next((n, c) for n, row in enumerate(text.splitlines(), 1) for c in row if not c.isascii())
     assert _real_error(config, tmp_path) == (f"{tmp_path / 'forum.yaml'}, line {line}: not valid UTF-8 "
                                              f"(byte 0x{char.encode('cp1252')[0]:02x}); save the file as UTF-8")
+
+
+# -- sources of every kind (issue 13) ------------------------------------------------------------
+REDDIT = {"name": "reddit_fr", "type": "reddit_dump", "dumps": ["dumps/RS_2024-01.zst"], "subreddits": ["france"]}
+BLUESKY = {"name": "bsky", "type": "bluesky", "queries": ["ibuprofène"], "since": "2024-01", "until": "2024-03"}
+
+
+def _with_sources(study_config, *sources):
+    config = copy.deepcopy(study_config)
+    config["sources"] = [*config["sources"], *sources]
+    return config
+
+
+def test_a_forum_a_reddit_dump_and_a_bluesky_search_are_valid_together(study_config):
+    validate_config(_with_sources(study_config, REDDIT, BLUESKY), SCHEMA, "c.yaml", check_files=False)
+
+
+@pytest.mark.parametrize("source, expected", [
+    ({**REDDIT, "dumps": ["dumps/2024-01.zst"]},
+     "key 'sources[1].dumps[0]': 'dumps/2024-01.zst' does not match"),
+    ({k: v for k, v in REDDIT.items() if k != "subreddits"}, "'subreddits' is a required property"),
+    ({k: v for k, v in BLUESKY.items() if k != "queries"}, "'queries' is a required property"),
+    ({**BLUESKY, "since": "2024-13"}, "key 'sources[1].since': '2024-13' does not match"),
+    ({**BLUESKY, "since": "2024-04"}, "key 'sources[1].since' (2024-04) is after 'sources[1].until' (2024-03)"),
+    ({**REDDIT, "start_url": "https://x.example/"},
+     "key 'sources[1].start_url' does not apply to a reddit_dump source (its keys: dumps, lexicon_filter, name, subreddits, type)"),
+    ({**BLUESKY, "password": "hunter2"}, "unknown key 'sources[1].password'"),
+    ({**REDDIT, "dumps": ["a/RS_2024-01.zst", "b/RS_2024-01.zst"]},
+     "key 'sources[1].dumps': 'RS_2024-01.zst' is listed twice"),
+])
+def test_a_source_of_the_wrong_shape_is_named(study_config, source, expected):
+    message = _error(_with_sources(study_config, source))
+    assert expected in message
+    assert "hunter2" not in message
+
+
+def test_a_bluesky_source_needs_its_credentials_in_the_environment(study_config):
+    config = _with_sources(study_config, BLUESKY)
+    with pytest.raises(InputError) as caught:
+        validate_config(config, SCHEMA, "c.yaml", check_files=False, check_secrets=True,
+                        environ={"PERIVIGIL_BLUESKY_HANDLE": "crat.bsky.social"})
+    assert str(caught.value) == ("c.yaml: key 'sources[1].password_env': environment variable "
+                                 "PERIVIGIL_BLUESKY_APP_PASSWORD is not set (see docs/sources.md: a Bluesky app "
+                                 "password, never in config)")
+    validate_config(config, SCHEMA, "c.yaml", check_files=False, check_secrets=True,
+                    environ={"PERIVIGIL_BLUESKY_HANDLE": "crat.bsky.social",
+                             "PERIVIGIL_BLUESKY_APP_PASSWORD": "abcd-efgh-ijkl-mnop"})
+
+
+def test_a_missing_reddit_dump_is_named_before_any_job(study_config, tmp_path):
+    with pytest.raises(InputError, match=r"key 'sources\[1\]\.dumps\[0\]': 'dumps/RS_2024-01.zst' does not exist"):
+        config = {**copy.deepcopy(study_config), "sources": [study_config["sources"][0], REDDIT]}
+        config["sources"][0] = {**config["sources"][0], "profile": str(ROOT / "config/sites/demo_forum.yaml")}
+        config["sources"][0].pop("snapshot", None), config["sources"][0].pop("snapshot_manifest", None)
+        validate_config(config, SCHEMA, "c.yaml", root=tmp_path, check_files=True)

@@ -201,3 +201,16 @@ def test_route_from_context(text, drug, default, route):
     form = matching_form(text)
     start = form.index(drug)
     assert route_of(form, start, start + len(drug), default) == route
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("J'ai pris 2 Nurofen hier soir", True),           # a brand of ibuprofen (NSAID)
+    ("sous roacutane depuis 3 mois", True),            # a misspelt isotretinoin brand, found by the fuzzy pass
+    ("Kardegic 75 mg tous les soirs", True),           # low-dose aspirin is still aspirin for the pre-filter
+    ("Doliprane 1000 et rien d'autre", False),         # paracetamol: not a drug of interest
+    ("Le contraire de ce que dit le médecin", False),  # an ordinary word near a brand name
+])
+def test_the_reddit_pre_filter_keeps_posts_naming_a_drug_of_interest(extractor, text, expected):
+    from perivigil.extract.drugs import names_a_drug_of_interest
+
+    assert names_a_drug_of_interest(extractor.matcher)(text) is expected

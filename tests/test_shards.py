@@ -25,3 +25,19 @@ def test_each_kind_of_source_has_its_shards_and_paths():
     assert dump_of(reddit, "RC_2024-01") == "dumps/RC_2024-01.zst"
     with pytest.raises(KeyError, match="no dump file for shard 'RC_2024-02'"):
         dump_of(reddit, "RC_2024-02")
+
+
+def test_the_shards_reports_add_up_per_source_in_the_order_rows_first_appear(tmp_path):
+    import pandas as pd
+
+    from perivigil.collect.run import combine_reports
+
+    header = "source,level,outcome,reason,count\n"
+    (tmp_path / "a.csv").write_text(header + "forum,page,kept,index,1\nforum,post,kept,,10\n")
+    (tmp_path / "b.csv").write_text(header + "reddit,post,kept,,3\nreddit,post,dropped,removed,1\n")
+    (tmp_path / "c.csv").write_text(header + "reddit,post,kept,,4\nreddit,post,dropped,deleted,2\n")
+    table = combine_reports([tmp_path / name for name in ("a.csv", "b.csv", "c.csv")], tmp_path / "all.csv")
+    assert table.values.tolist() == [["forum", "page", "kept", "index", 1], ["forum", "post", "kept", "", 10],
+                                     ["reddit", "post", "kept", "", 7], ["reddit", "post", "dropped", "removed", 1],
+                                     ["reddit", "post", "dropped", "deleted", 2]]
+    assert pd.read_csv(tmp_path / "all.csv", keep_default_na=False).equals(table)

@@ -87,3 +87,15 @@ def test_a_post_missing_from_the_decisions_is_an_error_naming_it():
 ])
 def test_pregnancy_terms_are_the_extractors_pregnancy_signals(text, expected):
     assert has_pregnancy_term(text) is expected
+
+
+def test_the_figure_has_a_panel_per_source_and_a_point_per_month_gaps_included():
+    from perivigil.report.source_yield import PLOTTED, plot_source_yield
+
+    table = source_yield(_posts(), _mentions(), _decisions())
+    gap = table.iloc[[0]].assign(period="2024-04")  # forum: January and April, nothing in between
+    figure = plot_source_yield(pd.concat([table, gap], ignore_index=True))
+    forum, reddit = figure.axes
+    assert [axes.get_title() for axes in figure.axes] == ["forum: 8 posts", "reddit: 2 posts"]
+    assert [len(line.get_xdata()) for line in forum.get_lines()] == [4] * len(PLOTTED)  # Jan, Feb, Mar, Apr
+    assert [len(line.get_xdata()) for line in reddit.get_lines()] == [1] * len(PLOTTED)

@@ -5,7 +5,7 @@ Subcommands:
   status       where the study stands: what is done, what it waits for, the headline numbers
   rehearse     play a real study's annotators or adjudicator from a truth table (a dress rehearsal)
   demo-forum   regenerate the demo forum snapshot (byte-identical for a seed), or serve it over HTTP
-  collect      crawl one source of a configuration into a raw JSONL file
+  collect      collect one source (a forum, a Reddit dump, a Bluesky month) into a raw JSONL file
   reddit-dump  filter one Reddit monthly dump (RS_/RC_YYYY-MM.zst) by subreddit into a raw JSONL file
   preprocess   raw JSONL files -> pseudonymised, masked posts.parquet
   classify     label posts (JSONL) with the expert rule system -> CSV
@@ -108,14 +108,14 @@ def cmd_demo_forum(args: argparse.Namespace) -> int:
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
-    from perivigil.collect.run import collect_source
+    from perivigil.collect.shards import collect_shard
 
     config = _config(args)
     source = next((s for s in config["sources"] if s["name"] == args.source), None)
     if source is None:
         names = [s["name"] for s in config["sources"]]
         raise InputError(f"{args.config}: no source named {args.source!r} (sources: {names})")
-    report = collect_source(source, config["collect"], args.output, args.report)
+    report = collect_shard(source, args.shard, config["collect"], args.output, args.report)
     print(f"{report.get('post', 'kept')} posts kept; report in {args.report}")
     return 0
 
@@ -238,6 +238,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = with_config(sub.add_parser("collect", help="crawl one source into raw JSONL"))
     p.add_argument("--source", required=True, help="a source name of the configuration")
+    p.add_argument("--shard", help="a Reddit source's dump (RS_2024-01) or a Bluesky source's month (2024-01); "
+                                   "a forum has one")
     p.add_argument("--output", type=Path, required=True, help="raw JSONL to write (raw zone)")
     p.add_argument("--report", type=Path, required=True, help="collection report CSV to write")
     p.set_defaults(func=cmd_collect)

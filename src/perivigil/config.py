@@ -71,6 +71,7 @@ def validate_config(config: Mapping[str, Any], schema_path: Path, origin: str = 
     _check_annotators(config, origin)
     root = Path(".") if root is None else Path(root)
     for index, source in enumerate(config["sources"]):
+        _check_source_keys(source, index, origin)
         if "snapshot" in source and "captured_at" not in source:
             raise InputError(f"{origin}: key 'sources[{index}].captured_at' is required with a snapshot")
         if check_files:
@@ -79,6 +80,8 @@ def validate_config(config: Mapping[str, Any], schema_path: Path, origin: str = 
         _check_returns_paths(config, origin, root)
     if check_secrets and not config["demo"]:
         _check_key(config, origin, environ)
+    if check_secrets:
+        _check_bluesky_credentials(config, origin, environ)
 
 
 def _check_applied_model(config: Mapping[str, Any], origin: str) -> None:
@@ -119,9 +122,60 @@ def _check_annotators(config: Mapping[str, Any], origin: str) -> None:
                              f"{section['annotators']}")
 
 
+# The keys each kind of source reads (the schema lists them all; a key of another kind is a mistake).
+SOURCE_KEYS = {
+    "forum": {"name", "type", "profile", "start_url", "snapshot", "snapshot_manifest", "captured_at"},
+    "reddit_dump": {"name", "type", "dumps", "subreddits", "lexicon_filter"},
+    "bluesky": {"name", "type", "service", "queries", "since", "until", "lang", "handle_env", "password_env",
+                "max_retries", "backoff_s", "max_wait_s"},
+}
+
+
+def source_type(source: Mapping[str, Any]) -> str:
+    """``forum`` (the default), ``reddit_dump`` or ``bluesky``."""
+    return str(source.get("type", "forum"))
+
+
+def _check_source_keys(source: Mapping[str, Any], index: int, origin: str) -> None:
+    kind = source_type(source)
+    foreign = sorted(set(source) - SOURCE_KEYS[kind])
+    if foreign:
+        raise InputError(f"{origin}: key 'sources[{index}].{foreign[0]}' does not apply to a {kind} source "
+                         f"(its keys: {', '.join(sorted(SOURCE_KEYS[kind]))})")
+    if kind == "reddit_dump":
+        stems = [Path(dump).name for dump in source["dumps"]]
+        for position, stem in enumerate(stems):
+            if stems.index(stem) != position:
+                raise InputError(f"{origin}: key 'sources[{index}].dumps': {stem!r} is listed twice")
+    if kind == "bluesky" and source["since"] > source["until"]:
+        raise InputError(f"{origin}: key 'sources[{index}].since' ({source['since']}) is after "
+                         f"'sources[{index}].until' ({source['until']})")
+
+
+def _check_bluesky_credentials(config: Mapping[str, Any], origin: str, environ: Mapping[str, str] | None) -> None:
+    """A Bluesky source finds its handle and app password in the environment before any job runs."""
+    environ = os.environ if environ is None else environ
+    for index, source in enumerate(config["sources"]):
+        if source_type(source) != "bluesky":
+            continue
+        for key, default in (("handle_env", "PERIVIGIL_BLUESKY_HANDLE"),
+                             ("password_env", "PERIVIGIL_BLUESKY_APP_PASSWORD")):
+            variable = source.get(key, default)
+            if not environ.get(variable):
+                raise InputError(f"{origin}: key 'sources[{index}].{key}': environment variable {variable} is not "
+                                 "set (see docs/sources.md: a Bluesky app password, never in config)")
+
+
 def _check_source_files(source: Mapping[str, Any], index: int, origin: str, root: Path) -> None:
     from perivigil.collect.profile import load_profile
 
+    if source_type(source) == "reddit_dump":
+        for position, dump in enumerate(source["dumps"]):
+            if not (root / dump).is_file():
+                raise InputError(f"{origin}: key 'sources[{index}].dumps[{position}]': {dump!r} does not exist")
+        return
+    if source_type(source) == "bluesky":
+        return
     for key in ("profile", "snapshot", "snapshot_manifest"):
         if key in source and not (root / source[key]).exists():
             raise InputError(f"{origin}: key 'sources[{index}].{key}': {source[key]!r} does not exist")

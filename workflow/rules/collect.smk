@@ -2,6 +2,8 @@
 
 
 rule collect:
+    wildcard_constraints:
+        source=_any_of(sources_of("forum")),
     input:
         unpack(collect_inputs),
     output:
@@ -27,9 +29,62 @@ rule collect:
         "../scripts/collect.py"
 
 
+# A Reddit source: one job per monthly dump file (RS_ submissions, RC_ comments).
+rule collect_reddit:
+    wildcard_constraints:
+        source=_any_of(sources_of("reddit_dump")),
+        dump=r"R[SC]_\d{4}-\d{2}",
+    input:
+        unpack(reddit_dump_inputs),
+    output:
+        posts="raw/{source}/{dump}.jsonl",
+        report="results/corpus/collection/{source}/{dump}.csv",
+    log:
+        "logs/collect/{source}/{dump}.log",
+    benchmark:
+        "benchmarks/collect/{source}/{dump}.tsv"
+    params:
+        source=source_config,
+    threads: 1
+    resources:
+        # streaming: one zstd window (up to 2 GiB) and a line at a time
+        mem_mb=3000,
+        runtime=240,
+    conda:
+        "../envs/perivigil.yaml"
+    script:
+        "../scripts/collect_reddit.py"
+
+
+# A Bluesky search: one job per calendar month of the configured span (resumable).
+rule collect_bluesky:
+    wildcard_constraints:
+        source=_any_of(sources_of("bluesky")),
+        period=r"\d{4}-\d{2}",
+    output:
+        posts="raw/{source}/{period}.jsonl",
+        report="results/corpus/collection/{source}/{period}.csv",
+    log:
+        "logs/collect/{source}/{period}.log",
+    benchmark:
+        "benchmarks/collect/{source}/{period}.tsv"
+    params:
+        source=source_config,
+    threads: 1
+    resources:
+        # one account's rate limit: the months of one source are best run one after another
+        bluesky=1,
+        mem_mb=1000,
+        runtime=720,
+    conda:
+        "../envs/perivigil.yaml"
+    script:
+        "../scripts/collect_bluesky.py"
+
+
 rule collection_report:
     input:
-        expand("results/corpus/collection/{source}.csv", source=SOURCES),
+        COLLECTION_REPORTS,
     output:
         report(
             "results/corpus/collection_report.csv",

@@ -22,6 +22,25 @@ validate_config(
 
 SOURCES = {source["name"]: source for source in config["sources"]}
 
+from perivigil.collect import shards as _shards
+
+
+def sources_of(kind):
+    """Names of the configured sources of one kind (forum, reddit_dump, bluesky)."""
+    return [name for name, source in SOURCES.items() if source.get("type", "forum") == kind]
+
+
+def _any_of(names):
+    """A wildcard pattern matching exactly these names (none: a pattern matching nothing)."""
+    return "|".join(names) if names else "(?!x)x"
+
+
+# Every shard's raw file and collection report, sources in config order (preprocessing reads them so).
+RAW_SHARDS = [_shards.raw_path(source, shard) for source in SOURCES.values() for shard in _shards.shards(source)]
+COLLECTION_REPORTS = [
+    _shards.report_path(source, shard) for source in SOURCES.values() for shard in _shards.shards(source)
+]
+
 
 from perivigil.models import LABELS
 from perivigil.study import inbox_files, study_stage
@@ -73,6 +92,15 @@ wildcard_constraints:
 def source_config(wildcards):
     """The configuration entry of the source being collected."""
     return SOURCES[wildcards.source]
+
+
+def reddit_dump_inputs(wildcards):
+    """The dump file of a Reddit source's shard (and the lexicon, when the source keeps only its hits)."""
+    source = SOURCES[wildcards.source]
+    inputs = {"dump": _shards.dump_of(source, wildcards.dump)}
+    if source.get("lexicon_filter", False):
+        inputs["lexicon"] = "results/lexicon/lexicon.parquet"
+    return inputs
 
 
 def collect_inputs(wildcards):

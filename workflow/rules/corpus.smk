@@ -30,3 +30,31 @@ rule corpus_overview:
         "../envs/perivigil.yaml"
     script:
         "../scripts/corpus_overview.py"
+
+
+# Source yield: what each source and month brings, before any annotation (to choose sources).
+rule source_yield:
+    input:
+        posts="results/corpus/posts.parquet",
+        mentions="results/corpus/mentions.parquet",
+        decisions="results/corpus/decisions.parquet",
+    output:
+        table=report(
+            "results/tables/source_yield.csv",
+            caption="../report/source_yield.rst",
+            category="1. Corpus",
+            labels={"table": "yield by source and month"},
+        ),
+        png=report(
+            "results/figures/source_yield.png",
+            caption="../report/source_yield.rst",
+            category="1. Corpus",
+            labels={"figure": "yield by source and month"},
+        ),
+        pdf="results/figures/source_yield.pdf",
+    log:
+        "logs/corpus/source_yield.log",
+    conda:
+        "../envs/perivigil.yaml"
+    script:
+        "../scripts/source_yield.py"

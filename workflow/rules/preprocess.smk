@@ -3,7 +3,7 @@
 
 rule preprocess:
     input:
-        expand("raw/{source}/posts.jsonl", source=SOURCES),
+        RAW_SHARDS,
     output:
         posts="results/corpus/posts.parquet",
         summary=report(

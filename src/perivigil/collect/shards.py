@@ -63,3 +63,32 @@ def dump_of(source: Mapping[str, Any], shard: str) -> str:
         if dump_stem(path) == shard:
             return str(path)
     raise KeyError(f"source {source['name']}: no dump file for shard {shard!r}")
+
+
+def collect_shard(source: Mapping[str, Any], shard: str | None, politeness: Mapping[str, Any], output: Path,
+                  report_path: Path) -> Any:
+    """Collect one shard of any source by hand (``perivigil collect``); the rules call each connector directly.
+
+    A forum has one shard (``shard`` may be omitted); a Reddit source's shard is a dump's stem
+    (``RS_2024-01``), a Bluesky source's a month (``2024-01``). Returns the collection report.
+    """
+    from perivigil.errors import InputError
+
+    kind = source.get("type", "forum")
+    known = shards(source)
+    if shard is None and len(known) == 1:
+        shard = known[0]
+    if shard not in known:
+        raise InputError(f"source {source['name']}: --shard {shard!r} is not one of its shards ({', '.join(known)})")
+    if kind == "reddit_dump":
+        from perivigil.collect.reddit import collect_dump
+
+        return collect_dump(Path(dump_of(source, shard)), Path(output), source=source["name"],
+                            subreddits=source["subreddits"], report_path=Path(report_path))
+    if kind == "bluesky":
+        from perivigil.collect.bluesky import collect_bluesky
+
+        return collect_bluesky(source, shard, Path(output), Path(report_path))
+    from perivigil.collect.run import collect_source
+
+    return collect_source(source, politeness, Path(output), Path(report_path))

@@ -22,6 +22,7 @@ vocabularies are small.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import ahocorasick
@@ -165,3 +166,17 @@ class DrugMatcher:
                         break
                 mentions.append(DrugMention(match.start(), end, self.entries[surface], "fuzzy"))
         return sorted(mentions, key=lambda m: m.start)
+
+
+def names_a_drug_of_interest(matcher: DrugMatcher) -> Callable[[str], bool]:
+    """A test of raw text: does the lexicon find isotretinoin, an NSAID or aspirin in it (exact or fuzzy)?
+
+    The optional pre-filter of a Reddit dump (``lexicon_filter: true``): it keeps a superset of
+    what extraction later reads as a drug of interest (no context check of ambiguous names).
+    """
+    from perivigil.extract.text import matching_form
+
+    def test(text: str) -> bool:
+        return any(mention.entry.drug_class in INTEREST for mention in matcher.find(matching_form(text)))
+
+    return test

@@ -80,9 +80,9 @@ def plot_source_yield(table: pd.DataFrame) -> Figure:
     figure = Figure(figsize=(10, 2.8 * max(len(sources), 1)))
     axes_list = figure.subplots(max(len(sources), 1), 1, squeeze=False)[:, 0]
     for axes, source in zip(axes_list, sources):
-        rows = table[table["source"] == source].set_index("period")
+        rows = table[table["source"] == source].set_index("period")[list(COUNTS)]
         months = pd.period_range(rows.index.min(), rows.index.max(), freq="M").strftime("%Y-%m")
-        rows = rows.reindex(months, fill_value=0)
+        rows = rows.reindex(months, fill_value=0)  # a month without posts is drawn at the floor
         for colour, (column, name) in enumerate(PLOTTED.items()):
             axes.plot(range(len(rows)), rows[column].clip(lower=0.8), marker="o", markersize=3,
                       color=f"C{colour}", label=name)
