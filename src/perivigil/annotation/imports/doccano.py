@@ -30,12 +30,16 @@ def _post_by_text(ctx: Context, text: object, where: str) -> str:
 def _record_rows(ctx: Context, record: dict, where: str, path: Path) -> list[dict[str, str]]:
     if not isinstance(record, dict):
         raise InputError(f"{where}: expected a JSON object (a doccano record)")
+    labels = record.get("label", record.get("labels", record.get("cats", [])))
+    spans = [item for item in labels or [] if not isinstance(item, str)]
+    if spans:
+        raise InputError(f"{where}: field 'label' holds a span {spans[0]!r}: a sequence-labelling export has no "
+                         "post-level labels (export a text-classification project)")
     if "post_id" in record:
         post_id = check_post(ctx, record.get("post_id"), where)
         check_text(ctx, post_id, record.get("text"), record.get("text_sha256"), where)
     else:
         post_id = _post_by_text(ctx, record.get("text"), where)
-    labels = record.get("label", record.get("labels", record.get("cats", [])))
     who = ctx.who(path.stem)
     ctx.add("comments set aside", len(record.get("Comments") or []), file=path, annotator=who)
     if not labels:
@@ -45,9 +49,6 @@ def _record_rows(ctx: Context, record: dict, where: str, path: Path) -> list[dic
     seen: dict[str, str] = {}
     rows = []
     for item in labels:
-        if not isinstance(item, str):
-            raise InputError(f"{where}: field 'label' holds a span {item!r}: a sequence-labelling export has no "
-                             "post-level labels (export a text-classification project)")
         name, _, raw = item.partition(":")
         if name in seen:
             why = " (the same label twice: a collaborative project merges its users' labels; export with " \
