@@ -42,9 +42,9 @@ def test_a_withdrawn_annotator_lets_the_study_go_on_and_is_reported():
     check_returns(progress, "inbox")
     assert progress[1].describe() == "ann_b (1 of 2, withdrawn)"
     assert report_rows(progress)[-3:] == [
-        {"annotator": "ann_b", "what": "posts assigned", "count": 2},
-        {"annotator": "ann_b", "what": "posts returned", "count": 1},
-        {"annotator": "ann_b", "what": "posts not returned (annotator withdrawn)", "count": 1}]
+        {"annotator": "ann_b", "file": "", "what": "posts assigned", "count": 2},
+        {"annotator": "ann_b", "file": "", "what": "posts returned", "count": 1},
+        {"annotator": "ann_b", "file": "", "what": "posts not returned (annotator withdrawn)", "count": 1}]
 
 
 def test_a_post_outside_the_annotators_batch_is_refused():

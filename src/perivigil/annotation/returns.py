@@ -87,12 +87,12 @@ def check_returns(progress: Sequence[Returns], inbox: Path | str) -> None:
 
 
 def report_rows(progress: Sequence[Returns]) -> list[dict[str, object]]:
-    """Rows of the import report (annotator, what, count) for each annotator's return."""
+    """Rows of the import report (annotator, file, what, count) for each annotator's return."""
     rows = []
     for r in progress:
-        rows.append({"annotator": r.annotator, "what": "posts assigned", "count": r.assigned})
-        rows.append({"annotator": r.annotator, "what": "posts returned", "count": r.returned})
+        rows.append({"annotator": r.annotator, "file": "", "what": "posts assigned", "count": r.assigned})
+        rows.append({"annotator": r.annotator, "file": "", "what": "posts returned", "count": r.returned})
         if r.withdrawn:
-            rows.append({"annotator": r.annotator, "what": "posts not returned (annotator withdrawn)",
+            rows.append({"annotator": r.annotator, "file": "", "what": "posts not returned (annotator withdrawn)",
                          "count": r.missing})
     return rows

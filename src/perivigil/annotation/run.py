@@ -12,7 +12,7 @@ import pandas as pd
 from perivigil.annotation.exports import write_batch
 from perivigil.annotation.gold import (build_gold, check_adjudication_covers, disagreements, read_adjudication,
                                        write_adjudication_sheet)
-from perivigil.annotation.imports import ImportReport, import_inbox
+from perivigil.annotation.imports import REPORT_COLUMNS, ImportReport, import_inbox
 from perivigil.annotation.returns import Returns, check_returns, report_rows, returns_progress
 from perivigil.annotation.sampling import assign, build_frame, draw
 from perivigil.annotation.scheme import load_scheme
@@ -91,7 +91,13 @@ def simulate_annotators(sample_path: Path, assignments_path: Path, truths: Mappi
 def read_returns(inbox: Path, sample_path: Path, assignments_path: Path,
                  section: Mapping[str, Any]) -> tuple[pd.DataFrame, ImportReport, list[Returns]]:
     """Every judgement of the inbox, the import report, and how much of each batch came back."""
-    judgements, report = import_inbox(Path(inbox), load_scheme(Path(section["labels"])), pd.read_parquet(sample_path))
+    judgements, report = import_inbox(Path(inbox), load_scheme(Path(section["labels"])), pd.read_parquet(sample_path),
+                                      section.get("tool_users") or {})
+    strangers = judgements[~judgements["annotator"].isin(section["annotators"])]
+    if len(strangers):
+        first = strangers.iloc[0]
+        raise InputError(f"{first.source_file}: annotator {first.annotator!r} is not one of annotation.annotators "
+                         f"{list(section['annotators'])}: name the tool's user in annotation.tool_users")
     assignments = pd.read_csv(assignments_path, dtype=str)
     progress = returns_progress(judgements, report.skipped, assignments, section["annotators"], section["withdrawn"],
                                 inbox)
@@ -105,7 +111,7 @@ def import_annotations(inbox: Path, sample_path: Path, assignments_path: Path, s
     check_returns(progress, inbox)
     _write_parquet(check(ANNOTATIONS, judgements, str(output)), output)
     rows = report_rows(progress) + report.rows()
-    _write_csv(pd.DataFrame(rows, columns=["annotator", "what", "count"]), report_path)
+    _write_csv(pd.DataFrame(rows, columns=list(REPORT_COLUMNS)), report_path)
     for withdrawn in (r for r in progress if r.withdrawn):
         LOG.warning("annotator %s withdrawn: %d of %d posts returned", withdrawn.annotator, withdrawn.returned,
                     withdrawn.assigned)
