@@ -193,3 +193,16 @@ def test_label_studio_formats_agree_and_users_map_to_study_names(tmp_path, schem
     for table in tables[1:]:
         pd.testing.assert_frame_equal(table, tables[0])
     assert sorted(tables[0]["annotator"].unique()) == ["ann_a", "ann_b"]
+
+
+def test_import_annotations_command_gives_two_annotators_for_two_label_studio_users(tmp_path, capsys):
+    from perivigil.cli import main
+
+    _sample().to_parquet(tmp_path / "sample.parquet")
+    (tmp_path / "inbox" / "labelstudio").mkdir(parents=True)
+    shutil.copy(GENUINE / f"{LS}-json.json", tmp_path / "inbox" / "labelstudio")
+    assert main(["import-annotations", "--inbox", str(tmp_path / "inbox"), "--sample",
+                 str(tmp_path / "sample.parquet"), "--output", str(tmp_path / "annotations.csv")]) == 0
+    table = pd.read_csv(tmp_path / "annotations.csv", dtype=str)
+    assert sorted(table["annotator"].unique()) == ["labelstudio:1", "labelstudio:2"] and len(table) == 30
+    assert "annotations cancelled (skipped)\t1" in capsys.readouterr().out

@@ -71,3 +71,36 @@ def test_libreoffice_calc_xlsx(tmp_path, scheme):
     assert {r.label: r.value for r in judgements.itertuples() if r.post_id == first} == {
         "iso_t1": "0", "nsaid_late": "1", "exposure": "actual", "gestational_age_sa": "30"}
     assert (report.counts[("sam", "tasks read")], report.counts[("sam", "tasks without annotation")]) == (2, 1)
+
+
+def test_import_annotations_command_writes_the_long_table(tmp_path, capsys):
+    from perivigil.cli import main
+
+    export = GENUINE / "doccano-1.8.4-admin.jsonl"
+    records = [json.loads(line) for line in export.read_text(encoding="utf-8").splitlines()]
+    pd.DataFrame({"post_id": [r["post_id"] for r in records], "text": [r["text"] for r in records]}).to_csv(
+        tmp_path / "sample.csv", index=False)
+    (tmp_path / "inbox" / "marc").mkdir(parents=True)
+    shutil.copy(export, tmp_path / "inbox" / "marc" / export.name)
+    code = main(["import-annotations", "--inbox", str(tmp_path / "inbox"), "--sample", str(tmp_path / "sample.csv"),
+                 "--output", str(tmp_path / "annotations.csv"), "--report", str(tmp_path / "report.csv")])
+    assert code == 0
+    table = pd.read_csv(tmp_path / "annotations.csv", dtype=str)
+    assert list(table.columns) == ["post_id", "annotator", "label", "value", "source_file"]
+    assert set(table["annotator"]) == {"marc"}
+    out = capsys.readouterr().out
+    assert "read as doccano JSONL" in out and "marc\t" in out and "tasks read\t2" in out
+    assert pd.read_csv(tmp_path / "report.csv").columns.tolist() == ["annotator", "file", "what", "count"]
+
+
+def test_import_annotations_command_refuses_with_one_line_and_exit_2(tmp_path, capsys):
+    from perivigil.cli import main
+
+    pd.DataFrame({"post_id": ["a"], "text": ["t"]}).to_json(tmp_path / "sample.jsonl", orient="records", lines=True)
+    (tmp_path / "inbox" / "x").mkdir(parents=True)
+    (tmp_path / "inbox" / "x" / "doc.tsv").write_text("#FORMAT=WebAnno TSV 3.3\n\n", encoding="utf-8")
+    code = main(["import-annotations", "--inbox", str(tmp_path / "inbox"), "--sample", str(tmp_path / "sample.jsonl"),
+                 "--output", str(tmp_path / "annotations.csv")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert "doc.tsv, line 1: WebAnno TSV 3.x holds no document-level labels" in err

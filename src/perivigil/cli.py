@@ -10,6 +10,7 @@ Subcommands:
   preprocess   raw JSONL files -> pseudonymised, masked posts.parquet
   classify     label posts (JSONL) with the expert rule system -> CSV
   agreement    inter-annotator agreement of a long CSV -> agreement.json
+  import-annotations  read the annotators' returns (any tool's export) -> long annotations CSV + import report
 
 Bad input ends with a one-line message on stderr and exit status 2.
 """
@@ -194,6 +195,50 @@ def cmd_agreement(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_sample(path: Path):
+    """``post_id,text`` of the posts sent out, from CSV, JSONL or Parquet."""
+    import pandas as pd
+
+    from perivigil.files import check_input_file, read_delimited_frame
+
+    check_input_file(path, "annotation sample")
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        frame = pd.read_parquet(path)
+    elif suffix in (".jsonl", ".ndjson"):
+        from perivigil.files import iter_json_lines
+
+        frame = pd.DataFrame([record for _, record in iter_json_lines(path)])
+    else:
+        frame = read_delimited_frame(path, ("post_id", "text"), "annotation sample")
+    missing = [name for name in ("post_id", "text") if name not in frame.columns]
+    if missing:
+        raise InputError(f"{path}: column(s) {missing} missing; expected post_id,text of the posts sent out")
+    return frame[["post_id", "text"]].astype(str)
+
+
+def cmd_import_annotations(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from perivigil.annotation.imports import REPORT_COLUMNS, import_inbox
+    from perivigil.annotation.scheme import load_scheme
+
+    config, root = _study_config(args.config, args.schema)
+    section = config["annotation"]
+    labels = args.labels or root / section["labels"]
+    judgements, report = import_inbox(args.inbox, load_scheme(labels), _read_sample(args.sample),
+                                      section.get("tool_users") or {})
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    judgements[["post_id", "annotator", "label", "value", "source_file"]].to_csv(args.output, index=False,
+                                                                                  lineterminator="\n")
+    if args.report:
+        pd.DataFrame(report.rows(), columns=list(REPORT_COLUMNS)).to_csv(args.report, index=False,
+                                                                         lineterminator="\n")
+    print("\n".join(report.lines()))
+    print(f"{len(judgements)} judgements from {judgements['annotator'].nunique()} annotators -> {args.output}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="perivigil", description=__doc__.split("\n")[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
@@ -271,6 +316,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bootstrap", choices=("pairs", "units"), default="pairs",
                    help="Krippendorff's bootstrap of pairable values (default) or over units")
     p.set_defaults(func=cmd_agreement)
+
+    p = with_config(sub.add_parser("import-annotations",
+                                   help="read the annotators' returns (any tool's export) into a long CSV"))
+    p.add_argument("--inbox", type=Path, required=True,
+                   help="folder with one folder per annotator or tool export (files, zips, brat / XMI folders)")
+    p.add_argument("--sample", type=Path, required=True, help="the posts sent out: post_id,text (CSV, JSONL, Parquet)")
+    p.add_argument("--output", type=Path, required=True, help="CSV: post_id,annotator,label,value,source_file")
+    p.add_argument("--report", type=Path, help="also write the import report (annotator,file,what,count) here")
+    p.add_argument("--labels", type=Path, help="the label scheme (default: annotation.labels of the config)")
+    p.set_defaults(func=cmd_import_annotations)
 
     p = with_config(sub.add_parser("preprocess", help="raw JSONL -> posts.parquet"))
     p.add_argument("--input", type=Path, nargs="+", required=True, help="raw JSONL file(s)")
