@@ -242,3 +242,29 @@ def test_an_adjudication_outside_the_scheme_is_refused(tmp_path, scheme):
 def test_text_hash_is_the_sha256_prefix():
     # printf 'abc' | sha256sum -> ba7816bf8f01cfea414140de5dae2223...
     assert text_hash("abc") == "ba7816bf8f01cfea"
+
+
+def test_inception_zips_and_project_export_give_one_annotator_per_user(round_trip, scheme, sample, tmp_path):
+    import zipfile
+
+    xmi_folder = round_trip / "ines" / "inception"
+    inbox = tmp_path / "inbox2"
+    (inbox / "one").mkdir(parents=True)
+    (inbox / "project").mkdir()
+    with zipfile.ZipFile(inbox / "project" / "project.zip", "w") as project:
+        project.writestr("exportedproject.json", "{}")
+        for xmi in sorted(xmi_folder.glob("*.xmi")):
+            document = tmp_path / f"{xmi.stem}.zip"  # what INCEpTION exports for one document
+            with zipfile.ZipFile(document, "w") as one:
+                one.write(xmi, xmi.name)
+                one.write(xmi_folder / "TypeSystem.xml", "TypeSystem.xml")
+            shutil.copy(document, inbox / "one" / document.name)
+            for user in ("ines", "ivo"):
+                project.write(document, f"annotation/{xmi.stem}.txt/{user}.zip")
+        project.writestr("curation/x.txt/CURATION_USER.tsv", "#FORMAT=WebAnno TSV 3.2\n")
+    judgements, report = import_inbox(inbox, scheme, sample, {"ann_i": ["ines"]})
+    assert judgements.groupby("annotator").size().to_dict() == {"ann_i": 9, "one": 9, "project:ivo": 9}
+    assert set(judgements.loc[judgements["annotator"] == "one", "source_file"].str.rsplit("/", n=2).str[-2]) == {
+        "f-1.zip", "f-2.zip", "f-3.zip"}
+    assert report.counts[("project", "curated documents set aside (not an annotator's)")] == 1
+    assert report.formats[(inbox / "project" / "project.zip").as_posix()] == "INCEpTION project export"

@@ -138,8 +138,8 @@ def tool_user_names(tool_users: Mapping[str, list[object]] | None) -> dict[str, 
 
 
 def _settle_names(rows: list[dict[str, str]], ctx: Context) -> None:
-    """A folder whose exports hold one unmapped tool user only: that user is the folder's annotator."""
-    if len(ctx.provisional) == 1:
+    """A folder whose exports hold one tool user only, not mapped: that user is the folder's annotator."""
+    if len(ctx.provisional) == 1 and not ctx.users:
         (only,) = ctx.provisional
         for row in rows:
             if row["annotator"] == only:

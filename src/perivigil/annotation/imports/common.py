@@ -22,7 +22,7 @@ class Context:
 
     ``tool_users`` maps a tool's user (Label Studio id or e-mail, doccano or INCEpTION user name) to a
     study annotator (``annotation.tool_users``). A user not mapped is named ``<folder>:<user>`` until the
-    folder is read; a folder whose exports hold one unmapped user only gives it the folder's name.
+    folder is read; a folder whose exports hold one user only, unmapped, gives it the folder's name.
     """
 
     scheme: Scheme
@@ -30,7 +30,8 @@ class Context:
     annotator: str
     report: ImportReport
     tool_users: Mapping[str, str] = field(default_factory=dict)
-    provisional: set[str] = field(default_factory=set)
+    provisional: set[str] = field(default_factory=set)  # unmapped tool users, as <folder>:<user>
+    users: set[str] = field(default_factory=set)  # every tool user's annotator seen in the folder
     aliases: dict[str, str] = field(default_factory=dict)  # unpacked archive folder -> "<archive>/"
 
     def shown(self, path: Path | str) -> str:
@@ -44,13 +45,11 @@ class Context:
     def who(self, *user: object) -> str:
         """The annotator of a tool user (given by id, e-mail or name, first mapped one wins)."""
         keys = [str(u).strip() for u in user if u not in (None, "")]
-        for key in keys:
-            if key in self.tool_users:
-                return self.tool_users[key]
         if not keys:
             return self.annotator
-        name = f"{self.annotator}:{keys[0]}"
-        self.provisional.add(name)
+        mapped = [self.tool_users[key] for key in keys if key in self.tool_users]
+        name = mapped[0] if mapped else f"{self.annotator}:{keys[0]}"
+        (self.users if mapped else self.provisional).add(name)
         return name
 
     def add(self, what: str, n: int = 1, *, file: Path | str, annotator: str | None = None) -> None:
