@@ -16,7 +16,8 @@ def test_metrics_from_counts_by_hand():
     # tp 3, fp 1, fn 2, tn 4: precision 3/4, recall 3/5, F1 6/9, specificity 4/5, accuracy 7/10
     values = metrics_from_counts(np.array([3.0, 1.0, 2.0, 4.0]))
     assert {k: round(float(v), 6) for k, v in values.items()} == {
-        "precision": 0.75, "recall": 0.6, "f1": 0.666667, "specificity": 0.8, "accuracy": 0.7}
+        "precision": 0.75, "recall": 0.6, "f1": 0.666667, "specificity": 0.8, "npv": 0.666667, "accuracy": 0.7,
+        "prevalence": 0.5, "apparent_prevalence": 0.4}
 
 
 def test_cluster_counts_sum_posts_of_each_thread():
@@ -56,11 +57,15 @@ def test_bootstrap_coverage_is_about_95_percent():
     assert 0.89 <= hits / 200 <= 0.99
 
 
-def test_degenerate_bootstrap_falls_back_to_percentile_with_a_reason():
+def test_degenerate_bootstrap_gives_a_clopper_pearson_interval_with_a_reason():
     truth = np.array([1, 0, 1, 0, 1, 0])
     intervals = metric_intervals(truth, truth, ["a", "a", "b", "b", "c", "c"], n_boot=200, seed=1)
-    assert (intervals["f1"].estimate, intervals["f1"].low, intervals["f1"].high) == (1.0, 1.0, 1.0)
-    assert intervals["f1"].method == "percentile" and "BCa undefined" in intervals["f1"].reason
+    precision = intervals["precision"]
+    # 3 of 3 predicted positives right: Clopper-Pearson [0.025^(1/3), 1] = [0.2924, 1]
+    assert (precision.estimate, precision.high) == (1.0, 1.0)
+    assert precision.low == pytest.approx(0.025 ** (1 / 3))
+    assert precision.method == "clopper_pearson" and "BCa undefined" in precision.reason
+    assert "n = 3" in precision.reason
     undefined = bca_interval(float("nan"), np.array([np.nan]), np.array([np.nan]))
     assert undefined.method == "none"
 
@@ -129,3 +134,103 @@ def test_corpus_labels_come_from_the_decisions_in_the_posts_order():
     assert labels.values.tolist() == [["b", 0, 1], ["a", 1, 0]]
     with pytest.raises(ValueError, match="1 post\\(s\\) have no decision, first 'c'"):
         corpus_labels(decisions, pd.Series(["a", "c"]))
+
+
+def test_clopper_pearson_matches_r_binom_test():
+    from perivigil.evaluation import clopper_pearson
+
+    # R: binom.test(7, 10)$conf.int = 0.3475471 0.9332605; binom.test(0, 10) upper 0.3084971
+    assert clopper_pearson(7, 10) == pytest.approx((0.3475471, 0.9332605), abs=1e-7)
+    assert clopper_pearson(0, 10) == pytest.approx((0.0, 0.3084971), abs=1e-7)
+
+
+def test_kish_effective_sample_size():
+    from perivigil.evaluation import kish_effective_n
+
+    # Kish (1965): n_eff = (sum w)^2 / sum w^2; weights 1, 1, 1, 1, 4 -> 64 / 20 = 3.2
+    assert kish_effective_n(np.array([1, 1, 1, 1, 4])) == pytest.approx(3.2)
+    assert kish_effective_n(np.ones(7)) == pytest.approx(7)
+
+
+def _hand_case():
+    """Stratum A taken whole (weight 1), stratum B one post in four (weight 4)."""
+    truth = np.array([1, 1, 0, 0, 1, 0, 0])
+    pred = np.array([1, 1, 1, 0, 0, 0, 0])
+    weights = np.array([1, 1, 1, 1, 4, 4, 4.0])
+    strata = np.array(["A"] * 4 + ["B"] * 3)
+    threads = np.array(["t1", "t2", "t3", "t4", "t5", "t6", "t7"])
+    return truth, pred, weights, strata, threads
+
+
+def test_design_weighted_metrics_by_hand():
+    from perivigil.evaluation import design_metric_intervals
+
+    # Weighted counts: tp 2, fp 1, fn 4 (one B post x 4), tn 1 + 8 = 9.
+    truth, pred, weights, strata, threads = _hand_case()
+    design = design_metric_intervals(truth, pred, weights, strata, threads, n_boot=500, seed=1)
+    expected = {"recall": 2 / 6, "specificity": 9 / 10, "precision": 2 / 3, "npv": 9 / 13, "f1": 4 / 9,
+                "prevalence": 6 / 16, "apparent_prevalence": 3 / 16, "accuracy": 11 / 16}
+    assert {k: design[k].estimate for k in expected} == pytest.approx(expected)
+    sample = metric_intervals(truth, pred, threads, n_boot=500, seed=1)
+    assert (sample["recall"].estimate, sample["specificity"].estimate) == pytest.approx((2 / 3, 3 / 4))
+    assert all(design[k].method in ("korn_graubard", "rao_wu_percentile", "clopper_pearson_kish") for k in expected)
+
+
+def test_rao_wu_variance_of_a_total_is_the_textbook_estimator():
+    """Rao & Wu (1988): with m_h = n_h - 1 the bootstrap variance of a weighted total equals
+    sum_h n_h / (n_h - 1) sum_i (z_hi - mean_h)^2 (with-replacement variance, Wolter 2007 eq. 2.4.5)."""
+    from perivigil.evaluation import rao_wu_multipliers
+
+    rng = np.random.default_rng(5)
+    stratum = np.repeat([0, 1, 2], [3, 5, 8])
+    z = rng.gamma(2.0, 3.0, size=16)
+    textbook = sum(len(z[stratum == h]) / (len(z[stratum == h]) - 1)
+                   * np.sum((z[stratum == h] - z[stratum == h].mean()) ** 2) for h in range(3))
+    totals = rao_wu_multipliers(stratum, 40000, np.random.default_rng(6)) @ z
+    assert totals.mean() == pytest.approx(z.sum(), rel=0.01)
+    assert totals.var() == pytest.approx(textbook, rel=0.05)
+
+
+def test_lonely_strata_are_collapsed():
+    from perivigil.evaluation import bootstrap_strata
+
+    units, strata = bootstrap_strata(np.array(["a", "a", "b", "c", "d", "d"]),
+                                     np.array(["t1", "t2", "t3", "t4", "t5", "t5"]))
+    assert units.tolist() == [0, 1, 2, 3, 4, 4]  # one unit per (stratum, thread)
+    assert strata[2] == strata[3] == strata[4] != strata[0]  # b, c, d: one unit each, collapsed together
+    _, alone = bootstrap_strata(np.array(["a", "a", "b"]), np.array(["t1", "t2", "t3"]))
+    assert alone.tolist() == [0, 0, 0]  # a lone collapsed unit joins the largest stratum
+
+
+def test_design_intervals_cover_the_corpus_value_at_the_nominal_rate():
+    """Coverage of the design-based Se and Sp intervals under the sampling design (seeded, ~6 s).
+
+    Corpus: candidates A (1,000 posts, prevalence 0.4, Se 0.9), B (2,000, 0.2, Se 0.7),
+    non-candidates N (20,000, 0.05, Se 0.2: what the lexicon misses), false alarms 3 %;
+    threads of 2 posts; 150 samples of 150 posts per stratum. The unweighted Se interval
+    misses the corpus value (verification bias). bench/design_coverage.py gives the other
+    settings (docs/benchmarks.md)."""
+    from perivigil.evaluation import design_metric_intervals
+
+    rng = np.random.default_rng(15)
+    stratum = np.repeat(["A", "B", "N"], [1000, 2000, 20000])
+    prevalence = np.select([stratum == "A", stratum == "B"], [0.4, 0.2], 0.05)
+    se = np.select([stratum == "A", stratum == "B"], [0.9, 0.7], 0.2)
+    truth = rng.random(len(stratum)) < prevalence
+    pred = np.where(truth, rng.random(len(stratum)) < se, rng.random(len(stratum)) < 0.03)
+    true_se, true_sp = pred[truth].mean(), 1 - pred[~truth].mean()
+    threads = np.arange(len(stratum)) // 2
+    hits = {"recall": 0, "specificity": 0, "naive": 0}
+    studies = 150
+    for study in range(studies):
+        chosen = np.concatenate([rng.choice(np.flatnonzero(stratum == h), 150, replace=False) for h in "ABN"])
+        weights = np.array([np.sum(stratum == h) / 150 for h in stratum[chosen]])
+        design = design_metric_intervals(truth[chosen], pred[chosen], weights, stratum[chosen], threads[chosen],
+                                         n_boot=300, seed=study)
+        hits["recall"] += design["recall"].low <= true_se <= design["recall"].high
+        hits["specificity"] += design["specificity"].low <= true_sp <= design["specificity"].high
+        plain = metric_intervals(truth[chosen], pred[chosen], threads[chosen], n_boot=200, seed=study)["recall"]
+        hits["naive"] += plain.low <= true_se <= plain.high
+    coverage = {k: v / studies for k, v in hits.items()}
+    assert 0.9 <= coverage["recall"] <= 1.0 and 0.9 <= coverage["specificity"] <= 1.0, coverage
+    assert coverage["naive"] < 0.5, coverage

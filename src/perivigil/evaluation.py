@@ -11,6 +11,17 @@
   F1 difference, and McNemar's exact test (statsmodels).
 - Prevalence corrected for the classifier's sensitivity and specificity (Rogan & Gladen
   1978), clipped to [0, 1].
+- Design-based estimates (issue 15): the annotation sample is drawn with unequal
+  probabilities (:mod:`perivigil.annotation.sampling`), so each test post carries the weight
+  1 / inclusion probability; weighted confusion counts estimate the corpus's (Horvitz &
+  Thompson 1952; verification bias: Begg & Greenes 1983). Their intervals come from the
+  Rao–Wu rescaling bootstrap (Rao & Wu 1988; Rao, Wu & Yue 1992): within each design
+  stratum, n_h − 1 of its n_h clusters (threads) are drawn with replacement and the weights
+  rescaled by n_h / (n_h − 1) × times drawn; strata with one cluster are collapsed
+  (Wolter 2007, §2.5).
+- At the edges (0 or 1 errors: every replicate equal, a zero-width interval), the interval
+  is Clopper–Pearson on the posts of the metric's denominator, or on their Kish effective
+  size for design-weighted figures (Korn & Graubard 1998), and ``ci_note`` says so.
 
 We write the bootstrap ourselves because ``scipy.stats.bootstrap`` resamples
 observations, not clusters, and recomputes the statistic per replicate in Python.
@@ -21,6 +32,12 @@ Efron B. (1987) Better bootstrap confidence intervals. JASA 82(397):171-185.
 Rogan W.J., Gladen B. (1978) Estimating prevalence from the results of a screening
 test. Am J Epidemiol 107(1):71-76.
 Field C.A., Welsh A.H. (2007) Bootstrapping clustered data. JRSS B 69(3):369-390.
+Begg C.B., Greenes R.A. (1983) Assessment of diagnostic tests when disease verification is
+subject to selection bias. Biometrics 39(1):207-215.
+Rao J.N.K., Wu C.F.J. (1988) Resampling inference with complex survey data. JASA 83:231-241.
+Korn E.L., Graubard B.I. (1998) Confidence intervals for proportions with small expected
+numbers of positive counts estimated from survey data. Survey Methodology 24(2):193-201.
+Kish L. (1965) Survey Sampling. Wiley (effective sample size, §8.2).
 """
 
 from __future__ import annotations
@@ -30,16 +47,22 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import norm
 
-METRICS = ("precision", "recall", "f1", "specificity", "accuracy")
+METRICS = ("precision", "recall", "f1", "specificity", "npv", "accuracy", "prevalence", "apparent_prevalence")
+# The posts each metric is a proportion of (masks over tp, fp, fn, tn), for the edge intervals.
+DENOMINATORS = {"precision": (1, 1, 0, 0), "recall": (1, 0, 1, 0), "f1": (1, 1, 1, 0), "specificity": (0, 1, 0, 1),
+                "npv": (0, 0, 1, 1), "accuracy": (1, 1, 1, 1), "prevalence": (1, 1, 1, 1),
+                "apparent_prevalence": (1, 1, 1, 1)}
 
 
-def cluster_counts(y_true: np.ndarray, y_pred: np.ndarray, clusters: np.ndarray) -> np.ndarray:
-    """Clusters × (tp, fp, fn, tn): confusion counts of each cluster."""
+def cluster_counts(y_true: np.ndarray, y_pred: np.ndarray, clusters: np.ndarray,
+                   weights: np.ndarray | None = None) -> np.ndarray:
+    """Clusters × (tp, fp, fn, tn): confusion counts of each cluster (sums of ``weights`` when given)."""
     y_true, y_pred = np.asarray(y_true, bool), np.asarray(y_pred, bool)
     _, index = np.unique(np.asarray(clusters), return_inverse=True)
     kinds = np.stack([y_true & y_pred, ~y_true & y_pred, y_true & ~y_pred, ~y_true & ~y_pred], axis=1)
+    kinds = kinds.astype(float) * (1.0 if weights is None else np.asarray(weights, float)[:, None])
     out = np.zeros((index.max() + 1, 4))
-    np.add.at(out, index, kinds.astype(float))
+    np.add.at(out, index, kinds)
     return out
 
 
@@ -52,7 +75,10 @@ def metrics_from_counts(counts: np.ndarray) -> dict[str, np.ndarray]:
             "recall": tp / (tp + fn),
             "f1": 2 * tp / (2 * tp + fp + fn),
             "specificity": tn / (tn + fp),
+            "npv": tn / (tn + fn),
             "accuracy": (tp + tn) / (tp + fp + fn + tn),
+            "prevalence": (tp + fn) / (tp + fp + fn + tn),
+            "apparent_prevalence": (tp + fp) / (tp + fp + fn + tn),
         }
 
 
@@ -80,7 +106,7 @@ class Interval:
     estimate: float
     low: float
     high: float
-    method: str  # "bca" or "percentile"
+    method: str  # "bca", "percentile", "rao_wu_percentile", "clopper_pearson", "clopper_pearson_kish" or "none"
     reason: str = ""
 
 
@@ -110,15 +136,136 @@ def bca_interval(estimate: float, replicates: np.ndarray, jackknife: np.ndarray,
     return Interval(estimate, float(bca_low), float(bca_high), "bca")
 
 
+def clopper_pearson(successes: float, n: float, level: float = 0.95) -> tuple[float, float]:
+    """Exact binomial interval (Clopper & Pearson 1934); ``n`` may be an effective, non-integer size."""
+    from scipy.stats import beta
+
+    if n <= 0:
+        return float("nan"), float("nan")
+    alpha = (1 - level) / 2
+    low = 0.0 if successes <= 0 else float(beta.ppf(alpha, successes, n - successes + 1))
+    high = 1.0 if successes >= n else float(beta.ppf(1 - alpha, successes + 1, n - successes))
+    return low, high
+
+
+def kish_effective_n(weights: np.ndarray) -> float:
+    """Kish's effective sample size (Σw)² / Σw² (equals n for equal weights)."""
+    weights = np.asarray(weights, float)
+    return float(weights.sum() ** 2 / np.sum(weights ** 2)) if len(weights) and np.any(weights) else 0.0
+
+
+def edge_interval(interval: Interval, n: float, level: float, design: bool) -> Interval:
+    """A zero-width interval replaced by Clopper–Pearson on ``n`` posts (Kish effective size for a design)."""
+    if not np.isfinite(interval.estimate) or interval.high > interval.low:
+        return interval
+    low, high = clopper_pearson(interval.estimate * n, n, level)
+    size = f"Kish effective n = {n:.1f}" if design else f"n = {n:g}"
+    return Interval(interval.estimate, low, high, "clopper_pearson_kish" if design else "clopper_pearson",
+                    f"bootstrap interval of zero width ({interval.reason or 'replicates equal'}): "
+                    f"Clopper-Pearson on {size} posts of the denominator")
+
+
+def denominator_sizes(y_true, y_pred, weights: np.ndarray | None = None) -> dict[str, float]:
+    """Per metric, the posts of its denominator: their number, or their Kish effective size when weighted."""
+    single = np.eye(4, dtype=bool)[cluster_counts(y_true, y_pred, np.arange(len(np.asarray(y_true)))).argmax(1)]
+    out = {}
+    for name, mask in DENOMINATORS.items():
+        chosen = single[:, np.array(mask, bool)].any(axis=1)
+        out[name] = float(chosen.sum()) if weights is None else kish_effective_n(np.asarray(weights, float)[chosen])
+    return out
+
+
 def metric_intervals(y_true, y_pred, clusters, n_boot: int, seed: int, level: float = 0.95) -> dict[str, Interval]:
-    """Every metric with its cluster-bootstrap BCa interval."""
+    """Every metric with its cluster-bootstrap BCa interval (Clopper–Pearson where it would have zero width)."""
     counts = cluster_counts(y_true, y_pred, clusters)
     total = counts.sum(axis=0)
     (sums,) = resampled_sums([counts], n_boot, np.random.default_rng(seed))
     replicates = metrics_from_counts(sums)
     jackknife = metrics_from_counts(total[None, :] - counts)
     estimates = metrics_from_counts(total)
-    return {name: bca_interval(float(estimates[name]), replicates[name], jackknife[name], level) for name in METRICS}
+    sizes = denominator_sizes(y_true, y_pred)
+    return {name: edge_interval(bca_interval(float(estimates[name]), replicates[name], jackknife[name], level),
+                                sizes[name], level, design=False) for name in METRICS}
+
+
+COLLAPSED = "collapsed strata"
+
+
+def bootstrap_strata(strata: np.ndarray, clusters: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Units (a thread's posts within one design stratum) of each post, and the bootstrap stratum of each unit.
+
+    A stratum with a single unit among these posts gives no variance: such strata are
+    collapsed into one (Wolter 2007, §2.5); a lone collapsed unit joins the largest stratum.
+    """
+    strata, clusters = np.asarray(strata, str), np.asarray(clusters, str)
+    keys = np.char.add(np.char.add(strata, "\x1f"), clusters)
+    unit_keys, unit_of_post = np.unique(keys, return_inverse=True)
+    unit_stratum = np.array([key.split("\x1f", 1)[0] for key in unit_keys], dtype=object)
+    names, sizes = np.unique(unit_stratum, return_counts=True)
+    lonely = set(names[sizes < 2])
+    unit_stratum = np.array([COLLAPSED if s in lonely else s for s in unit_stratum], dtype=object)
+    if np.sum(unit_stratum == COLLAPSED) == 1 and len(set(unit_stratum)) > 1:
+        names, sizes = np.unique(unit_stratum[unit_stratum != COLLAPSED], return_counts=True)
+        unit_stratum[unit_stratum == COLLAPSED] = names[np.argmax(sizes)]
+    _, stratum_index = np.unique(unit_stratum.astype(str), return_inverse=True)
+    return unit_of_post, stratum_index
+
+
+def rao_wu_multipliers(unit_stratum: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    """n_boot × units weight multipliers of the Rao–Wu rescaling bootstrap (m_h = n_h − 1).
+
+    In stratum h with n_h units, n_h − 1 units are drawn with replacement; a unit drawn k
+    times gets multiplier k · n_h / (n_h − 1); a stratum of one unit keeps multiplier 1.
+    """
+    out = np.ones((n_boot, len(unit_stratum)))
+    for h in np.unique(unit_stratum):
+        members = np.flatnonzero(unit_stratum == h)
+        size = len(members)
+        if size < 2:
+            continue
+        draws = rng.integers(0, size, size=(n_boot, size - 1))
+        times = np.zeros((n_boot, size))
+        np.add.at(times, (np.repeat(np.arange(n_boot), size - 1), draws.ravel()), 1.0)
+        out[:, members] = times * size / (size - 1)
+    return out
+
+
+def design_replicate_counts(unit_counts: np.ndarray, unit_stratum: np.ndarray, n_boot: int,
+                            rng: np.random.Generator) -> np.ndarray:
+    """n_boot × 4 weighted (tp, fp, fn, tn) totals under the Rao–Wu bootstrap."""
+    return rao_wu_multipliers(unit_stratum, n_boot, rng) @ unit_counts
+
+
+def design_metric_intervals(y_true, y_pred, weights, strata, clusters, n_boot: int, seed: int,
+                            level: float = 0.95) -> dict[str, Interval]:
+    """Every metric weighted by the design (1 / inclusion probability), with its Rao–Wu percentile interval."""
+    weights = np.asarray(weights, float)
+    unit_of_post, unit_stratum = bootstrap_strata(strata, clusters)
+    counts = cluster_counts(y_true, y_pred, unit_of_post, weights)
+    estimates = metrics_from_counts(counts.sum(axis=0))
+    replicates = metrics_from_counts(design_replicate_counts(counts, unit_stratum, n_boot,
+                                                             np.random.default_rng(seed)))
+    sizes = denominator_sizes(y_true, y_pred, weights)
+    alpha = (1 - level) / 2
+    out = {}
+    for name in METRICS:
+        values = replicates[name][np.isfinite(replicates[name])]
+        estimate = float(estimates[name])
+        if not np.isfinite(estimate) or len(values) == 0:
+            out[name] = Interval(estimate, float("nan"), float("nan"), "none", "statistic undefined on these data")
+            continue
+        variance = float(np.var(values, ddof=1)) if len(values) > 1 else 0.0
+        if name != "f1" and 0 < estimate < 1 and variance > 0:
+            effective = min(estimate * (1 - estimate) / variance, sizes[name])
+            low, high = clopper_pearson(estimate * effective, effective, level)
+            out[name] = Interval(estimate, low, high, "korn_graubard",
+                                 f"Clopper-Pearson on the design effective n = {effective:.1f} "
+                                 "(Rao-Wu bootstrap variance)")
+            continue
+        low, high = np.quantile(values, [alpha, 1 - alpha])
+        interval = Interval(estimate, float(low), float(high), "rao_wu_percentile")
+        out[name] = edge_interval(interval, sizes[name], level, design=True)
+    return out
 
 
 def paired_f1_difference(y_true, pred_a, pred_b, clusters, n_boot: int, seed: int) -> Interval:
