@@ -8,7 +8,10 @@
 # # Models on the test split
 #
 # Executed by the rule `notebook` (stage `models`); rendered to `results/notebooks/models.html`.
-# The metrics come from rule `evaluate` (cluster-bootstrap BCa intervals over threads), the
+# The metrics come from rule `evaluate`, two ways on the same test posts: **design-weighted**
+# (each post weighted by 1 / its inclusion probability in the annotation sample: estimates for
+# the corpus; Rao–Wu bootstrap within strata) first, **unweighted** (the sample as it is;
+# cluster-bootstrap BCa over threads) beside them (docs/evaluation.md). The
 # calibration and learning curves from rule `diagnostics` (`workflow/scripts/diagnostics.py`),
 # which also makes the figures shown here.
 
@@ -30,13 +33,23 @@ errors = pd.read_csv(snakemake.input.errors, keep_default_na=False)  # noqa: F82
 split.groupby("split").agg(posts=("post_id", "count"), threads=("thread_id", "nunique"))
 
 # %% [markdown]
-# ## F1, precision and recall with 95 % intervals
+# ## Precision (PPV), recall (sensitivity), F1, specificity, NPV with 95 % intervals: design first
 
 # %%
-shown = metrics[metrics["metric"].isin(["precision", "recall", "f1", "specificity", "auprc"])].copy()
-shown["value"] = [f"{e:.3f} [{lo:.3f}, {hi:.3f}]" for e, lo, hi in
-                  zip(shown["estimate"], shown["ci_low"], shown["ci_high"])]
-shown.pivot_table(index=["label", "model"], columns="metric", values="value", aggfunc="first")
+shown = metrics[metrics["metric"].isin(["precision", "recall", "f1", "specificity", "npv", "auprc"])].copy()
+shown["value"] = [f"{e:.3f} [{lo:.3f}, {hi:.3f}]" + ("*" if note else "") for e, lo, hi, note in
+                  zip(shown["estimate"], shown["ci_low"], shown["ci_high"], shown["ci_note"].fillna(""))]
+shown["weighting"] = pd.Categorical(shown["weighting"], ["design", "sample"], ordered=True)
+shown.pivot_table(index=["label", "model"], columns=["weighting", "metric"], values="value", aggfunc="first",
+                  observed=True)
+
+# %% [markdown]
+# `*`: the interval's method is named in `ci_method` and explained in `ci_note` (an exact
+# Clopper–Pearson interval where every bootstrap replicate was equal, Korn–Graubard for
+# design-weighted proportions):
+
+# %%
+metrics.loc[metrics["ci_note"].fillna("") != "", ["model", "label", "metric", "weighting", "ci_method", "ci_note"]]
 
 # %% [markdown]
 # ## Each trained model against the rule system (paired bootstrap of the F1 difference, McNemar)
@@ -55,7 +68,7 @@ display(Image(filename=snakemake.input.learning))  # noqa: F821
 errors[["label", "error", "post_id", "evidence"]]
 
 # %%
-f1 = metrics[metrics["metric"] == "f1"]
+f1 = metrics[(metrics["metric"] == "f1") & (metrics["weighting"] == "design")]
 numbers = {label: {"best_model": part.sort_values(["estimate", "model"], ascending=[False, True])["model"].iloc[0],
                    "f1": {m: [round(e, 4), round(lo, 4), round(hi, 4)] for m, e, lo, hi in
                           zip(part["model"], part["estimate"], part["ci_low"], part["ci_high"])}}

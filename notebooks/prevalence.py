@@ -22,7 +22,7 @@ tables = {name: pd.read_csv(getattr(snakemake.input, name)) for name in  # noqa:
           ("drugs", "ages", "people", "indications")}
 
 # %%
-prevalence
+prevalence.sort_values(["label", "weighting"])  # design (corpus-weighted Se/Sp) first
 
 # %% [markdown]
 # ## Drugs, gestational ages, persons and indications of the positive posts
@@ -45,7 +45,7 @@ numbers = {row.label: {"model": row.model, "positives": int(row.positives),
                        "corrected_prevalence": round(row.corrected_prevalence, 4)
                        if pd.notna(row.corrected_prevalence) else None,
                        "ci95": [round(row.ci_low, 4), round(row.ci_high, 4)] if pd.notna(row.ci_low) else None}
-           for row in prevalence.itertuples()}
+           for row in prevalence[prevalence["weighting"] == "design"].itertuples()}
 with open(snakemake.output.numbers, "w", encoding="utf-8") as handle:  # noqa: F821
     handle.write(json.dumps(numbers, indent=2, sort_keys=True) + "\n")
 numbers

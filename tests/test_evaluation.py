@@ -234,3 +234,21 @@ def test_design_intervals_cover_the_corpus_value_at_the_nominal_rate():
     coverage = {k: v / studies for k, v in hits.items()}
     assert 0.9 <= coverage["recall"] <= 1.0 and 0.9 <= coverage["specificity"] <= 1.0, coverage
     assert coverage["naive"] < 0.5, coverage
+
+
+def test_design_weighted_rogan_gladen_carries_an_exact_specificity():
+    from perivigil.models.apply import corrected_prevalence
+
+    # No false alarm in the test split: Sp = 1 in every replicate, yet the interval must carry its uncertainty.
+    truth = np.array([1] * 10 + [0] * 40)
+    pred = np.array([1] * 8 + [0] * 2 + [0] * 40)
+    weights = np.array([1.0] * 10 + [5.0] * 40)
+    strata = np.array(["cand"] * 10 + ["non"] * 40)
+    corpus = np.array([1] * 100 + [0] * 900)
+    result = corrected_prevalence(corpus, np.arange(1000) // 2, truth, pred, np.arange(50), n_boot=500, seed=1,
+                                  test_weights=weights, test_strata=strata)
+    assert result["specificity"] == 1.0 and result["sensitivity"] == 0.8
+    assert result["corrected_prevalence"] == pytest.approx(0.125)
+    assert "Sp = 1 in every replicate: drawn from the Jeffreys beta on n = 40.0" in result["ci_note"]
+    assert result["ci_low"] < 0.1  # Sp < 1 allowed: the corrected prevalence can fall below 0.125 by more
+    assert result["ci_low"] < result["ci_high"]

@@ -210,8 +210,8 @@ def test_the_adjudicated_study_runs_to_the_report_and_its_numbers(staged):
     assert run.returncode == 0, run.stderr[-3000:]
     assert "stage 'complete'" in run.stdout
     assert (folder / "results/report.html").stat().st_size > 100_000
-    assert "F1 on the test split, rules (95 % CI): iso_t1 " in run.stdout
-    assert "corrected prevalence (rules, 95 % CI): iso_t1 " in run.stdout
+    assert "F1 on the test split, design-weighted, rules (95 % CI): iso_t1 " in run.stdout
+    assert "corrected prevalence (rules, design-weighted Se/Sp, 95 % CI): iso_t1 " in run.stdout
     assert "  report: results/report.html" in run.stdout
     assert runs["status"].stdout.startswith("perivigil study status (real study: stage 'complete')")
     posts = pd.read_parquet(folder / "results/corpus/posts.parquet")

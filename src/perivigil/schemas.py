@@ -257,21 +257,25 @@ SPLIT = pa.DataFrameSchema(
     name="split",
 )
 
+CI_METHODS = ["bca", "percentile", "none", "rao_wu_percentile", "korn_graubard", "clopper_pearson",
+              "clopper_pearson_kish", "bootstrap_rogan_gladen"]
+
 METRICS_TABLE = pa.DataFrameSchema(
     {
         "model": pa.Column(str),
         "label": pa.Column(str),
         "metric": pa.Column(str),
+        "weighting": pa.Column(str, pa.Check.isin(["design", "sample"])),
         "estimate": pa.Column(float, nullable=True),
         "ci_low": pa.Column(float, nullable=True),
         "ci_high": pa.Column(float, nullable=True),
         "n": pa.Column("int64", pa.Check.ge(0)),
-        "ci_method": pa.Column(str, pa.Check.isin(["bca", "percentile", "none"])),
+        "ci_method": pa.Column(str, pa.Check.isin(CI_METHODS)),
         "ci_note": pa.Column(str),
     },
     strict=True,
     ordered=True,
-    unique=["model", "label", "metric"],
+    unique=["model", "label", "metric", "weighting"],
     name="metrics",
 )
 
@@ -287,6 +291,8 @@ PREDICTIONS = pa.DataFrameSchema(
         "thread_id": pa.Column(str),
         "iso_t1": pa.Column("int64", pa.Check.isin([0, 1])),
         "nsaid_late": pa.Column("int64", pa.Check.isin([0, 1])),
+        "stratum": pa.Column(str),
+        "weight": pa.Column(float, pa.Check.ge(1)),
         rf"^{_MODEL}_{_LABEL}$": pa.Column("int64", pa.Check.isin([0, 1]), regex=True),
         rf"^{_MODEL}_{_LABEL}_score$": pa.Column(float, _PROPORTION, regex=True, required=False),
     },
@@ -318,7 +324,8 @@ COMPARISONS = pa.DataFrameSchema(
 PREVALENCE = pa.DataFrameSchema(
     {
         "model": pa.Column(str, pa.Check.isin(MODEL_NAMES)),
-        "label": pa.Column(str, pa.Check.isin(LABEL_NAMES), unique=True),
+        "label": pa.Column(str, pa.Check.isin(LABEL_NAMES)),
+        "weighting": pa.Column(str, pa.Check.isin(["design", "sample"])),
         "posts": pa.Column("int64", pa.Check.ge(0)),
         "positives": pa.Column("int64", pa.Check.ge(0)),
         "apparent_prevalence": pa.Column(float, _PROPORTION),
@@ -328,9 +335,11 @@ PREVALENCE = pa.DataFrameSchema(
         "ci_low": pa.Column(float, _PROPORTION, nullable=True),
         "ci_high": pa.Column(float, _PROPORTION, nullable=True),
         "valid_replicates": pa.Column("int64", pa.Check.ge(0)),
+        "ci_note": pa.Column(str),
     },
     strict=True,
     ordered=True,
+    unique=["label", "weighting"],
     name="prevalence",
 )
 

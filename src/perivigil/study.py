@@ -215,16 +215,20 @@ def headline(root: Path = Path(".")) -> str:
     if metrics.is_file():
         table = pd.read_csv(metrics)
         f1 = table[table["metric"] == "f1"]
+        if "weighting" in f1:
+            f1 = f1[f1["weighting"] == "design"]
         for model, rows in f1.groupby("model", sort=False):
             parts = [f"{r.label} {_fmt(r.estimate)} [{_fmt(r.ci_low)}, {_fmt(r.ci_high)}]" for r in rows.itertuples()]
-            lines.append(f"  F1 on the test split, {model} (95 % CI): " + "; ".join(parts))
+            lines.append(f"  F1 on the test split, design-weighted, {model} (95 % CI): " + "; ".join(parts))
     prevalence = root / "results/tables/prevalence.csv"
     if prevalence.is_file():
         table = pd.read_csv(prevalence)
+        if "weighting" in table:
+            table = table[table["weighting"] == "design"]
         parts = [f"{r.label} {_fmt(r.corrected_prevalence, True)} [{_fmt(r.ci_low, True)}, {_fmt(r.ci_high, True)}]"
                  for r in table.itertuples()]
         model = table["model"].iloc[0] if len(table) else "?"
-        lines.append(f"  corrected prevalence ({model}, 95 % CI): " + "; ".join(parts))
+        lines.append(f"  corrected prevalence ({model}, design-weighted Se/Sp, 95 % CI): " + "; ".join(parts))
     if (root / REPORT).is_file():
         lines.append(f"  report: {REPORT}")
     return "\n".join(lines)

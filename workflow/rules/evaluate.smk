@@ -75,6 +75,7 @@ rule evaluate:
         split="results/splits/split.csv",
         posts="results/corpus/posts.parquet",
         decisions="results/corpus/decisions.parquet",
+        frame="results/annotation/sampling_frame.parquet",
     output:
         metrics=report(
             "results/tables/metrics.csv",

@@ -7,4 +7,5 @@ from perivigil.models.evaluate import evaluate_models
 
 models = {key: snakemake.input[key] for key in snakemake.params.models}
 evaluate_models(snakemake.input.split, snakemake.input.posts, snakemake.input.decisions, models,
-                snakemake.params.config, snakemake.output)
+                snakemake.params.config, snakemake.output,
+                snakemake.input.frame)

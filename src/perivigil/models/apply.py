@@ -5,7 +5,8 @@ from ``decisions.parquet``, written once by rule ``decide``) or a trained model 
 transformer), run on every post's text.
 
 Study protocol §6: the prevalence of each situation in the corpus is corrected for the
-classifier's sensitivity and specificity (Rogan–Gladen). Its 95 % interval carries the
+classifier's sensitivity and specificity (Rogan–Gladen), both ways: ``weighting = design``
+(Se, Sp weighted by 1 / inclusion probability: the corpus's) and ``sample`` (unweighted). Its 95 % interval carries the
 uncertainty of both: each bootstrap replicate draws threads of the test split (giving
 Se*, Sp*) and threads of the corpus (giving the apparent prevalence p*), and computes
 RG(p*, Se*, Sp*); the interval is the replicates' 2.5 and 97.5 percentiles. The
@@ -23,7 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from perivigil.evaluation import cluster_counts, resampled_sums, rogan_gladen
+from perivigil.evaluation import (bootstrap_strata, cluster_counts, design_replicate_counts, kish_effective_n,
+                                  resampled_sums, rogan_gladen)
 from perivigil.extract.indications import indications_near
 from perivigil.models import LABELS
 from perivigil.models.rules import labels_from_decisions
@@ -62,29 +64,68 @@ def supporting_events(decisions: pd.DataFrame, label: str) -> set[tuple[str, int
             for index in str(indexes).split(",") if index}
 
 
+def _se_sp_replicates(counts: np.ndarray, sizes: tuple[float, float], rng: np.random.Generator,
+                      notes: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Se*, Sp* of the replicates; where every replicate is equal (no error seen), draws from the
+    Jeffreys Beta(x + 1/2, n − x + 1/2) on ``sizes`` (posts, or their effective number) instead."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        values = [counts[:, 0] / (counts[:, 0] + counts[:, 2]), counts[:, 3] / (counts[:, 3] + counts[:, 1])]
+    for i, (name, n) in enumerate(zip(("Se", "Sp"), sizes)):
+        finite = values[i][np.isfinite(values[i])]
+        if len(finite) and np.all(finite == finite[0]) and n > 0:
+            x = finite[0] * n
+            values[i] = rng.beta(x + 0.5, n - x + 0.5, size=len(values[i]))
+            notes.append(f"{name} = {finite[0]:g} in every replicate: drawn from the Jeffreys beta on n = {n:.1f}")
+    return values[0], values[1]
+
+
 def corrected_prevalence(predicted: np.ndarray, threads: np.ndarray, test_truth: np.ndarray,
                          test_predicted: np.ndarray, test_threads: np.ndarray, n_boot: int,
-                         seed: int) -> dict[str, float]:
-    """Apparent and Rogan–Gladen prevalence, with a bootstrap interval carrying Se, Sp and sampling."""
+                         seed: int, test_weights: np.ndarray | None = None,
+                         test_strata: np.ndarray | None = None) -> dict[str, Any]:
+    """Apparent and Rogan–Gladen prevalence, with a bootstrap interval carrying Se, Sp and sampling.
+
+    With ``test_weights`` (1 / inclusion probability) and ``test_strata``, Se and Sp are
+    design-weighted and their replicates come from the Rao–Wu bootstrap within strata;
+    otherwise from the cluster bootstrap of the test threads.
+    """
     rng = np.random.default_rng(seed)
-    test_counts = cluster_counts(test_truth, test_predicted, test_threads)
+    notes: list[str] = []
+    truth, guess = np.asarray(test_truth, bool), np.asarray(test_predicted, bool)
+    if test_weights is None:
+        test_counts = cluster_counts(truth, guess, test_threads)
+        (test_sums,) = resampled_sums([test_counts], n_boot, rng)
+        sizes = (float(truth.sum()), float((~truth).sum()))
+    else:
+        units, unit_strata = bootstrap_strata(test_strata, test_threads)
+        test_counts = cluster_counts(truth, guess, units, test_weights)
+        test_sums = design_replicate_counts(test_counts, unit_strata, n_boot, rng)
+        weights = np.asarray(test_weights, float)
+        sizes = (kish_effective_n(weights[truth]), kish_effective_n(weights[~truth]))
     tp, fp, fn, tn = test_counts.sum(axis=0)
     sensitivity, specificity = tp / (tp + fn), tn / (tn + fp)
     corpus = np.stack([pd.Series(predicted).groupby(threads).sum().to_numpy(),
                        pd.Series(predicted).groupby(threads).size().to_numpy()], axis=1).astype(float)
-    (test_sums,) = resampled_sums([test_counts], n_boot, rng)
     (corpus_sums,) = resampled_sums([corpus], n_boot, rng)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        se = test_sums[:, 0] / (test_sums[:, 0] + test_sums[:, 2])
-        sp = test_sums[:, 3] / (test_sums[:, 3] + test_sums[:, 1])
+    se, sp = _se_sp_replicates(test_sums, sizes, rng, notes)
     replicates = np.array([rogan_gladen(p, n, s, q) for (p, n), s, q in zip(corpus_sums, se, sp)])
+    undefined = int(np.sum(~np.isfinite(replicates)))
     replicates = replicates[np.isfinite(replicates)]
     low, high = (np.quantile(replicates, [0.025, 0.975]) if len(replicates) else (np.nan, np.nan))
     positives, n = float(predicted.sum()), float(len(predicted))
+    if sensitivity + specificity <= 1:
+        notes.append("correction undefined: Se + Sp <= 1")
+    else:
+        raw = (positives / n + specificity - 1) / (sensitivity + specificity - 1)
+        if not 0 <= raw <= 1:
+            notes.append(f"corrected value {raw:.4f} outside [0, 1]: clipped")
+    if undefined:
+        notes.append(f"{undefined} replicate(s) with Se + Sp <= 1 left out")
     return {"posts": int(n), "positives": int(positives), "apparent_prevalence": positives / n,
             "sensitivity": float(sensitivity), "specificity": float(specificity),
             "corrected_prevalence": rogan_gladen(positives, n, sensitivity, specificity),
-            "ci_low": float(low), "ci_high": float(high), "valid_replicates": int(len(replicates))}
+            "ci_low": float(low), "ci_high": float(high), "valid_replicates": int(len(replicates)),
+            "ci_note": "; ".join(notes)}
 
 
 def age_band(sa: float) -> str:
@@ -169,13 +210,17 @@ def apply_model(posts_path: Path, mentions_path: Path, decisions_path: Path, pre
     decisions = pd.read_parquet(decisions_path)
     labels = corpus_predictions(model, posts, decisions, model_paths).merge(posts.drop(columns="text"),
                                                                             on="post_id")
-    test = pd.read_csv(predictions_path, dtype={"post_id": str, "thread_id": str})
+    test = pd.read_csv(predictions_path, dtype={"post_id": str, "thread_id": str, "stratum": str})
     rows = []
     for label in LABELS:
-        result = corrected_prevalence(labels[label].to_numpy(), labels["thread_id"].to_numpy(),
-                                      test[label].to_numpy(), test[f"{model}_{label}"].to_numpy(),
-                                      test["thread_id"].to_numpy(), settings["n_boot"], settings["seed"])
-        rows.append({"model": model, "label": label, **result})
+        for weighting in ("design", "sample"):
+            design = weighting == "design"
+            result = corrected_prevalence(labels[label].to_numpy(), labels["thread_id"].to_numpy(),
+                                          test[label].to_numpy(), test[f"{model}_{label}"].to_numpy(),
+                                          test["thread_id"].to_numpy(), settings["n_boot"], settings["seed"],
+                                          test["weight"].to_numpy() if design else None,
+                                          test["stratum"].to_numpy() if design else None)
+            rows.append({"model": model, "label": label, "weighting": weighting, **result})
     prevalence = pd.DataFrame(rows)
     write_csv(check(PREVALENCE, prevalence, str(outputs.prevalence)), outputs.prevalence)
     month = labels["created_at"].dt.strftime("%Y-%m")

@@ -8,7 +8,9 @@ from typing import Any
 
 import pandas as pd
 
-from perivigil.evaluation import auprc_interval, mcnemar_exact, metric_intervals, paired_f1_difference
+from perivigil.errors import InputError
+from perivigil.evaluation import (auprc_interval, design_metric_intervals, mcnemar_exact, metric_intervals,
+                                  paired_f1_difference)
 from perivigil.logs import Progress
 from perivigil.models import LABELS
 from perivigil.models.rules import labels_from_decisions
@@ -78,11 +80,33 @@ def train_transformer(split_path: Path, posts_path: Path, label: str, settings: 
     return record
 
 
-def evaluate_models(split_path: Path, posts_path: Path, decisions_path: Path, model_paths: Mapping[str, str],
-                    config: Mapping[str, Any], outputs) -> pd.DataFrame:
-    """Metrics of every model on the test split (cluster-bootstrap BCa intervals), and paired comparisons.
+def design_weights(post_ids: pd.Series, frame: pd.DataFrame) -> pd.DataFrame:
+    """post_id → stratum, weight (1 / inclusion probability) from the sampling frame, in ``post_ids``' order."""
+    known = frame.set_index("post_id")[["stratum", "inclusion_probability"]]
+    missing = post_ids[~post_ids.isin(known.index) | post_ids.map(known["inclusion_probability"]).fillna(0).eq(0)]
+    if len(missing):
+        raise InputError(f"sampling frame: gold post {missing.iloc[0]!r} has no inclusion probability "
+                         f"({len(missing)} such posts); rerun rule sample")
+    chosen = known.loc[post_ids]
+    return pd.DataFrame({"stratum": chosen["stratum"].astype(str).to_numpy(),
+                         "weight": 1.0 / chosen["inclusion_probability"].to_numpy()})
 
-    ``model_paths`` maps ``<kind>_<label>`` to a saved model; the rule system needs none.
+
+def _rows(model: str, label: str, weighting: str, intervals, n: int) -> list[dict[str, Any]]:
+    return [{"model": model, "label": label, "metric": metric, "weighting": weighting, "estimate": i.estimate,
+             "ci_low": i.low, "ci_high": i.high, "n": n, "ci_method": i.method, "ci_note": i.reason}
+            for metric, i in intervals.items()]
+
+
+def evaluate_models(split_path: Path, posts_path: Path, decisions_path: Path, model_paths: Mapping[str, str],
+                    config: Mapping[str, Any], outputs, frame_path: Path | None = None) -> pd.DataFrame:
+    """Metrics of every model on the test split, both ways, and paired comparisons.
+
+    ``weighting = sample``: the test posts as they are (cluster-bootstrap BCa intervals);
+    ``weighting = design``: each post weighted by 1 / its inclusion probability in the
+    annotation sample (estimates for the corpus; Rao–Wu bootstrap within strata). Without a
+    sampling frame every weight is 1. ``model_paths`` maps ``<kind>_<label>`` to a saved
+    model; the rule system needs none.
     """
     from perivigil.models.store import load_model
 
@@ -91,6 +115,11 @@ def evaluate_models(split_path: Path, posts_path: Path, decisions_path: Path, mo
     texts = _texts(posts_path, test["post_id"])
     rules = labels_from_decisions(pd.read_parquet(decisions_path)).set_index("post_id")
     predictions = test[["post_id", "thread_id", *LABELS]].copy()
+    if frame_path is not None:
+        weights = design_weights(predictions["post_id"], pd.read_parquet(frame_path))
+    else:
+        weights = pd.DataFrame({"stratum": ["all"] * len(predictions), "weight": [1.0] * len(predictions)})
+    predictions["stratum"], predictions["weight"] = weights["stratum"].to_numpy(), weights["weight"].to_numpy()
     for label in LABELS:
         predictions[f"rules_{label}"] = rules.loc[predictions["post_id"], label].to_numpy()
     for key, path in sorted(model_paths.items()):
@@ -107,16 +136,17 @@ def evaluate_models(split_path: Path, posts_path: Path, decisions_path: Path, mo
         for model in models:
             progress.advance(detail=f"bootstrap of {model} on {label}")
             column = f"{model}_{label}"
+            design = design_metric_intervals(predictions[label], predictions[column], predictions["weight"],
+                                             predictions["stratum"], predictions["thread_id"], settings["n_boot"],
+                                             settings["seed"])
             intervals = metric_intervals(predictions[label], predictions[column], predictions["thread_id"],
                                          settings["n_boot"], settings["seed"])
             if f"{column}_score" in predictions:
                 intervals["auprc"] = auprc_interval(predictions[label], predictions[f"{column}_score"],
                                                     predictions["thread_id"], settings["n_boot_auprc"],
                                                     settings["seed"])
-            for metric, interval in intervals.items():
-                rows.append({"model": model, "label": label, "metric": metric, "estimate": interval.estimate,
-                             "ci_low": interval.low, "ci_high": interval.high, "n": len(predictions),
-                             "ci_method": interval.method, "ci_note": interval.reason})
+            rows += _rows(model, label, "design", design, len(predictions))
+            rows += _rows(model, label, "sample", intervals, len(predictions))
             if model == "rules":
                 continue
             table, p_value = mcnemar_exact(predictions[label], predictions[column], predictions[f"rules_{label}"])
@@ -134,9 +164,23 @@ def evaluate_models(split_path: Path, posts_path: Path, decisions_path: Path, mo
     write_csv(table, outputs.metrics)
     comparison_table = pd.DataFrame(comparisons, columns=list(COMPARISONS.columns))
     write_csv(check(COMPARISONS, comparison_table, str(outputs.comparisons)), outputs.comparisons)
-    shown = table[table["metric"].isin(["precision", "recall", "f1", "specificity"])].copy()
-    shown["95% CI"] = [f"[{lo:.2f}, {hi:.2f}]" for lo, hi in zip(shown["ci_low"], shown["ci_high"])]
-    write_latex(shown[["model", "label", "metric", "estimate", "95% CI"]], outputs.latex,
-                caption="Performance on the test split (95% cluster-bootstrap BCa intervals over threads).",
+    write_latex(latex_metrics(table), outputs.latex,
+                caption="Performance on the test split: design-weighted (estimates for the corpus; Rao-Wu "
+                        "bootstrap within strata) and unweighted (the sample; cluster-bootstrap BCa), 95% CIs.",
                 label="tab:metrics")
     return table
+
+
+def latex_metrics(table: pd.DataFrame) -> pd.DataFrame:
+    """Design-weighted figures first, the unweighted ones beside them (one row per model, label, metric)."""
+    shown = table[table["metric"].isin(["precision", "recall", "f1", "specificity", "npv"])].copy()
+    shown["ci"] = [f"[{lo:.2f}, {hi:.2f}]" for lo, hi in zip(shown["ci_low"], shown["ci_high"])]
+    wide = shown.pivot(index=["model", "label", "metric"], columns="weighting", values=["estimate", "ci"])
+    order = shown[["model", "label", "metric"]].drop_duplicates()
+    wide = wide.reindex(pd.MultiIndex.from_frame(order))
+    return pd.DataFrame({"model": order["model"].to_numpy(), "label": order["label"].to_numpy(),
+                         "metric": order["metric"].to_numpy(),
+                         "design": wide[("estimate", "design")].to_numpy(),
+                         "design 95% CI": wide[("ci", "design")].to_numpy(),
+                         "sample": wide[("estimate", "sample")].to_numpy(),
+                         "sample 95% CI": wide[("ci", "sample")].to_numpy()})
