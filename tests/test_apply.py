@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from perivigil.models.apply import (age_band, corpus_predictions, indication_table, supporting_mentions,
+from perivigil.models.apply import (AGE_BANDS, age_band, age_bands, corpus_predictions, indication_table, supporting_mentions,
                                    with_unexplained)
 from perivigil.models.linear import fit, save
 
@@ -68,6 +68,17 @@ def test_corpus_predictions_of_a_trained_model(tmp_path):
 ])
 def test_age_bands_close_on_the_protocol_thresholds(sa, band):
     assert age_band(sa) == band
+
+
+def test_age_bands_follow_the_thresholds():
+    assert age_bands(14, 24) == AGE_BANDS
+    bands = age_bands(12, 20)
+    assert age_band(12.0, bands) == "<= 12 SA" and age_band(13.0, bands) == "> 12 and < 20 SA"
+    assert age_band(20.0, bands) == "20 to < 28 SA" and age_band(29.0, bands) == "28 to < 32 SA"
+    assert [name for _, name in age_bands(15, 30)] == ["<= 15 SA", "> 15 and < 30 SA", "30 to < 32 SA",
+                                                        "32 to < 36 SA"]
+    with pytest.raises(ValueError, match=r"^age bands: need 0 < iso_t1_max_sa \(24\) < nsaid_late_min_sa \(14\)"):
+        age_bands(24, 14)
 
 
 def test_positive_posts_without_a_mention_are_counted_not_dropped():

@@ -160,6 +160,7 @@ rule apply:
         "logs/evaluate/apply.log",
     params:
         settings=config["apply"],
+        rules=config["rules"],
         models=list(applied_models(None)),
     conda:
         "../envs/perivigil.yaml"

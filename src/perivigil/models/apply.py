@@ -33,11 +33,29 @@ from perivigil.report.figures import write_csv
 from perivigil.schemas import (CHARACTERISATION_AGES, CHARACTERISATION_DRUGS, CHARACTERISATION_INDICATION,
                                CHARACTERISATION_PERSON, POSITIVES_BY_BOARD_MONTH, PREVALENCE, check)
 
-# Gestational-age bands of the characterisation table, closed where the protocol's
-# thresholds are: first trimester <= 14 SA (iso_t1), NSAIDs from 24 SA (nsaid_late).
-AGE_BANDS = [(14.0, "<= 14 SA"), (24.0, "> 14 and < 24 SA"), (28.0, "24 to < 28 SA"), (32.0, "28 to < 32 SA"),
-             (36.0, "32 to < 36 SA")]
 LAST_BAND = ">= 36 SA"
+
+
+def age_bands(iso_t1_max_sa: float = 14.0, nsaid_late_min_sa: float = 24.0) -> list[tuple[float, str]]:
+    """Gestational-age bands of the characterisation table (upper limit, name), closed where the rules'
+    thresholds are: first trimester <= ``iso_t1_max_sa`` (iso_t1), NSAIDs from ``nsaid_late_min_sa``
+    (nsaid_late), then 4-week bands up to 36 SA (``LAST_BAND`` beyond)."""
+    if not 0 < iso_t1_max_sa < nsaid_late_min_sa < 36:
+        raise ValueError(f"age bands: need 0 < iso_t1_max_sa ({iso_t1_max_sa:g}) < nsaid_late_min_sa "
+                         f"({nsaid_late_min_sa:g}) < 36")
+    iso_t1_max_sa, nsaid_late_min_sa = float(iso_t1_max_sa), float(nsaid_late_min_sa)
+    bands = [(iso_t1_max_sa, f"<= {iso_t1_max_sa:g} SA"),
+             (nsaid_late_min_sa, f"> {iso_t1_max_sa:g} and < {nsaid_late_min_sa:g} SA")]
+    start = nsaid_late_min_sa
+    for limit in (28.0, 32.0, 36.0):
+        if limit > start:
+            bands.append((limit, f"{start:g} to < {limit:g} SA"))
+            start = limit
+    return bands
+
+
+# The bands at the protocol's primary thresholds (14 and 24 SA).
+AGE_BANDS = age_bands()
 NO_AGE = "trimester or cue only"
 NO_MENTION = "no drug mention"
 # The drug classes whose mentions characterise a positive post of each label.
@@ -128,13 +146,14 @@ def corrected_prevalence(predicted: np.ndarray, threads: np.ndarray, test_truth:
             "ci_note": "; ".join(notes)}
 
 
-def age_band(sa: float) -> str:
+def age_band(sa: float, bands: list[tuple[float, str]] | None = None) -> str:
     """The band of a gestational age in SA (NaN: the post gave a trimester or a cue, no age)."""
+    bands = AGE_BANDS if bands is None else bands
     if pd.isna(sa):
         return NO_AGE
-    if sa <= AGE_BANDS[0][0]:
-        return AGE_BANDS[0][1]
-    return next((name for limit, name in AGE_BANDS[1:] if sa < limit), LAST_BAND)
+    if sa <= bands[0][0]:
+        return bands[0][1]
+    return next((name for limit, name in bands[1:] if sa < limit), LAST_BAND)
 
 
 def with_unexplained(table: pd.DataFrame, column: str, labels: pd.DataFrame, support: pd.DataFrame) -> pd.DataFrame:
@@ -202,8 +221,13 @@ def indication_table(labels: pd.DataFrame, support: pd.DataFrame, texts: Mapping
 
 
 def apply_model(posts_path: Path, mentions_path: Path, decisions_path: Path, predictions_path: Path,
-                model_paths: Mapping[str, str], settings: Mapping[str, Any], outputs) -> pd.DataFrame:
-    """The chosen model on the whole corpus: prevalence, counts by board and month, characterisation."""
+                model_paths: Mapping[str, str], settings: Mapping[str, Any], outputs,
+                bands: list[tuple[float, str]] | None = None) -> pd.DataFrame:
+    """The chosen model on the whole corpus: prevalence, counts by board and month, characterisation.
+
+    ``bands``: the gestational-age bands (:func:`age_bands` of the rules' thresholds; default 14/24 SA).
+    """
+    bands = AGE_BANDS if bands is None else bands
     model = settings["model"]
     posts = pd.read_parquet(posts_path, columns=["post_id", "thread_id", "board", "created_at", "text"])
     mentions = pd.read_parquet(mentions_path)
@@ -234,9 +258,9 @@ def apply_model(posts_path: Path, mentions_path: Path, decisions_path: Path, pre
                              labels, support)
     write_csv(check(CHARACTERISATION_DRUGS, drugs, str(outputs.drugs)), outputs.drugs)
     first = support.drop_duplicates(["label", "post_id"])
-    ages = first.assign(gestational_age=[age_band(sa) for sa in first["gestational_age_sa"]])
+    ages = first.assign(gestational_age=[age_band(sa, bands) for sa in first["gestational_age_sa"]])
     ages = ages.groupby(["label", "gestational_age"])["post_id"].nunique().rename("posts").reset_index()
-    order = {name: i for i, name in enumerate([*(n for _, n in AGE_BANDS), LAST_BAND, NO_AGE])}
+    order = {name: i for i, name in enumerate([*(n for _, n in bands), LAST_BAND, NO_AGE])}
     ages = ages.sort_values(["label", "gestational_age"], key=lambda c: c.map(order) if c.name != "label" else c)
     ages = with_unexplained(ages, "gestational_age", labels, support)
     write_csv(check(CHARACTERISATION_AGES, ages, str(outputs.ages)), outputs.ages)
