@@ -58,6 +58,8 @@ STUDY_OUTPUTS = ANNOTATION_OUTPUTS + [
     "results/tables/metrics.csv",
     "results/tables/comparisons.csv",
     "results/tables/prevalence.csv",
+    "results/tables/sensitivity.csv",
+    "results/figures/sensitivity.png",
     "results/tables/error_analysis.csv",
     "results/notebooks/models.html",
     "results/notebooks/prevalence.html",

@@ -313,3 +313,11 @@ def test_a_missing_reddit_dump_is_named_before_any_job(study_config, tmp_path):
         config["sources"][0] = {**config["sources"][0], "profile": str(ROOT / "config/sites/demo_forum.yaml")}
         config["sources"][0].pop("snapshot", None), config["sources"][0].pop("snapshot_manifest", None)
         validate_config(config, SCHEMA, "c.yaml", root=tmp_path, check_files=True)
+
+
+def test_a_sensitivity_scenario_names_only_rules_keys(study_config):
+    assert [s["name"] for s in study_config["sensitivity"]["scenarios"]] == ["aspirin_100", "t1_end_12", "t1_end_15",
+                                                                             "nsaid_from_20"]
+    config = copy.deepcopy(study_config)
+    config["sensitivity"]["scenarios"][0]["rules"]["aspirin_mg"] = 100
+    assert "unknown key 'sensitivity.scenarios[0].rules.aspirin_mg'" in _error(config)

@@ -343,6 +343,30 @@ PREVALENCE = pa.DataFrameSchema(
     name="prevalence",
 )
 
+SENSITIVITY = pa.DataFrameSchema(
+    {
+        "scenario": pa.Column(str, pa.Check.str_matches(r"^[A-Za-z0-9_.-]+$")),
+        "label": pa.Column(str, pa.Check.isin(LABEL_NAMES)),
+        "iso_t1_max_sa": pa.Column(float, pa.Check.in_range(0, 45)),
+        "nsaid_late_min_sa": pa.Column(float, pa.Check.in_range(0, 45)),
+        "aspirin_min_mg_day": pa.Column(float, pa.Check.gt(0)),
+        "posts": pa.Column("int64", pa.Check.ge(0)),
+        "positives": pa.Column("int64", pa.Check.ge(0)),
+        "apparent_prevalence": pa.Column(float, _PROPORTION),
+        "apparent_ci_low": pa.Column(float, _PROPORTION),
+        "apparent_ci_high": pa.Column(float, _PROPORTION),
+        **{column: pa.Column(float, _PROPORTION, nullable=True)
+           for column in ("corrected_prevalence", "corrected_ci_low", "corrected_ci_high",
+                          *(f"{metric}{suffix}" for metric in ("sensitivity", "specificity", "f1")
+                            for suffix in ("", "_ci_low", "_ci_high")))},
+        "ci_note": pa.Column(str),
+    },
+    strict=True,
+    ordered=True,
+    unique=["scenario", "label"],
+    name="sensitivity",
+)
+
 POSITIVES_BY_BOARD_MONTH = pa.DataFrameSchema(
     {
         "board": pa.Column(str),

@@ -218,3 +218,32 @@ rule diagnostics:
         "../envs/perivigil.yaml"
     script:
         "../scripts/diagnostics.py"
+
+
+rule sensitivity:
+    input:
+        posts="results/corpus/posts.parquet",
+        mentions="results/corpus/mentions.parquet",
+        predictions="results/evaluation/predictions.csv",
+    output:
+        table=report(
+            "results/tables/sensitivity.csv",
+            caption="../report/sensitivity.rst",
+            category="6. Corpus-wide estimates",
+            labels={"table": "sensitivity analyses"},
+        ),
+        png=report(
+            "results/figures/sensitivity.png",
+            caption="../report/sensitivity.rst",
+            category="6. Corpus-wide estimates",
+            labels={"figure": "sensitivity analyses"},
+        ),
+        pdf="results/figures/sensitivity.pdf",
+    log:
+        "logs/evaluate/sensitivity.log",
+    params:
+        config={key: config.get(key, {}) for key in ("rules", "apply", "sensitivity")},
+    conda:
+        "../envs/perivigil.yaml"
+    script:
+        "../scripts/sensitivity.py"
