@@ -63,3 +63,13 @@ def test_a_reddit_shard_is_collected_by_hand_and_a_wrong_shard_is_named(tmp_path
     assert [json.loads(line)["post_id"] for line in (tmp_path / "r.jsonl").read_text().splitlines()] == ["t3_a1"]
     assert main(["collect", *common, "--shard", "RS_2024-03"]) == 2
     assert "source reddit_fr: --shard 'RS_2024-03' is not one of its shards (RS_2024-02)" in capsys.readouterr().err
+
+
+def test_sample_size_per_stratum(capsys):
+    assert main(["sample-size", "--prevalence-candidates", "0.3", "--prevalence-noncandidates", "0.01"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "stratum,expected_prevalence,n_sensitivity,n_specificity,n_prevalence,posts",
+        "candidates,0.3,116,105,323,323", "noncandidates,0.01,3458,74,16,3458"]
+    assert main(["sample-size", "--prevalence-candidates", "0", "--prevalence-noncandidates", "0.01"]) == 2
+    assert capsys.readouterr().err.strip() == ("perivigil sample-size: error: expected prevalence 0.0: expected a "
+                                               "proportion strictly between 0 and 1")

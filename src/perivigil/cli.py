@@ -11,6 +11,7 @@ Subcommands:
   classify     label posts (JSONL) with the expert rule system -> CSV
   agreement    inter-annotator agreement of a long CSV -> agreement.json
   import-annotations  read the annotators' returns (any tool's export) -> long annotations CSV + import report
+  sample-size  posts to annotate per stratum for a target CI half-width of Se, Sp and prevalence
 
 Bad input ends with a one-line message on stderr and exit status 2.
 """
@@ -239,6 +240,26 @@ def cmd_import_annotations(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sample_size(args: argparse.Namespace) -> int:
+    from perivigil.sample_size import stratum_sizes
+
+    strata = {"candidates": args.prevalence_candidates, "noncandidates": args.prevalence_noncandidates}
+    try:
+        rows = {name: stratum_sizes(p, args.sensitivity, args.specificity, args.se_half_width,
+                                    args.sp_half_width, args.prevalence_half_width, args.level)
+                for name, p in strata.items()}
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    print("stratum,expected_prevalence,n_sensitivity,n_specificity,n_prevalence,posts")
+    for name, sizes in rows.items():
+        print(f"{name},{strata[name]:g},{sizes['sensitivity']},{sizes['specificity']},{sizes['prevalence']},"
+              f"{sizes['posts']}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="perivigil", description=__doc__.split("\n")[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
@@ -326,6 +347,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", type=Path, help="also write the import report (annotator,file,what,count) here")
     p.add_argument("--labels", type=Path, help="the label scheme (default: annotation.labels of the config)")
     p.set_defaults(func=cmd_import_annotations)
+
+    p = sub.add_parser("sample-size", help="posts to annotate per stratum for a target CI half-width "
+                                           "(Wald; Buderer 1996 for Se and Sp)")
+    p.add_argument("--prevalence-candidates", type=float, required=True,
+                   help="expected prevalence of the label among candidates (posts with a drug of interest)")
+    p.add_argument("--prevalence-noncandidates", type=float, required=True,
+                   help="expected prevalence among non-candidates (what the lexicon misses)")
+    p.add_argument("--sensitivity", type=float, default=0.9, help="expected sensitivity (default 0.9)")
+    p.add_argument("--specificity", type=float, default=0.95, help="expected specificity (default 0.95)")
+    p.add_argument("--se-half-width", type=float, default=0.1, help="target CI half-width of Se (default 0.1)")
+    p.add_argument("--sp-half-width", type=float, default=0.05, help="target CI half-width of Sp (default 0.05)")
+    p.add_argument("--prevalence-half-width", type=float, default=0.05,
+                   help="target CI half-width of the prevalence in each stratum (default 0.05)")
+    p.add_argument("--level", type=float, default=0.95, help="confidence level (default 0.95)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of CSV")
+    p.set_defaults(func=cmd_sample_size)
 
     p = with_config(sub.add_parser("preprocess", help="raw JSONL -> posts.parquet"))
     p.add_argument("--input", type=Path, nargs="+", required=True, help="raw JSONL file(s)")
