@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from perivigil.models.apply import (AGE_BANDS, age_band, age_bands, corpus_predictions, indication_table, supporting_mentions,
-                                   with_unexplained)
+from perivigil.models.apply import (AGE_BANDS, age_band, age_bands, corpus_predictions, indication_table,
+                                   supporting_mentions, with_unexplained)
 from perivigil.models.linear import fit, save
 
 
