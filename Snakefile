@@ -60,6 +60,7 @@ STUDY_OUTPUTS = ANNOTATION_OUTPUTS + [
     "results/tables/prevalence.csv",
     "results/tables/sensitivity.csv",
     "results/figures/sensitivity.png",
+    "results/tables/sample_size.csv",
     "results/tables/error_analysis.csv",
     "results/notebooks/models.html",
     "results/notebooks/prevalence.html",

@@ -155,7 +155,8 @@ def test_the_report_holds_every_table_figure_and_notebook(demo_run):
     results = demo_run / "results"
     shown = [*(results / "tables").iterdir(), *(results / "figures").glob("*.png"),
              *(results / "notebooks").glob("*.html"), results / "provenance.json"]
-    assert len(shown) == 18 + 7 + 4 + 1  # tables (CSV, LaTeX; challenge, source_yield), figures, notebooks, provenance
+    # tables (CSV, LaTeX; challenge, source_yield, sample_size), figures, notebooks, provenance
+    assert len(shown) == 19 + 7 + 4 + 1
     assert [p.name for p in shown if p.name not in report] == []
 
 

@@ -61,3 +61,55 @@ def stratum_sizes(prevalence: float, sensitivity: float, specificity: float, se_
              "specificity": buderer_n(specificity, prevalence, sp_half_width, level, specificity=True),
              "prevalence": wald_n(prevalence, prevalence_half_width, level)}
     return {**sizes, "posts": max(sizes.values())}
+
+
+#: The ``sample_size`` section's defaults (those of ``perivigil sample-size``).
+DEFAULTS = {"level": 0.95, "sensitivity": 0.9, "specificity": 0.95, "se_half_width": 0.1, "sp_half_width": 0.05,
+            "prevalence_half_width": 0.05, "expected_prevalence": {"candidates": 0.2, "noncandidates": 0.02}}
+STRATA = ("candidates", "noncandidates")
+#: The interval behind ``half_width_reached``.
+METHOD = "clopper_pearson"
+
+
+def sample_size_table(settings, frame, gold, labels=("iso_t1", "nsaid_late")):
+    """Planned and annotated posts per stratum × label, with the precision reached (rule ``sample_size``).
+
+    ``settings``: the config's ``sample_size`` section (missing keys take :data:`DEFAULTS`);
+    ``frame``: the sampling frame (``post_id``, ``candidate``); ``gold``: the gold labels, long
+    (``post_id``, ``label``, ``value``, ``"0"``/``"1"``). For each stratum and label: the posts
+    planned (:func:`stratum_sizes`, at the stratum's expected prevalence), the gold posts of the
+    stratum with that label decided, its observed prevalence there, and the half-width reached:
+    half the width of its Clopper–Pearson interval (unweighted, posts taken as independent).
+    """
+    import pandas as pd
+
+    from perivigil.evaluation import clopper_pearson
+
+    settings = {**DEFAULTS, **(settings or {})}
+    expected = {**DEFAULTS["expected_prevalence"], **(settings.get("expected_prevalence") or {})}
+    level = float(settings["level"])
+    stratum_of = pd.Series(frame["candidate"].astype(bool).map({True: "candidates", False: "noncandidates"}).values,
+                           index=frame["post_id"].astype(str).values)
+    decided = gold[gold["value"].astype(str).isin(["0", "1"])]
+    rows = []
+    for stratum in STRATA:
+        plan = stratum_sizes(float(expected[stratum]), float(settings["sensitivity"]), float(settings["specificity"]),
+                             float(settings["se_half_width"]), float(settings["sp_half_width"]),
+                             float(settings["prevalence_half_width"]), level)
+        for label in labels:
+            values = decided.loc[decided["label"] == label]
+            values = values.loc[values["post_id"].astype(str).map(stratum_of).eq(stratum)]
+            n, positives = len(values), int(values["value"].astype(str).eq("1").sum())
+            low, high = clopper_pearson(positives, n, level)
+            rows.append({"stratum": stratum, "label": label, "expected_prevalence": float(expected[stratum]),
+                         "n_sensitivity": plan["sensitivity"], "n_specificity": plan["specificity"],
+                         "n_prevalence": plan["prevalence"], "planned_posts": plan["posts"],
+                         "annotated_posts": n, "positives": positives,
+                         "observed_prevalence": positives / n if n else float("nan"),
+                         "ci_low": low, "ci_high": high,
+                         "target_half_width": float(settings["prevalence_half_width"]),
+                         "half_width_reached": (high - low) / 2 if n else float("nan"),
+                         "level": level, "method": METHOD})
+    table = pd.DataFrame(rows)
+    return table.astype({column: "int64" for column in ("n_sensitivity", "n_specificity", "n_prevalence",
+                                                        "planned_posts", "annotated_posts", "positives")})

@@ -367,6 +367,27 @@ SENSITIVITY = pa.DataFrameSchema(
     name="sensitivity",
 )
 
+SAMPLE_SIZE = pa.DataFrameSchema(
+    {
+        "stratum": pa.Column(str, pa.Check.isin(["candidates", "noncandidates"])),
+        "label": pa.Column(str, pa.Check.isin(LABEL_NAMES)),
+        "expected_prevalence": pa.Column(float, pa.Check.in_range(0, 1, include_min=False, include_max=False)),
+        **{column: pa.Column("int64", pa.Check.ge(0))
+           for column in ("n_sensitivity", "n_specificity", "n_prevalence", "planned_posts", "annotated_posts",
+                          "positives")},
+        **{column: pa.Column(float, _PROPORTION, nullable=True)
+           for column in ("observed_prevalence", "ci_low", "ci_high")},
+        "target_half_width": pa.Column(float, pa.Check.in_range(0, 1, include_min=False)),
+        "half_width_reached": pa.Column(float, pa.Check.in_range(0, 0.5), nullable=True),
+        "level": pa.Column(float, pa.Check.in_range(0, 1, include_min=False, include_max=False)),
+        "method": pa.Column(str, pa.Check.isin(["clopper_pearson", "wilson"])),
+    },
+    strict=True,
+    ordered=True,
+    unique=["stratum", "label"],
+    name="sample_size",
+)
+
 POSITIVES_BY_BOARD_MONTH = pa.DataFrameSchema(
     {
         "board": pa.Column(str),

@@ -247,3 +247,24 @@ rule sensitivity:
         "../envs/perivigil.yaml"
     script:
         "../scripts/sensitivity.py"
+
+
+rule sample_size:
+    input:
+        frame="results/annotation/sampling_frame.parquet",
+        gold="results/annotation/gold.parquet",
+    output:
+        table=report(
+            "results/tables/sample_size.csv",
+            caption="../report/sample_size.rst",
+            category="5. Evaluation",
+            labels={"table": "sample size"},
+        ),
+    log:
+        "logs/evaluate/sample_size.log",
+    params:
+        settings=config.get("sample_size", {}),
+    conda:
+        "../envs/perivigil.yaml"
+    script:
+        "../scripts/sample_size.py"
