@@ -252,3 +252,19 @@ def test_design_weighted_rogan_gladen_carries_an_exact_specificity():
     assert "Sp = 1 in every replicate: drawn from the Jeffreys beta on n = 40.0" in result["ci_note"]
     assert result["ci_low"] < 0.1  # Sp < 1 allowed: the corrected prevalence can fall below 0.125 by more
     assert result["ci_low"] < result["ci_high"]
+
+
+def test_design_auprc_weights_each_post_by_its_inverse_inclusion_probability():
+    from perivigil.evaluation import design_auprc_interval
+
+    # Scores 0.9 (positive, weight 1), 0.8 (negative, weight 3), 0.1 (positive, weight 1).
+    # Average precision = sum of (R_k - R_k-1) * P_k: at 0.9, R = 1/2 and P = 1/1; at 0.1, R = 1 and
+    # P = 2/(1 + 3 + 1) = 0.4; so 0.5 * 1 + 0.5 * 0.4 = 0.7. Unweighted: 0.5 * 1 + 0.5 * 2/3 = 0.8333.
+    y, scores = [1, 0, 1], [0.9, 0.8, 0.1]
+    weighted = design_auprc_interval(y, scores, [1, 3, 1], ["a"] * 3, ["t1", "t2", "t3"], n_boot=50, seed=1)
+    assert weighted.estimate == pytest.approx(0.7)
+    equal = design_auprc_interval(y, scores, [2, 2, 2], ["a"] * 3, ["t1", "t2", "t3"], n_boot=50, seed=1)
+    assert equal.estimate == pytest.approx(0.5 + 0.5 * 2 / 3)
+    assert weighted.method == "rao_wu_percentile" and weighted.low <= weighted.estimate <= weighted.high
+    one_class = design_auprc_interval([0, 0], [0.2, 0.3], [1, 1], ["a", "a"], ["t1", "t2"], n_boot=10, seed=1)
+    assert np.isnan(one_class.estimate) and one_class.reason == "one class only in the test split"

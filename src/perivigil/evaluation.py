@@ -268,6 +268,41 @@ def design_metric_intervals(y_true, y_pred, weights, strata, clusters, n_boot: i
     return out
 
 
+def design_auprc_interval(y_true, scores, weights, strata, clusters, n_boot: int, seed: int,
+                          level: float = 0.95) -> Interval:
+    """Average precision weighted by the design (1 / inclusion probability), with a Rao–Wu percentile interval.
+
+    Each replicate multiplies the weights of a unit's posts by its Rao–Wu multiplier (threads drawn
+    within strata, as for the other design metrics); a replicate left with one class is skipped.
+    """
+    from sklearn.metrics import average_precision_score
+
+    y_true, scores, weights = np.asarray(y_true, int), np.asarray(scores, float), np.asarray(weights, float)
+    if y_true.min() == y_true.max():
+        return Interval(float("nan"), float("nan"), float("nan"), "none", "one class only in the test split")
+    estimate = float(average_precision_score(y_true, scores, sample_weight=weights))
+    unit_of_post, unit_stratum = bootstrap_strata(strata, clusters)
+    multipliers = rao_wu_multipliers(unit_stratum, n_boot, np.random.default_rng(seed))
+    replicates = []
+    for row in multipliers:
+        replicate_weights = weights * row[unit_of_post]
+        kept = y_true[replicate_weights > 0]
+        if kept.min() == kept.max():
+            continue
+        replicates.append(average_precision_score(y_true, scores, sample_weight=replicate_weights))
+    if not replicates:
+        return Interval(estimate, float("nan"), float("nan"), "none", "every replicate had one class only")
+    alpha = (1 - level) / 2
+    low, high = np.quantile(replicates, [alpha, 1 - alpha])
+    interval = Interval(estimate, float(low), float(high), "rao_wu_percentile",
+                        "AUPRC weighted by the design: Rao-Wu percentile interval")
+    if interval.low == interval.high:
+        return Interval(estimate, interval.low, interval.high, "rao_wu_percentile",
+                        "AUPRC weighted by the design: every replicate equal (a perfect ranking), "
+                        "no interval for a ranking statistic")
+    return interval
+
+
 def paired_f1_difference(y_true, pred_a, pred_b, clusters, n_boot: int, seed: int) -> Interval:
     """F1(a) − F1(b) on the same posts, with a paired cluster-bootstrap BCa interval."""
     counts_a = cluster_counts(y_true, pred_a, clusters)

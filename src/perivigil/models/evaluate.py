@@ -9,8 +9,8 @@ from typing import Any
 import pandas as pd
 
 from perivigil.errors import InputError
-from perivigil.evaluation import (auprc_interval, design_metric_intervals, mcnemar_exact, metric_intervals,
-                                  paired_f1_difference)
+from perivigil.evaluation import (auprc_interval, design_auprc_interval, design_metric_intervals, mcnemar_exact,
+                                  metric_intervals, paired_f1_difference)
 from perivigil.logs import Progress
 from perivigil.models import LABELS
 from perivigil.models.rules import labels_from_decisions
@@ -142,6 +142,10 @@ def evaluate_models(split_path: Path, posts_path: Path, decisions_path: Path, mo
             intervals = metric_intervals(predictions[label], predictions[column], predictions["thread_id"],
                                          settings["n_boot"], settings["seed"])
             if f"{column}_score" in predictions:
+                design["auprc"] = design_auprc_interval(predictions[label], predictions[f"{column}_score"],
+                                                        predictions["weight"], predictions["stratum"],
+                                                        predictions["thread_id"], settings["n_boot_auprc"],
+                                                        settings["seed"])
                 intervals["auprc"] = auprc_interval(predictions[label], predictions[f"{column}_score"],
                                                     predictions["thread_id"], settings["n_boot_auprc"],
                                                     settings["seed"])
