@@ -59,3 +59,18 @@ def test_outputs_are_byte_identical_across_runs(tmp_path):
     assert digests[0] == digests[1]
     latex = (tmp_path / "a.tex").read_text()
     assert "\\toprule" in latex and "Santé & 3 & 0 & 3" in latex.replace("\\\\", "")
+
+
+def test_figures_use_matplotlibs_own_fonts_whatever_the_machine_has():
+    """A system DejaVu (Debian's fonts-dejavu) or another clone's in the shared font cache would change the
+    PDFs' font subsets, hence their bytes; the figures read matplotlib's bundled copy only."""
+    from pathlib import Path
+
+    import matplotlib
+    from matplotlib import font_manager
+
+    from perivigil.report.figures import BUNDLED_FONTS
+
+    found = Path(font_manager.findfont("DejaVu Sans"))
+    assert found == Path(matplotlib.get_data_path()) / "fonts/ttf/DejaVuSans.ttf"
+    assert all(Path(font.fname).is_relative_to(BUNDLED_FONTS) for font in font_manager.fontManager.ttflist)

@@ -3,6 +3,12 @@
 Matplotlib stamps PNG and PDF files with its version and the date; both are
 removed here (PNG ``Software``, PDF ``Creator``/``Producer``/``CreationDate``),
 and the Agg backend is forced so that no display is needed.
+
+Fonts come from this matplotlib's own files only (``mpl-data/fonts/ttf``, pinned with matplotlib
+in the lock): a machine's fonts are forgotten. Otherwise "DejaVu Sans" resolves to whichever copy
+the user's font cache (``~/.cache/matplotlib``, shared by every venv of that matplotlib version)
+lists first: the system's (Debian's fonts-dejavu), this venv's or another clone's; the PDFs'
+font subsets, and so their bytes, then change from one machine, cache or clone to another.
 """
 
 from __future__ import annotations
@@ -16,7 +22,23 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from matplotlib import font_manager  # noqa: E402
+
 from perivigil.files import atomic_path  # noqa: E402
+
+BUNDLED_FONTS = Path(matplotlib.get_data_path()) / "fonts"
+
+
+def use_bundled_fonts_only() -> None:
+    """Let matplotlib choose among its bundled fonts only (see the module docstring)."""
+    manager = font_manager.fontManager
+    manager.ttflist = []  # the cache (~/.cache/matplotlib) may list another copy, or another venv's
+    for path in sorted((BUNDLED_FONTS / "ttf").glob("*.ttf")):
+        manager.addfont(path)
+    manager._findfont_cached.cache_clear()
+
+
+use_bundled_fonts_only()
 
 plt.rcParams.update({"svg.hashsalt": "perivigil", "figure.dpi": 100, "savefig.dpi": 150,
                      "font.family": "DejaVu Sans", "axes.spines.top": False, "axes.spines.right": False})
