@@ -96,7 +96,8 @@ def _scan(pattern: re.Pattern, text: str, present: frozenset[str], *needles: str
 
 # Every word a pattern's matches hold (the needles of the _scan calls below), longest first; a word
 # found stands for every needle inside it ("semaine" for "sem" too)
-_NEEDLES = ['grossesse', 'premieres', 'trimestre', 'derniere', 'quelques', 'dernier', 'semaine', '1eres', 'debut', '1res', 'mois', 's.a', 's.g', 'sem', 'sa', 'sg', 't1', 't2', 't3']
+_NEEDLES = ['grossesse', 'premieres', 'trimestre', 'derniere', 'quelques', 'dernier', 'semaine', '1eres', 'debut',
+            '1res', 'mois', 's.a', 's.g', 'sem', 'sa', 'sg', 't1', 't2', 't3']
 _KEYWORDS = re.compile("|".join(re.escape(word) for word in _NEEDLES))
 _HOLDS = {word: frozenset(n for n in _NEEDLES if n in word) for word in _NEEDLES}
 
