@@ -97,10 +97,10 @@ rule provenance:
         ),
     log:
         "logs/provenance.log",
+    conda:
+        "workflow/envs/perivigil.yaml"
     params:
         config=config,
         config_files=[str(f) for f in workflow.configfiles],
-    conda:
-        "workflow/envs/perivigil.yaml"
     script:
         "workflow/scripts/provenance.py"

@@ -38,11 +38,22 @@ def main() -> None:
     pairs = best_of(5, lambda: krippendorff_alpha(rel, "nominal", n_boot=1000, seed=1))
     units = best_of(1, lambda: krippendorff_alpha(rel, "nominal", n_boot=1000, seed=1, bootstrap="units"))
     result = krippendorff_alpha(rel, "nominal", n_boot=1000, seed=1)
-    print(json.dumps({"units": 10_000, "annotators": 5, "replicates": 1000,
-                      "point_estimate_s": round(point, 4), "alpha_with_pairs_bootstrap_s": round(pairs, 4),
-                      "alpha_with_units_bootstrap_s": round(units, 2),
-                      "ratio_pairs_over_point": round(pairs / point, 1), "ratio_units_over_point": round(units / point),
-                      "alpha": round(result.alpha, 4), "ci95": [round(x, 4) for x in result.ci95]}))
+    print(
+        json.dumps(
+            {
+                "units": 10_000,
+                "annotators": 5,
+                "replicates": 1000,
+                "point_estimate_s": round(point, 4),
+                "alpha_with_pairs_bootstrap_s": round(pairs, 4),
+                "alpha_with_units_bootstrap_s": round(units, 2),
+                "ratio_pairs_over_point": round(pairs / point, 1),
+                "ratio_units_over_point": round(units / point),
+                "alpha": round(result.alpha, 4),
+                "ci95": [round(x, 4) for x in result.ci95],
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -35,12 +35,22 @@ def main() -> None:
             t, p = t.astype(bool), p.astype(bool)
             counts = np.stack([(t & p).sum(axis), (~t & p).sum(axis), (t & ~p).sum(axis), (~t & ~p).sum(axis)], -1)
             return metrics_from_counts(counts.astype(float))[name]
+
         return compute
 
     start = time.perf_counter()
-    scipy_intervals = {name: bootstrap((truth, prediction), statistic(name), paired=True, vectorized=True,
-                                       n_resamples=10_000, method="BCa", random_state=1).confidence_interval
-                       for name in ("precision", "recall", "f1", "specificity", "accuracy")}
+    scipy_intervals = {
+        name: bootstrap(
+            (truth, prediction),
+            statistic(name),
+            paired=True,
+            vectorized=True,
+            n_resamples=10_000,
+            method="BCa",
+            random_state=1,
+        ).confidence_interval
+        for name in ("precision", "recall", "f1", "specificity", "accuracy")
+    }
     scipy_s = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -50,13 +60,22 @@ def main() -> None:
         precision_score(t, p, zero_division=0), recall_score(t, p), f1_score(t, p), accuracy_score(t, p)
         recall_score(~t, ~p)  # specificity
     loop_s = (time.perf_counter() - start) * 20
-    print(json.dumps({
-        "posts": n, "resamples": 10_000, "metrics": 5,
-        "ours_s": round(ours_s, 3), "scipy_bca_s": round(scipy_s, 3), "sklearn_loop_s_scaled": round(loop_s, 1),
-        "speedup_vs_scipy": round(scipy_s / ours_s, 1), "speedup_vs_sklearn_loop": round(loop_s / ours_s),
-        "f1_ours": [round(ours["f1"].low, 4), round(ours["f1"].high, 4)],
-        "f1_scipy": [round(float(scipy_intervals["f1"].low), 4), round(float(scipy_intervals["f1"].high), 4)],
-    }))
+    print(
+        json.dumps(
+            {
+                "posts": n,
+                "resamples": 10_000,
+                "metrics": 5,
+                "ours_s": round(ours_s, 3),
+                "scipy_bca_s": round(scipy_s, 3),
+                "sklearn_loop_s_scaled": round(loop_s, 1),
+                "speedup_vs_scipy": round(scipy_s / ours_s, 1),
+                "speedup_vs_sklearn_loop": round(loop_s / ours_s),
+                "f1_ours": [round(ours["f1"].low, 4), round(ours["f1"].high, 4)],
+                "f1_scipy": [round(float(scipy_intervals["f1"].low), 4), round(float(scipy_intervals["f1"].high), 4)],
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

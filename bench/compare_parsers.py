@@ -41,9 +41,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 POSTED = date(2024, 6, 1)
 DATE_PHENOMENA = ["lmp_dates", "relative_time", "before_conception", "other_event_ages", "previous_pregnancy"]
-STATUS_PHENOMENA = ["negation_before_verb", "negation_after_verb", "sms_negation", "intention_question",
-                    "future_conditional", "hypothetical_pregnancy", "substitution", "comparison",
-                    "general_statements", "threshold_in_warning", "irony"]
+STATUS_PHENOMENA = [
+    "negation_before_verb",
+    "negation_after_verb",
+    "sms_negation",
+    "intention_question",
+    "future_conditional",
+    "hypothetical_pregnancy",
+    "substitution",
+    "comparison",
+    "general_statements",
+    "threshold_in_warning",
+    "irony",
+]
 
 
 def _suite():
@@ -55,8 +65,12 @@ def _suite():
     os.chdir(ROOT)
     config = load_config(ROOT / "config/config.yaml", ROOT / "workflow/schemas/config.schema.yaml", check_files=False)
     thresholds = thresholds_from_config(config)
-    namespace = protocol_namespace(config["extract"]["months_to_sa"], thresholds.iso_t1_max_sa,
-                                   thresholds.nsaid_late_min_sa, thresholds.aspirin_min_mg_day)
+    namespace = protocol_namespace(
+        config["extract"]["months_to_sa"],
+        thresholds.iso_t1_max_sa,
+        thresholds.nsaid_late_min_sa,
+        thresholds.aspirin_min_mg_day,
+    )
     section = config["challenge"]
     cases = list(expand(section["templates"], namespace, section["seed"], section["max_per_template"]))
     return extractor_from_config(config, lexicon_from_config(config)), thresholds, cases
@@ -103,8 +117,7 @@ def _dateparser_dates(text: str, posted: date | None):
     import dateparser.search
 
     original, found, cursor = _OriginalText.text, [], 0
-    settings = {"RELATIVE_BASE": datetime.combine(posted or POSTED, datetime.min.time()),
-                "PREFER_DATES_FROM": "past"}
+    settings = {"RELATIVE_BASE": datetime.combine(posted or POSTED, datetime.min.time()), "PREFER_DATES_FROM": "past"}
     for substring, moment in dateparser.search.search_dates(original, languages=["fr"], settings=settings) or []:
         start = original.find(substring, cursor)
         if start >= 0:
@@ -151,7 +164,7 @@ def run_dates(arm: str) -> dict[str, float]:
 # ----------------------------------------------------------------------------- status
 def _spacy_status(nlp):
     def status(self, text, mention, clauses, index, sentence, following):
-        doc = nlp(_OriginalText.text[sentence[0]:sentence[1]])
+        doc = nlp(_OriginalText.text[sentence[0] : sentence[1]])
         offset = mention.start - sentence[0]
         token = next((t for t in doc if t.idx <= offset < t.idx + len(t.text) + 1), None)
         verb = token
@@ -229,8 +242,9 @@ def main() -> None:
         return
     results = {}
     for arm in ARMS[args.part]:
-        out = subprocess.run([sys.executable, __file__, args.part, "--arm", arm], capture_output=True, text=True,
-                             check=True)
+        out = subprocess.run(
+            [sys.executable, __file__, args.part, "--arm", arm], capture_output=True, text=True, check=True
+        )
         results[arm] = json.loads(out.stdout.strip().splitlines()[-1])
     arms = ARMS[args.part]
     print("| phenomenon | " + " | ".join(arms) + " |")

@@ -2,6 +2,7 @@
 
 Run: PYTHONPATH=src python bench/design_coverage.py  (result in docs/benchmarks.md)
 """
+
 from __future__ import annotations
 
 import sys
@@ -25,8 +26,9 @@ def coverage(prevalence_n: float, per_stratum: int, studies: int = 300, seed: in
     for study in range(studies):
         chosen = np.concatenate([rng.choice(np.flatnonzero(stratum == h), per_stratum, replace=False) for h in "ABN"])
         weights = np.array([sizes[h] / per_stratum for h in stratum[chosen]])
-        design = design_metric_intervals(truth[chosen], pred[chosen], weights, stratum[chosen], threads[chosen],
-                                         n_boot=400, seed=study)
+        design = design_metric_intervals(
+            truth[chosen], pred[chosen], weights, stratum[chosen], threads[chosen], n_boot=400, seed=study
+        )
         sample = metric_intervals(truth[chosen], pred[chosen], threads[chosen], n_boot=400, seed=study)
         for k, value in true.items():
             hits[f"design {k}"] += design[k].low <= value <= design[k].high
@@ -37,6 +39,9 @@ def coverage(prevalence_n: float, per_stratum: int, studies: int = 300, seed: in
 if __name__ == "__main__":
     for prevalence_n, per_stratum in ((0.01, 60), (0.05, 60), (0.05, 150)):
         result = coverage(prevalence_n, per_stratum)
-        print(f"non-candidate prevalence {prevalence_n}, {per_stratum} posts per stratum: "
-              + ", ".join(f"{k} {v:.3f}" for k, v in result.items()), flush=True)
+        print(
+            f"non-candidate prevalence {prevalence_n}, {per_stratum} posts per stratum: "
+            + ", ".join(f"{k} {v:.3f}" for k, v in result.items()),
+            flush=True,
+        )
     sys.exit(0)

@@ -18,16 +18,19 @@ from pathlib import Path
 from perivigil.config import load_config
 from perivigil.extract.pipeline import event_rows, posted_date
 from perivigil.extract.run import extractor_from_config, lexicon_from_config
-from perivigil.models.rules import thresholds_from_config
 from perivigil.models import LABELS
-from perivigil.models.rules import decide, describe
+from perivigil.models.rules import decide, describe, thresholds_from_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def load_devset(folder: Path = ROOT / "resources/devset") -> list[dict]:
-    return [json.loads(line) for path in sorted(folder.glob("part_*.jsonl"))
-            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line)
+        for path in sorted(folder.glob("part_*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
 
 
 def scores(rows: list[tuple[int, int]]) -> tuple[int, int, int, float, float, float]:
@@ -43,8 +46,12 @@ def scores(rows: list[tuple[int, int]]) -> tuple[int, int, int, float, float, fl
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--errors", action="store_true", help="list the misclassified posts")
-    parser.add_argument("--folder", type=Path, default=ROOT / "resources/devset",
-                        help="a folder of part_*.jsonl files (default: resources/devset)")
+    parser.add_argument(
+        "--folder",
+        type=Path,
+        default=ROOT / "resources/devset",
+        help="a folder of part_*.jsonl files (default: resources/devset)",
+    )
     args = parser.parse_args()
     folder = args.folder.resolve()
     config = load_config(ROOT / "config/config.yaml", ROOT / "workflow/schemas/config.schema.yaml", check_files=False)
@@ -63,25 +70,34 @@ def main() -> None:
         chosen = [(p, d) for p, d in zip(posts, decisions) if part == "all" or p["post_id"].split("-")[1] == part]
         for label in LABELS:
             tp, fp, fn, precision, recall, f1 = scores([(p[label], getattr(d, label)) for p, d in chosen])
-            print(f"| {part} | {label} | {sum(p[label] for p, _ in chosen)} | {tp} | {fp} | {fn} | "
-                  f"{precision:.3f} | {recall:.3f} | {f1:.3f} |")
+            print(
+                f"| {part} | {label} | {sum(p[label] for p, _ in chosen)} | {tp} | {fp} | {fn} | "
+                f"{precision:.3f} | {recall:.3f} | {f1:.3f} |"
+            )
     from collections import Counter
 
     from perivigil.extract.vocabulary import is_ordinary
 
     read = Counter(r.evidence.lower() for rows in events for r in rows if r.drug_class != "other")
     ordinary = sorted(word for word in read if is_ordinary(word))
-    print(f"\n{len(read)} distinct words read as a drug of interest; ordinary French words among them "
-          f"(wordfreq, each a drug name to check by eye): {', '.join(ordinary) or 'none'}")
+    print(
+        f"\n{len(read)} distinct words read as a drug of interest; ordinary French words among them "
+        f"(wordfreq, each a drug name to check by eye): {', '.join(ordinary) or 'none'}"
+    )
     if args.errors:
         for post, decision, rows in zip(posts, decisions, events):
             for label in LABELS:
                 if post[label] != getattr(decision, label):
-                    seen = "\n    ".join(f"{describe(r)} [{r.status}, {r.person}, pregnant={r.person_pregnant}, "
-                                          f"{r.timing}, t1={r.first_trimester}]" for r in rows
-                                          if r.drug_class != "other")
-                    print(f"\n{post['post_id']} {label}: expected {post[label]}, got {getattr(decision, label)} — "
-                          f"{post['reason']}\n  {post['text'][:500]!r}\n    {seen}")
+                    seen = "\n    ".join(
+                        f"{describe(r)} [{r.status}, {r.person}, pregnant={r.person_pregnant}, "
+                        f"{r.timing}, t1={r.first_trimester}]"
+                        for r in rows
+                        if r.drug_class != "other"
+                    )
+                    print(
+                        f"\n{post['post_id']} {label}: expected {post[label]}, got {getattr(decision, label)} — "
+                        f"{post['reason']}\n  {post['text'][:500]!r}\n    {seen}"
+                    )
 
 
 if __name__ == "__main__":

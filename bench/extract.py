@@ -74,15 +74,25 @@ def main() -> None:
     extractor = extractor_from_config(config, lexicon_from_config(config))
     thresholds = thresholds_from_config(config)
     n, seconds, positives = ours(args.input, args.posts, extractor, thresholds)
-    result = {"posts": n, "seconds": round(seconds, 1), "posts_per_s": round(n / seconds),
-              "positive_labels": positives,
-              "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+    result = {
+        "posts": n,
+        "seconds": round(seconds, 1),
+        "posts_per_s": round(n / seconds),
+        "positive_labels": positives,
+        "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
     if args.edsnlp_posts:
         m, ours_s, _ = ours(args.input, args.edsnlp_posts, extractor, thresholds)
         m2, eds_s, drug_spans = edsnlp_pipeline(args.input, args.edsnlp_posts)
-        result.update({"compare_posts": m, "ours_posts_per_s": round(m / ours_s),
-                       "edsnlp_posts_per_s": round(m2 / eds_s), "edsnlp_drug_spans": drug_spans,
-                       "speed_ratio_ours_over_edsnlp": round((m / ours_s) / (m2 / eds_s), 1)})
+        result.update(
+            {
+                "compare_posts": m,
+                "ours_posts_per_s": round(m / ours_s),
+                "edsnlp_posts_per_s": round(m2 / eds_s),
+                "edsnlp_drug_spans": drug_spans,
+                "speed_ratio_ours_over_edsnlp": round((m / ours_s) / (m2 / eds_s), 1),
+            }
+        )
     print(json.dumps(result))
 
 

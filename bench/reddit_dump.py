@@ -38,16 +38,114 @@ from pathlib import Path
 import zstandard
 
 FRENCH = ("france", "besoindeparler", "conseiljuridique", "enceinte")
-OTHERS = ("AskReddit", "politics", "nba", "gaming", "worldnews", "funny", "pics", "memes", "soccer",
-          "NoStupidQuestions", "movies", "news", "todayilearned", "CryptoCurrency", "wallstreetbets",
-          "relationship_advice", "AmItheAsshole", "unpopularopinion", "PublicFreakout", "formula1")
-ENGLISH = ("the", "and", "that", "have", "for", "not", "with", "you", "this", "but", "his", "from", "they",
-           "say", "her", "she", "will", "one", "all", "would", "there", "their", "what", "so", "up", "out",
-           "if", "about", "who", "get", "which", "go", "me", "when", "make", "can", "like", "time", "just",
-           "him", "know", "take", "people", "into", "year", "your", "good", "some", "could", "them", "lol")
-FRENCH_WORDS = ("je", "suis", "enceinte", "de", "semaines", "et", "j'ai", "pris", "du", "doliprane", "ibuprofène",
-                "à", "mois", "médecin", "sage-femme", "grossesse", "c'est", "pas", "très", "bébé", "aussi",
-                "été", "déjà", "où", "cœur", "peut-être", "roaccutane", "après", "ça", "vraiment", "…")
+OTHERS = (
+    "AskReddit",
+    "politics",
+    "nba",
+    "gaming",
+    "worldnews",
+    "funny",
+    "pics",
+    "memes",
+    "soccer",
+    "NoStupidQuestions",
+    "movies",
+    "news",
+    "todayilearned",
+    "CryptoCurrency",
+    "wallstreetbets",
+    "relationship_advice",
+    "AmItheAsshole",
+    "unpopularopinion",
+    "PublicFreakout",
+    "formula1",
+)
+ENGLISH = (
+    "the",
+    "and",
+    "that",
+    "have",
+    "for",
+    "not",
+    "with",
+    "you",
+    "this",
+    "but",
+    "his",
+    "from",
+    "they",
+    "say",
+    "her",
+    "she",
+    "will",
+    "one",
+    "all",
+    "would",
+    "there",
+    "their",
+    "what",
+    "so",
+    "up",
+    "out",
+    "if",
+    "about",
+    "who",
+    "get",
+    "which",
+    "go",
+    "me",
+    "when",
+    "make",
+    "can",
+    "like",
+    "time",
+    "just",
+    "him",
+    "know",
+    "take",
+    "people",
+    "into",
+    "year",
+    "your",
+    "good",
+    "some",
+    "could",
+    "them",
+    "lol",
+)
+FRENCH_WORDS = (
+    "je",
+    "suis",
+    "enceinte",
+    "de",
+    "semaines",
+    "et",
+    "j'ai",
+    "pris",
+    "du",
+    "doliprane",
+    "ibuprofène",
+    "à",
+    "mois",
+    "médecin",
+    "sage-femme",
+    "grossesse",
+    "c'est",
+    "pas",
+    "très",
+    "bébé",
+    "aussi",
+    "été",
+    "déjà",
+    "où",
+    "cœur",
+    "peut-être",
+    "roaccutane",
+    "après",
+    "ça",
+    "vraiment",
+    "…",
+)
 
 
 def _text(rng: random.Random, words: tuple[str, ...]) -> str:
@@ -65,35 +163,69 @@ def comment(rng: random.Random, i: int, created: int, french_share: float) -> di
     link = f"t3_{rng.randrange(36**6, 36**7):x}"
     item = {
         "_meta": {"retrieved_2nd_on": created + 129600},
-        "all_awardings": [], "archived": False, "associated_award": None,
-        "author": f"user_{rng.randrange(10**7)}", "author_flair_background_color": None,
-        "author_flair_css_class": None, "author_flair_richtext": [], "author_flair_template_id": None,
-        "author_flair_text": None, "author_flair_text_color": None, "author_flair_type": "text",
-        "author_fullname": f"t2_{rng.randrange(36**7):x}", "author_patreon_flair": False, "author_premium": False,
-        "body": _text(rng, FRENCH_WORDS if french else ENGLISH), "can_gild": True, "collapsed": False,
-        "collapsed_because_crowd_control": None, "collapsed_reason": None, "collapsed_reason_code": None,
-        "comment_type": None, "controversiality": 0, "created_utc": created, "distinguished": None,
-        "downs": 0, "edited": False, "gilded": 0, "gildings": {}, "id": f"k{i:x}", "is_submitter": False,
-        "link_id": link, "locked": False, "name": f"t1_k{i:x}", "no_follow": True,
+        "all_awardings": [],
+        "archived": False,
+        "associated_award": None,
+        "author": f"user_{rng.randrange(10**7)}",
+        "author_flair_background_color": None,
+        "author_flair_css_class": None,
+        "author_flair_richtext": [],
+        "author_flair_template_id": None,
+        "author_flair_text": None,
+        "author_flair_text_color": None,
+        "author_flair_type": "text",
+        "author_fullname": f"t2_{rng.randrange(36**7):x}",
+        "author_patreon_flair": False,
+        "author_premium": False,
+        "body": _text(rng, FRENCH_WORDS if french else ENGLISH),
+        "can_gild": True,
+        "collapsed": False,
+        "collapsed_because_crowd_control": None,
+        "collapsed_reason": None,
+        "collapsed_reason_code": None,
+        "comment_type": None,
+        "controversiality": 0,
+        "created_utc": created,
+        "distinguished": None,
+        "downs": 0,
+        "edited": False,
+        "gilded": 0,
+        "gildings": {},
+        "id": f"k{i:x}",
+        "is_submitter": False,
+        "link_id": link,
+        "locked": False,
+        "name": f"t1_k{i:x}",
+        "no_follow": True,
         "parent_id": link if rng.random() < 0.4 else f"t1_k{max(0, i - rng.randrange(1, 500)):x}",
-        "permalink": f"/r/{subreddit}/comments/{link[3:]}/title/k{i:x}/", "retrieved_on": created + 30,
-        "score": rng.randrange(-5, 200), "score_hidden": False, "send_replies": True, "stickied": False,
-        "subreddit": subreddit, "subreddit_id": f"t5_{zlib.crc32(subreddit.encode()):x}",
-        "subreddit_name_prefixed": f"r/{subreddit}", "subreddit_type": "public", "top_awarded_type": None,
-        "total_awards_received": 0, "treatment_tags": [], "unrepliable_reason": None, "ups": 1,
+        "permalink": f"/r/{subreddit}/comments/{link[3:]}/title/k{i:x}/",
+        "retrieved_on": created + 30,
+        "score": rng.randrange(-5, 200),
+        "score_hidden": False,
+        "send_replies": True,
+        "stickied": False,
+        "subreddit": subreddit,
+        "subreddit_id": f"t5_{zlib.crc32(subreddit.encode()):x}",
+        "subreddit_name_prefixed": f"r/{subreddit}",
+        "subreddit_type": "public",
+        "top_awarded_type": None,
+        "total_awards_received": 0,
+        "treatment_tags": [],
+        "unrepliable_reason": None,
+        "ups": 1,
     }
     return item
-
 
 
 def write_dump(path: Path, megabytes: float, seed: int, french_share: float) -> tuple[int, int]:
     """Write about ``megabytes`` MB of NDJSON to ``path`` as a zstd dump; ``(lines, decompressed bytes)``."""
     rng = random.Random(seed)
-    params = zstandard.ZstdCompressionParameters(window_log=31, compression_level=3, write_checksum=True,
-                                                 threads=1)
+    params = zstandard.ZstdCompressionParameters(window_log=31, compression_level=3, write_checksum=True, threads=1)
     target, written, lines, created = int(megabytes * 1e6), 0, 0, 1704067200
-    with path.open("wb") as handle, zstandard.ZstdCompressor(compression_params=params).stream_writer(
-            handle, closefd=False) as writer:
+    with (
+        path.open("wb") as handle,
+        zstandard.ZstdCompressor(compression_params=params).stream_writer(handle, closefd=False) as writer,
+    ):
         batch = io.StringIO()
         while written < target:
             for _ in range(2000):
@@ -117,14 +249,20 @@ def _cpu(who: int) -> float:
 
 def _result(start: float, cpu_start: float, who: int, lines: int, kept: int | None) -> dict:
     """The clock and CPU time since ``start`` / ``cpu_start`` (imports excluded), the process's peak RSS."""
-    return {"seconds": time.perf_counter() - start, "cpu_s": _cpu(who) - cpu_start, "lines": lines, "kept": kept,
-            "max_rss_mb": resource.getrusage(who).ru_maxrss / 1024}
+    return {
+        "seconds": time.perf_counter() - start,
+        "cpu_s": _cpu(who) - cpu_start,
+        "lines": lines,
+        "kept": kept,
+        "max_rss_mb": resource.getrusage(who).ru_maxrss / 1024,
+    }
 
 
 def run_zstd(dump: Path) -> dict:
     start, cpu = time.perf_counter(), _cpu(resource.RUSAGE_CHILDREN)
-    out = subprocess.run(f"zstd -dc --long=31 '{dump}' | wc -l", shell=True, check=True, capture_output=True,
-                         text=True).stdout
+    out = subprocess.run(
+        f"zstd -dc --long=31 '{dump}' | wc -l", shell=True, check=True, capture_output=True, text=True
+    ).stdout
     return _result(start, cpu, resource.RUSAGE_CHILDREN, int(out.split()[0]), None)
 
 
@@ -152,25 +290,36 @@ def run_naive(dump: Path) -> dict:
 
 
 RUNS = {"zstd": run_zstd, "collect": run_collect, "naive": run_naive}
-LABELS = {"zstd": "`zstd -dc --long=31 \\| wc -l`", "collect": "`collect_dump` (this connector)",
-          "naive": "parse every line (`json.loads`)"}
+LABELS = {
+    "zstd": "`zstd -dc --long=31 \\| wc -l`",
+    "collect": "`collect_dump` (this connector)",
+    "naive": "parse every line (`json.loads`)",
+}
 
 
 def measure(name: str, dump: Path) -> dict:
-    result = subprocess.run([sys.executable, __file__, "--child", name, "--dir", str(dump.parent)],
-                            check=True, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, __file__, "--child", name, "--dir", str(dump.parent)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def table(results: dict[str, dict], decompressed_mb: float) -> str:
     floor = results["zstd"]["seconds"]
-    rows = ["| reader | lines/s | posts kept/s | MB/s (wall) | MB per CPU-s | peak RSS (MB) | time / zstd |",
-            "|---|---:|---:|---:|---:|---:|---:|"]
+    rows = [
+        "| reader | lines/s | posts kept/s | MB/s (wall) | MB per CPU-s | peak RSS (MB) | time / zstd |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for name, r in results.items():
         kept = f"{r['kept'] / r['seconds']:,.0f}" if r["kept"] is not None else "-"
-        rows.append(f"| {LABELS[name]} | {r['lines'] / r['seconds']:,.0f} | {kept} | "
-                    f"{decompressed_mb / r['seconds']:,.0f} | {decompressed_mb / r['cpu_s']:,.0f} | "
-                    f"{r['max_rss_mb']:,.0f} | {r['seconds'] / floor:.1f} |")
+        rows.append(
+            f"| {LABELS[name]} | {r['lines'] / r['seconds']:,.0f} | {kept} | "
+            f"{decompressed_mb / r['seconds']:,.0f} | {decompressed_mb / r['cpu_s']:,.0f} | "
+            f"{r['max_rss_mb']:,.0f} | {r['seconds'] / floor:.1f} |"
+        )
     return "\n".join(rows)
 
 
@@ -195,16 +344,21 @@ def main() -> None:
     try:
         start = time.perf_counter()
         lines, size = write_dump(dump, args.mb, args.seed, args.french_share)
-        print(f"dump: {lines:,} lines, {size / 1e6:,.0f} MB of NDJSON, {dump.stat().st_size / 1e6:,.0f} MB "
-              f"compressed (window log 31), written in {time.perf_counter() - start:.0f} s", file=sys.stderr)
+        print(
+            f"dump: {lines:,} lines, {size / 1e6:,.0f} MB of NDJSON, {dump.stat().st_size / 1e6:,.0f} MB "
+            f"compressed (window log 31), written in {time.perf_counter() - start:.0f} s",
+            file=sys.stderr,
+        )
         names = ["zstd", "collect"] + ([] if args.skip_naive else ["naive"])
         results = {name: measure(name, dump) for name in names}
         counts = {name: r["lines"] for name, r in results.items()}
         if len(set(counts.values())) != 1:
             sys.exit(f"the readers disagree on the number of lines: {counts}")
-        print(f"{lines:,} lines, {size / 1e6:,.0f} MB decompressed, {results['collect']['kept']:,} posts kept "
-              f"({args.french_share:.0%} in {len(FRENCH)} French subreddits); Python {sys.version.split()[0]}, "
-              f"zstandard {zstandard.__version__}\n")
+        print(
+            f"{lines:,} lines, {size / 1e6:,.0f} MB decompressed, {results['collect']['kept']:,} posts kept "
+            f"({args.french_share:.0%} in {len(FRENCH)} French subreddits); Python {sys.version.split()[0]}, "
+            f"zstandard {zstandard.__version__}\n"
+        )
         print(table(results, size / 1e6))
     finally:
         if not args.keep and args.dir is None:

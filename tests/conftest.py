@@ -41,8 +41,14 @@ def small_forum(tmp_path_factory, study_config) -> dict:
     settings = copy.deepcopy(study_config["demo_forum"])
     for key in ("seeds", "fragments"):
         settings[key] = str(ROOT / settings[key])
-    settings.update(site=str(out / "site"), manifest=str(out / "site.sha256"), truth=str(out / "truth.csv"),
-                    n_posts=150, posts_per_page=5, threads_per_page=4)
+    settings.update(
+        site=str(out / "site"),
+        manifest=str(out / "site.sha256"),
+        truth=str(out / "truth.csv"),
+        n_posts=150,
+        posts_per_page=5,
+        threads_per_page=4,
+    )
     counts = build_demo_forum(settings)
     return {"settings": settings, "counts": counts, "site": out / "site", "truth": out / "truth.csv"}
 
@@ -54,8 +60,15 @@ def extractor():
     from perivigil.extract.lexicon import build_lexicon
     from perivigil.extract.pipeline import Extractor
 
-    return Extractor(DrugMatcher(build_lexicon(ROOT / "resources/bdpm", ROOT / "config/lexicon/substances.tsv",
-                                               ROOT / "config/lexicon/forum_variants.tsv")))
+    return Extractor(
+        DrugMatcher(
+            build_lexicon(
+                ROOT / "resources/bdpm",
+                ROOT / "config/lexicon/substances.tsv",
+                ROOT / "config/lexicon/forum_variants.tsv",
+            )
+        )
+    )
 
 
 @pytest.fixture()
@@ -75,14 +88,22 @@ def build_tiny_bert(directory: Path, texts: list[str], max_words: int = 3000) ->
 
     backend = transformers.BertTokenizer(vocab={"[UNK]": 0}).backend_tokenizer
     counts = collections.Counter(
-        word for text in texts
-        for word, _ in backend.pre_tokenizer.pre_tokenize_str(backend.normalizer.normalize_str(text)))
+        word
+        for text in texts
+        for word, _ in backend.pre_tokenizer.pre_tokenize_str(backend.normalizer.normalize_str(text))
+    )
     words = sorted(word for word, _ in counts.most_common(max_words))
     vocab = {token: i for i, token in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words])}
     transformers.BertTokenizer(vocab=vocab).save_pretrained(directory)
     torch.manual_seed(0)
-    config = transformers.BertConfig(vocab_size=len(vocab), hidden_size=16, num_hidden_layers=1,
-                                     num_attention_heads=2, intermediate_size=32, max_position_embeddings=256,
-                                     num_labels=2)
+    config = transformers.BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=256,
+        num_labels=2,
+    )
     transformers.BertForSequenceClassification(config).save_pretrained(directory)
     return directory

@@ -23,8 +23,12 @@ def scheme(root):
 
 @pytest.fixture()
 def sample():
-    return pd.DataFrame({"post_id": ["f-1", "f-2", "f-3"],
-                         "text": ["J'ai pris un advil à 30 SA.", "Kardégic 100 à 32 SA.", "Coucou les filles\nça va ?"]})
+    return pd.DataFrame(
+        {
+            "post_id": ["f-1", "f-2", "f-3"],
+            "text": ["J'ai pris un advil à 30 SA.", "Kardégic 100 à 32 SA.", "Coucou les filles\nça va ?"],
+        }
+    )
 
 
 # ----------------------------------------------------------------------------- scheme
@@ -51,10 +55,22 @@ def test_allocation_refuses_a_minimum_it_cannot_meet():
 
 def _posts_and_mentions():
     created = pd.to_datetime(["2020-01-01T00:00:00+00:00"] * 6 + ["2021-01-01T00:00:00+00:00"] * 6, utc=True)
-    posts = pd.DataFrame({"post_id": [f"p{i:02d}" for i in range(12)], "thread_id": "t", "source": "s",
-                          "board": "b", "created_at": created, "duplicate_of": [None] * 11 + ["p00"]})
-    mentions = pd.DataFrame({"post_id": ["p00", "p01", "p02", "p06", "p07", "p07"],
-                             "drug_class": ["nsaid", "isotretinoin", "other", "nsaid", "nsaid", "isotretinoin"]})
+    posts = pd.DataFrame(
+        {
+            "post_id": [f"p{i:02d}" for i in range(12)],
+            "thread_id": "t",
+            "source": "s",
+            "board": "b",
+            "created_at": created,
+            "duplicate_of": [None] * 11 + ["p00"],
+        }
+    )
+    mentions = pd.DataFrame(
+        {
+            "post_id": ["p00", "p01", "p02", "p06", "p07", "p07"],
+            "drug_class": ["nsaid", "isotretinoin", "other", "nsaid", "nsaid", "isotretinoin"],
+        }
+    )
     return posts, mentions
 
 
@@ -67,8 +83,13 @@ def test_frame_strata_and_inclusion_probabilities():
     assert drawn["selected"].sum() == 7
     probabilities = drawn.drop_duplicates("stratum").set_index("stratum")["inclusion_probability"].to_dict()
     # 4 candidate strata of one post each: all drawn; 3 of the 7 eligible non-candidates
-    assert probabilities == {"nsaid | 2020": 1.0, "iso | 2020": 1.0, "nsaid | 2021": 1.0, "both | 2021": 1.0,
-                             "noncandidate": 3 / 7}
+    assert probabilities == {
+        "nsaid | 2020": 1.0,
+        "iso | 2020": 1.0,
+        "nsaid | 2021": 1.0,
+        "both | 2021": 1.0,
+        "noncandidate": 3 / 7,
+    }
     assert drawn.loc[drawn["post_id"] == "p11", "inclusion_probability"].item() == 0.0  # a duplicate
     assert draw(frame, 4, 3, 1, seed=7).equals(drawn)
 
@@ -92,14 +113,23 @@ def _fill_returns(batch, inbox, values):
     for index, task in enumerate(tasks):
         task["id"] = index + 1
         post_values = values[task["data"]["post_id"]]
-        result = [{"from_name": k, "to_name": "text", "type": "choices", "value": {"choices": [v]}}
-                  for k, v in post_values.items()]
-        task["annotations"] = [{"id": 10 + index, "result": result, "was_cancelled": False,
-                                "updated_at": "2025-02-02T10:00:00Z"}]
+        result = [
+            {"from_name": k, "to_name": "text", "type": "choices", "value": {"choices": [v]}}
+            for k, v in post_values.items()
+        ]
+        task["annotations"] = [
+            {"id": 10 + index, "result": result, "was_cancelled": False, "updated_at": "2025-02-02T10:00:00Z"}
+        ]
         task["drafts"] = [{"id": 1, "result": []}]
-    tasks[0]["annotations"].insert(0, {"id": 1, "was_cancelled": False, "updated_at": "2025-01-01T10:00:00Z",
-                                       "result": [{"from_name": "nsaid_late", "type": "choices",
-                                                   "value": {"choices": ["0"]}}]})
+    tasks[0]["annotations"].insert(
+        0,
+        {
+            "id": 1,
+            "was_cancelled": False,
+            "updated_at": "2025-01-01T10:00:00Z",
+            "result": [{"from_name": "nsaid_late", "type": "choices", "value": {"choices": ["0"]}}],
+        },
+    )
     tasks[2]["annotations"] = [{"id": 99, "result": [], "was_cancelled": True}]
     (inbox / "lea").mkdir(parents=True)
     (inbox / "lea" / "export.json").write_text(json.dumps(tasks), encoding="utf-8-sig")
@@ -115,8 +145,10 @@ def _fill_returns(batch, inbox, values):
     shutil.copytree(batch / "brat", inbox / "noor" / "brat")
     for ann in (inbox / "noor" / "brat").glob("*.ann"):
         extra = [f"A{i}\t{k} T1 {v}" for i, (k, v) in enumerate(values[ann.stem].items(), start=1)]
-        ann.write_text(ann.read_text(encoding="utf-8") + "\n".join(extra) + "\n#1\tAnnotatorNotes T1\t"
-                       "gestational_age_sa=30\n", encoding="utf-8")
+        ann.write_text(
+            ann.read_text(encoding="utf-8") + "\n".join(extra) + "\n#1\tAnnotatorNotes T1\tgestational_age_sa=30\n",
+            encoding="utf-8",
+        )
     shutil.copytree(batch / "inception", inbox / "ines" / "inception")
     folder = inbox / "ines" / "inception"
     with (folder / "TypeSystem.xml").open("rb") as handle:
@@ -136,9 +168,11 @@ def _fill_returns(batch, inbox, values):
     sheet.to_csv(inbox / "sam" / "sheet.csv", index=False, encoding="utf-8-sig")
 
 
-VALUES = {"f-1": {"iso_t1": "0", "nsaid_late": "1", "exposure": "actual"},
-          "f-2": {"iso_t1": "0", "nsaid_late": "0", "exposure": "actual"},
-          "f-3": {"iso_t1": "0", "nsaid_late": "0", "exposure": "none"}}
+VALUES = {
+    "f-1": {"iso_t1": "0", "nsaid_late": "1", "exposure": "actual"},
+    "f-2": {"iso_t1": "0", "nsaid_late": "0", "exposure": "actual"},
+    "f-3": {"iso_t1": "0", "nsaid_late": "0", "exposure": "none"},
+}
 
 
 @pytest.fixture()
@@ -156,7 +190,13 @@ def test_every_tool_format_comes_back_exactly(round_trip, scheme, sample):
     # lea skipped f-3 (cancelled); noor's notes add gestational_age_sa to each post
     assert by_annotator == {"ines": 9, "lea": 6, "marc": 9, "noor": 12, "sam": 9}
     values = judgements.pivot_table(index=["post_id", "label"], columns="annotator", values="value", aggfunc="first")
-    assert values.loc[("f-1", "nsaid_late")].to_dict() == {"ines": "1", "lea": "1", "marc": "1", "noor": "1", "sam": "1"}
+    assert values.loc[("f-1", "nsaid_late")].to_dict() == {
+        "ines": "1",
+        "lea": "1",
+        "marc": "1",
+        "noor": "1",
+        "sam": "1",
+    }
     assert report.counts[("lea", "annotations superseded by a later one")] == 1
     assert report.counts[("lea", "annotations cancelled (skipped)")] == 1
     assert report.counts[("lea", "drafts set aside")] == 3
@@ -171,28 +211,45 @@ def test_batch_formats_are_written(tmp_path, scheme, sample, root):
     conf = (batch / "brat/annotation.conf").read_text(encoding="utf-8")
     assert "exposure\tArg:Post, Value:actual|intended|negated|none" in conf
     assert (batch / "brat/f-3.txt").read_text(encoding="utf-8") == "Coucou les filles\nça va ?"
-    first = (tmp_path / "again")
+    first = tmp_path / "again"
     write_batch(sample, scheme, first, root / "docs/annotation-guidelines.md")
     assert (batch / "sheet.xlsx").read_bytes() == (first / "sheet.xlsx").read_bytes()  # byte-stable
 
 
-@pytest.mark.parametrize(("break_it", "message"), [
-    (lambda inbox: (inbox / "marc" / "all.jsonl").write_text(
-        '{"post_id": "f-1", "text": "J\'ai pris un advil à 30 SA.", "label": ["iso_T1:1"]}\n', encoding="utf-8"),
-     r"all\.jsonl, line 1: field 'iso_T1' is not a label of the scheme"),
-    (lambda inbox: (inbox / "marc" / "all.jsonl").write_text(
-        '{"post_id": "f-9", "text": "x", "label": ["iso_t1:1"]}\n', encoding="utf-8"),
-     r"all\.jsonl, line 1: field 'post_id' 'f-9' is not in the annotation sample"),
-    (lambda inbox: shutil.copytree(inbox / "marc", inbox / "Marc"),
-     r"two annotators with the same name \('Marc' and 'marc'\)"),
-    (lambda inbox: (inbox / "lea" / "export.json").write_text(
-        (inbox / "lea" / "export.json").read_text(encoding="utf-8-sig")[:200], encoding="utf-8"),
-     r"export\.json: not valid JSON at line 1, column \d+: .* \(truncated file\?\)"),
-    (lambda inbox: (inbox / "sam" / "sheet.csv").write_text(
-        (inbox / "sam" / "sheet.csv").read_text(encoding="utf-8-sig").replace("advil", "nurofen"),
-        encoding="utf-8-sig"),
-     r"sheet\.csv, row 2: field 'text' was edited"),
-])
+@pytest.mark.parametrize(
+    ("break_it", "message"),
+    [
+        (
+            lambda inbox: (inbox / "marc" / "all.jsonl").write_text(
+                '{"post_id": "f-1", "text": "J\'ai pris un advil à 30 SA.", "label": ["iso_T1:1"]}\n', encoding="utf-8"
+            ),
+            r"all\.jsonl, line 1: field 'iso_T1' is not a label of the scheme",
+        ),
+        (
+            lambda inbox: (inbox / "marc" / "all.jsonl").write_text(
+                '{"post_id": "f-9", "text": "x", "label": ["iso_t1:1"]}\n', encoding="utf-8"
+            ),
+            r"all\.jsonl, line 1: field 'post_id' 'f-9' is not in the annotation sample",
+        ),
+        (
+            lambda inbox: shutil.copytree(inbox / "marc", inbox / "Marc"),
+            r"two annotators with the same name \('Marc' and 'marc'\)",
+        ),
+        (
+            lambda inbox: (inbox / "lea" / "export.json").write_text(
+                (inbox / "lea" / "export.json").read_text(encoding="utf-8-sig")[:200], encoding="utf-8"
+            ),
+            r"export\.json: not valid JSON at line 1, column \d+: .* \(truncated file\?\)",
+        ),
+        (
+            lambda inbox: (inbox / "sam" / "sheet.csv").write_text(
+                (inbox / "sam" / "sheet.csv").read_text(encoding="utf-8-sig").replace("advil", "nurofen"),
+                encoding="utf-8-sig",
+            ),
+            r"sheet\.csv, row 2: field 'text' was edited",
+        ),
+    ],
+)
 def test_bad_returns_give_one_line_naming_file_task_and_field(round_trip, scheme, sample, break_it, message):
     break_it(round_trip)
     with pytest.raises(InputError, match=message) as caught:
@@ -203,39 +260,65 @@ def test_bad_returns_give_one_line_naming_file_task_and_field(round_trip, scheme
 # ----------------------------------------------------------------------------- adjudication and gold
 def _judgements(rows):
     return pd.DataFrame(rows, columns=["post_id", "annotator", "label", "value"]).assign(
-        source_file="x", annotated_at="")
+        source_file="x", annotated_at=""
+    )
 
 
 def test_gold_keeps_the_provenance_of_every_label(tmp_path, scheme):
-    judgements = _judgements([
-        ("p1", "a", "nsaid_late", "1"), ("p1", "b", "nsaid_late", "1"),           # unanimous
-        ("p2", "a", "nsaid_late", "1"), ("p2", "b", "nsaid_late", "0"),           # adjudicated
-        ("p3", "a", "nsaid_late", "1"), ("p3", "b", "nsaid_late", "0"), ("p3", "c", "nsaid_late", "1"),  # majority
-        ("p4", "c", "nsaid_late", "0"),                                            # single
-        ("p5", "a", "nsaid_late", "1"), ("p5", "b", "nsaid_late", "0"),           # undecided
-    ])
+    judgements = _judgements(
+        [
+            ("p1", "a", "nsaid_late", "1"),
+            ("p1", "b", "nsaid_late", "1"),  # unanimous
+            ("p2", "a", "nsaid_late", "1"),
+            ("p2", "b", "nsaid_late", "0"),  # adjudicated
+            ("p3", "a", "nsaid_late", "1"),
+            ("p3", "b", "nsaid_late", "0"),
+            ("p3", "c", "nsaid_late", "1"),  # majority
+            ("p4", "c", "nsaid_late", "0"),  # single
+            ("p5", "a", "nsaid_late", "1"),
+            ("p5", "b", "nsaid_late", "0"),  # undecided
+        ]
+    )
     disagreed = disagreements(judgements)
-    assert disagreed[["post_id", "label"]].values.tolist() == [["p2", "nsaid_late"], ["p3", "nsaid_late"],
-                                                               ["p5", "nsaid_late"]]
+    assert disagreed[["post_id", "label"]].values.tolist() == [
+        ["p2", "nsaid_late"],
+        ["p3", "nsaid_late"],
+        ["p5", "nsaid_late"],
+    ]
     sheet = tmp_path / "adjudicated.csv"
-    sheet.write_text("post_id,label,decision,adjudicator\np2,nsaid_late,0,dr_crat\np3,nsaid_late,,\n"
-                     "p5,nsaid_late,,\n", encoding="utf-8")
+    sheet.write_text(
+        "post_id,label,decision,adjudicator\np2,nsaid_late,0,dr_crat\np3,nsaid_late,,\np5,nsaid_late,,\n",
+        encoding="utf-8",
+    )
     adjudicated = read_adjudication(sheet, scheme, disagreed)
-    gold, undecided = build_gold(judgements, adjudicated, majority_fallback=True,
-                                 sample_ids=["p1", "p2", "p3", "p4", "p5", "p6"], required=("nsaid_late",))
+    gold, undecided = build_gold(
+        judgements,
+        adjudicated,
+        majority_fallback=True,
+        sample_ids=["p1", "p2", "p3", "p4", "p5", "p6"],
+        required=("nsaid_late",),
+    )
     assert gold[["post_id", "value", "provenance", "decided_by"]].values.tolist() == [
-        ["p1", "1", "unanimous", ""], ["p2", "0", "adjudicated", "dr_crat"], ["p3", "1", "majority", ""],
-        ["p4", "0", "single", ""]]
+        ["p1", "1", "unanimous", ""],
+        ["p2", "0", "adjudicated", "dr_crat"],
+        ["p3", "1", "majority", ""],
+        ["p4", "0", "single", ""],
+    ]
     assert undecided[["post_id", "reason"]].values.tolist() == [
-        ["p5", "disagreement without a decision"], ["p6", "no annotator gave a value"]]
+        ["p5", "disagreement without a decision"],
+        ["p6", "no annotator gave a value"],
+    ]
 
 
 def test_an_adjudication_outside_the_scheme_is_refused(tmp_path, scheme):
     judgements = _judgements([("p2", "a", "exposure", "actual"), ("p2", "b", "exposure", "intended")])
     sheet = tmp_path / "adjudicated.csv"
     sheet.write_text("post_id,label,decision,adjudicator\np2,exposure,maybe,dr_crat\n", encoding="utf-8")
-    with pytest.raises(InputError, match=r"adjudicated\.csv, row 2, field 'decision': field 'exposure' has value "
-                                         r"'maybe' outside the scheme"):
+    with pytest.raises(
+        InputError,
+        match=r"adjudicated\.csv, row 2, field 'decision': field 'exposure' has value "
+        r"'maybe' outside the scheme",
+    ):
         read_adjudication(sheet, scheme, disagreements(judgements))
 
 
@@ -265,6 +348,9 @@ def test_inception_zips_and_project_export_give_one_annotator_per_user(round_tri
     judgements, report = import_inbox(inbox, scheme, sample, {"ann_i": ["ines"]})
     assert judgements.groupby("annotator").size().to_dict() == {"ann_i": 9, "one": 9, "project:ivo": 9}
     assert set(judgements.loc[judgements["annotator"] == "one", "source_file"].str.rsplit("/", n=2).str[-2]) == {
-        "f-1.zip", "f-2.zip", "f-3.zip"}
+        "f-1.zip",
+        "f-2.zip",
+        "f-3.zip",
+    }
     assert report.counts[("project", "curated documents set aside (not an annotator's)")] == 1
     assert report.formats[(inbox / "project" / "project.zip").as_posix()] == "INCEpTION project export"

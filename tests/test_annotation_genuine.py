@@ -23,8 +23,9 @@ def test_label_studio_1_23_export(tmp_path, scheme):
     # Produced by Label Studio 1.23.2 itself: a relabelled task, a skipped one, a draft.
     export = GENUINE / "labelstudio-1.23.2-export.json"
     tasks = json.loads(export.read_text(encoding="utf-8"))
-    sample = pd.DataFrame({"post_id": [t["data"]["post_id"] for t in tasks],
-                           "text": [t["data"]["text"] for t in tasks]})
+    sample = pd.DataFrame(
+        {"post_id": [t["data"]["post_id"] for t in tasks], "text": [t["data"]["text"] for t in tasks]}
+    )
     (tmp_path / "inbox" / "lea").mkdir(parents=True)
     shutil.copy(export, tmp_path / "inbox" / "lea" / export.name)
     judgements, report = import_inbox(tmp_path / "inbox", scheme, sample)
@@ -32,14 +33,24 @@ def test_label_studio_1_23_export(tmp_path, scheme):
     first, second = tasks[0]["data"]["post_id"], tasks[1]["data"]["post_id"]
     # task 1 was relabelled: the later annotation (nsaid_late 0, intended, no age) wins
     assert {k[1]: v for k, v in values.items() if k[0] == first} == {
-        "iso_t1": "0", "nsaid_late": "0", "exposure": "intended"}
+        "iso_t1": "0",
+        "nsaid_late": "0",
+        "exposure": "intended",
+    }
     assert {k[1]: v for k, v in values.items() if k[0] == second} == {
-        "iso_t1": "0", "nsaid_late": "0", "exposure": "none", "person": "self"}
+        "iso_t1": "0",
+        "nsaid_late": "0",
+        "exposure": "none",
+        "person": "self",
+    }
     assert set(judgements["post_id"]) == {first, second}
     assert dict(report.counts) == {
-        ("lea", "tasks read"): 2, ("lea", "annotations superseded by a later one"): 1,
-        ("lea", "annotations cancelled (skipped)"): 1, ("lea", "tasks without annotation"): 2,
-        ("lea", "drafts set aside"): 1}
+        ("lea", "tasks read"): 2,
+        ("lea", "annotations superseded by a later one"): 1,
+        ("lea", "annotations cancelled (skipped)"): 1,
+        ("lea", "tasks without annotation"): 2,
+        ("lea", "drafts set aside"): 1,
+    }
 
 
 def test_doccano_1_8_export(tmp_path, scheme):
@@ -52,7 +63,11 @@ def test_doccano_1_8_export(tmp_path, scheme):
     judgements, report = import_inbox(tmp_path / "inbox", scheme, sample)
     first = records[0]["post_id"]
     assert {r.label: r.value for r in judgements.itertuples() if r.post_id == first} == {
-        "iso_t1": "0", "nsaid_late": "1", "exposure": "actual", "person": "self"}
+        "iso_t1": "0",
+        "nsaid_late": "1",
+        "exposure": "actual",
+        "person": "self",
+    }
     assert report.counts[("marc", "tasks read")] == 2
 
 
@@ -69,7 +84,11 @@ def test_libreoffice_calc_xlsx(tmp_path, scheme):
     judgements, report = import_inbox(tmp_path / "inbox", scheme, sample)
     first = sample["post_id"][0]
     assert {r.label: r.value for r in judgements.itertuples() if r.post_id == first} == {
-        "iso_t1": "0", "nsaid_late": "1", "exposure": "actual", "gestational_age_sa": "30"}
+        "iso_t1": "0",
+        "nsaid_late": "1",
+        "exposure": "actual",
+        "gestational_age_sa": "30",
+    }
     assert (report.counts[("sam", "tasks read")], report.counts[("sam", "tasks without annotation")]) == (2, 1)
 
 
@@ -79,11 +98,23 @@ def test_import_annotations_command_writes_the_long_table(tmp_path, capsys):
     export = GENUINE / "doccano-1.8.4-admin.jsonl"
     records = [json.loads(line) for line in export.read_text(encoding="utf-8").splitlines()]
     pd.DataFrame({"post_id": [r["post_id"] for r in records], "text": [r["text"] for r in records]}).to_csv(
-        tmp_path / "sample.csv", index=False)
+        tmp_path / "sample.csv", index=False
+    )
     (tmp_path / "inbox" / "marc").mkdir(parents=True)
     shutil.copy(export, tmp_path / "inbox" / "marc" / export.name)
-    code = main(["import-annotations", "--inbox", str(tmp_path / "inbox"), "--sample", str(tmp_path / "sample.csv"),
-                 "--output", str(tmp_path / "annotations.csv"), "--report", str(tmp_path / "report.csv")])
+    code = main(
+        [
+            "import-annotations",
+            "--inbox",
+            str(tmp_path / "inbox"),
+            "--sample",
+            str(tmp_path / "sample.csv"),
+            "--output",
+            str(tmp_path / "annotations.csv"),
+            "--report",
+            str(tmp_path / "report.csv"),
+        ]
+    )
     assert code == 0
     table = pd.read_csv(tmp_path / "annotations.csv", dtype=str)
     assert list(table.columns) == ["post_id", "annotator", "label", "value", "source_file"]
@@ -99,8 +130,17 @@ def test_import_annotations_command_refuses_with_one_line_and_exit_2(tmp_path, c
     pd.DataFrame({"post_id": ["a"], "text": ["t"]}).to_json(tmp_path / "sample.jsonl", orient="records", lines=True)
     (tmp_path / "inbox" / "x").mkdir(parents=True)
     (tmp_path / "inbox" / "x" / "doc.tsv").write_text("#FORMAT=WebAnno TSV 3.3\n\n", encoding="utf-8")
-    code = main(["import-annotations", "--inbox", str(tmp_path / "inbox"), "--sample", str(tmp_path / "sample.jsonl"),
-                 "--output", str(tmp_path / "annotations.csv")])
+    code = main(
+        [
+            "import-annotations",
+            "--inbox",
+            str(tmp_path / "inbox"),
+            "--sample",
+            str(tmp_path / "sample.jsonl"),
+            "--output",
+            str(tmp_path / "annotations.csv"),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1
     assert "doc.tsv, line 1: WebAnno TSV 3.x holds no document-level labels" in err

@@ -9,17 +9,16 @@ import csv
 import json
 import logging
 import stat
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from xrpc_server import CREATE, REFRESH, SEARCH, XrpcServer, post_view
 
 from perivigil.collect.bluesky import collect_bluesky, normalise_created_at, periods
 from perivigil.errors import InputError
 
-from xrpc_server import CREATE, REFRESH, SEARCH, XrpcServer, post_view
-
-NOW = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 PASSWORD = "abcd-efgh-ijkl-mnop"
 ENV = {"PERIVIGIL_BLUESKY_HANDLE": "chercheuse.test", "PERIVIGIL_BLUESKY_APP_PASSWORD": PASSWORD}
 Q1, Q2 = "enceinte ibuprofène", "grossesse isotrétinoïne"
@@ -32,16 +31,27 @@ TEXT_A = "Enceinte de 7 mois, j'ai pris de l'ibuprofène hier"
 # November 2024, two queries. Q1 matches A, B, C, D, E, F, G (H is October: never served).
 # Newest first (sortAt = the earlier of createdAt and indexedAt): G, F, E, D, C, B, A.
 POST_A = post_view(ALICE, "alice.test", "3kaaa1", TEXT_A, "2024-11-03T10:00:00.000Z", langs=["fr"])
-POST_B = post_view(BOB, "bob.test", "3kbbb1", "Demande à ta sage-femme", "2024-11-03T11:30:00.250Z",
-                   langs=["fr"], root=URI_A, parent=URI_A)
-POST_C = post_view(ALICE, "alice.test", "3kccc1", "Merci, c'est fait", "2024-11-04T08:00:00+01:00",
-                   root=URI_A, parent=URI_B)
-POST_D = post_view(CAROL, "carol.test", "3kddd1", "Isotrétinoïne et grossesse ?", "2024-11-05T08:30:00",
-                   langs=["fr", "en"])
+POST_B = post_view(
+    BOB,
+    "bob.test",
+    "3kbbb1",
+    "Demande à ta sage-femme",
+    "2024-11-03T11:30:00.250Z",
+    langs=["fr"],
+    root=URI_A,
+    parent=URI_A,
+)
+POST_C = post_view(
+    ALICE, "alice.test", "3kccc1", "Merci, c'est fait", "2024-11-04T08:00:00+01:00", root=URI_A, parent=URI_B
+)
+POST_D = post_view(
+    CAROL, "carol.test", "3kddd1", "Isotrétinoïne et grossesse ?", "2024-11-05T08:30:00", langs=["fr", "en"]
+)
 POST_E = post_view(CAROL, "carol.test", "3keee1", "", "2024-11-06T10:00:00.000Z")  # an image alone
 POST_F = post_view(DAVE, "dave.test", "3kfff1", "Un post", "hier soir", indexed_at="2024-11-07T09:00:00.000Z")
-POST_G = post_view(DAVE, "dave.test", "3kggg1", "Du futur", "2024-12-15T10:00:00.000Z",
-                   indexed_at="2024-11-20T10:00:00.000Z")
+POST_G = post_view(
+    DAVE, "dave.test", "3kggg1", "Du futur", "2024-12-15T10:00:00.000Z", indexed_at="2024-11-20T10:00:00.000Z"
+)
 POST_H = post_view(DAVE, "dave.test", "3khhh1", "Octobre", "2024-10-31T23:59:59.000Z")
 POST_I = post_view(DAVE, "dave.test", "3kiii1", "Roaccutane enceinte", "2024-11-10T12:00:00.000Z", langs=["fr"])
 MONTH = {Q1: [POST_A, POST_B, POST_C, POST_D, POST_E, POST_F, POST_G, POST_H], Q2: [POST_D, POST_I]}
@@ -55,15 +65,31 @@ def server():
 
 
 def source(xrpc: XrpcServer, **extra) -> dict:
-    return {"name": "bluesky_fr", "type": "bluesky", "service": xrpc.url, "queries": [Q1, Q2],
-            "since": "2024-11", "until": "2024-12", "max_retries": 2, "backoff_s": 1.0, **extra}
+    return {
+        "name": "bluesky_fr",
+        "type": "bluesky",
+        "service": xrpc.url,
+        "queries": [Q1, Q2],
+        "since": "2024-11",
+        "until": "2024-12",
+        "max_retries": 2,
+        "backoff_s": 1.0,
+        **extra,
+    }
 
 
 def run(xrpc: XrpcServer, out: Path, period: str = "2024-11", *, environ=ENV, sleep=None, **extra):
     """Collect one month into ``out``; returns (report, the sleeps asked for)."""
     sleeps: list[float] = []
-    report = collect_bluesky(source(xrpc, **extra), period, out / f"{period}.jsonl", out / f"{period}.report.csv",
-                             environ=environ, sleep=sleep or sleeps.append, now=lambda: NOW)
+    report = collect_bluesky(
+        source(xrpc, **extra),
+        period,
+        out / f"{period}.jsonl",
+        out / f"{period}.report.csv",
+        environ=environ,
+        sleep=sleep or sleeps.append,
+        now=lambda: NOW,
+    )
     return report, sleeps
 
 
@@ -90,15 +116,18 @@ def test_periods_are_the_months_inclusive():
         periods("2025-02", "2024-11")
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    ("2024-11-06T09:15:30.123Z", "2024-11-06T09:15:30+00:00"),
-    ("2024-11-05T08:30:00", "2024-11-05T08:30:00+00:00"),  # no time zone: UTC
-    ("2024-11-04T08:00:00+01:00", "2024-11-04T07:00:00+00:00"),
-    ("2024-11-04T08:00:00.123456789Z", "2024-11-04T08:00:00+00:00"),  # nanoseconds
-    ("hier soir", None),
-    ("", None),
-    (None, None),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2024-11-06T09:15:30.123Z", "2024-11-06T09:15:30+00:00"),
+        ("2024-11-05T08:30:00", "2024-11-05T08:30:00+00:00"),  # no time zone: UTC
+        ("2024-11-04T08:00:00+01:00", "2024-11-04T07:00:00+00:00"),
+        ("2024-11-04T08:00:00.123456789Z", "2024-11-04T08:00:00+00:00"),  # nanoseconds
+        ("hier soir", None),
+        ("", None),
+        (None, None),
+    ],
+)
 def test_created_at_is_normalised_to_utc_seconds(raw, expected):
     assert normalise_created_at(raw) == expected
 
@@ -113,15 +142,26 @@ def test_a_month_with_replies_grouped_into_threads(server, tmp_path, caplog):
     got = records(tmp_path / "2024-11.jsonl")
     assert [r["post_id"].rsplit("/", 1)[1] for r in got] == ["3kddd1", "3kccc1", "3kbbb1", "3kaaa1", "3kiii1"]
     assert got[3] == {
-        "source": "bluesky_fr", "post_id": URI_A, "thread_id": URI_A, "parent_id": "", "thread_title": "",
-        "board": "bluesky", "url": "https://bsky.app/profile/alice.test/post/3kaaa1", "author": "alice.test",
-        "created_at": "2024-11-03T10:00:00+00:00", "collected_at": "2025-03-01T12:00:00+00:00", "language": "fr",
+        "source": "bluesky_fr",
+        "post_id": URI_A,
+        "thread_id": URI_A,
+        "parent_id": "",
+        "thread_title": "",
+        "board": "bluesky",
+        "url": "https://bsky.app/profile/alice.test/post/3kaaa1",
+        "author": "alice.test",
+        "created_at": "2024-11-03T10:00:00+00:00",
+        "collected_at": "2025-03-01T12:00:00+00:00",
+        "language": "fr",
         "text": TEXT_A,
         "raw_location": f"searchPosts q={Q1} since={NOV_SINCE} until={NOV_UNTIL} page=3",
     }
     by_rkey = {r["post_id"].rsplit("/", 1)[1]: r for r in got}
     assert {k: (r["thread_id"], r["parent_id"]) for k, r in by_rkey.items() if k != "3kddd1" and k != "3kiii1"} == {
-        "3kaaa1": (URI_A, ""), "3kbbb1": (URI_A, URI_A), "3kccc1": (URI_A, URI_B)}
+        "3kaaa1": (URI_A, ""),
+        "3kbbb1": (URI_A, URI_A),
+        "3kccc1": (URI_A, URI_B),
+    }
     assert by_rkey["3kccc1"]["created_at"] == "2024-11-04T07:00:00+00:00" and by_rkey["3kccc1"]["language"] == ""
     assert by_rkey["3kddd1"]["created_at"] == "2024-11-05T08:30:00+00:00" and by_rkey["3kddd1"]["language"] == "fr,en"
     assert by_rkey["3kddd1"]["raw_location"].endswith("page=2")
@@ -139,7 +179,8 @@ def test_a_month_with_replies_grouped_into_threads(server, tmp_path, caplog):
     searches = server.searches()
     assert [(p["q"], p.get("cursor")) for p in searches] == [(Q1, None), (Q1, "3"), (Q1, "6"), (Q2, None)]
     assert {(p["sort"], p["since"], p["until"], p["limit"]) for p in searches} == {
-        ("latest", NOV_SINCE, NOV_UNTIL, "100")}
+        ("latest", NOV_SINCE, NOV_UNTIL, "100")
+    }
     assert all("lang" not in p for p in searches)
     (login,) = server.calls(CREATE)
     assert login.body == {"identifier": "chercheuse.test", "password": PASSWORD}
@@ -162,10 +203,17 @@ def test_lang_is_passed_to_the_search(server, tmp_path):
 
 # ----------------------------------------------------------------------------- date-window paging
 def _posts_every(n: int, step: timedelta) -> list[dict]:
-    start = datetime(2024, 11, 1, 12, 0, tzinfo=timezone.utc)
-    return [post_view(ALICE, "alice.test", f"3k{i:04d}", f"message {i}",
-                      (start + i * step).isoformat(timespec="milliseconds").replace("+00:00", "Z"))
-            for i in range(n)]
+    start = datetime(2024, 11, 1, 12, 0, tzinfo=UTC)
+    return [
+        post_view(
+            ALICE,
+            "alice.test",
+            f"3k{i:04d}",
+            f"message {i}",
+            (start + i * step).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        )
+        for i in range(n)
+    ]
 
 
 def test_windows_are_split_when_hits_total_passes_the_cap(server, tmp_path):
@@ -178,9 +226,14 @@ def test_windows_are_split_when_hits_total_passes_the_cap(server, tmp_path):
     assert [r["text"] for r in got] == [f"message {i}" for i in range(11, -1, -1)]
     # Window 1 sees posts 11..7 (hitsTotal 12), window 2 posts 7..3 (8), window 3 posts 3..0 (4).
     assert [(p["until"], p.get("cursor")) for p in server.searches()] == [
-        (NOV_UNTIL, None), (NOV_UNTIL, "2"), (NOV_UNTIL, "4"),
-        ("2024-11-08T12:00:00.001Z", None), ("2024-11-08T12:00:00.001Z", "2"), ("2024-11-08T12:00:00.001Z", "4"),
-        ("2024-11-04T12:00:00.001Z", None), ("2024-11-04T12:00:00.001Z", "2"),
+        (NOV_UNTIL, None),
+        (NOV_UNTIL, "2"),
+        (NOV_UNTIL, "4"),
+        ("2024-11-08T12:00:00.001Z", None),
+        ("2024-11-08T12:00:00.001Z", "2"),
+        ("2024-11-08T12:00:00.001Z", "4"),
+        ("2024-11-04T12:00:00.001Z", None),
+        ("2024-11-04T12:00:00.001Z", "2"),
     ]
     assert report.get("request", "retried", "window_split") == 2
     assert report.get("post", "dropped", "duplicate_uri") == 0  # the overlap of two windows is not a duplicate
@@ -197,7 +250,7 @@ def test_windows_are_split_when_the_last_page_was_full(server, tmp_path, n, seco
     assert len(records(tmp_path / "2024-11.jsonl")) == n
     searches = server.searches()
     assert len(searches) == 3 and searches[2]["until"] == (
-        datetime(2024, 11, 1, 12, tzinfo=timezone.utc) + timedelta(minutes=10 * (n - 200), milliseconds=1)
+        datetime(2024, 11, 1, 12, tzinfo=UTC) + timedelta(minutes=10 * (n - 200), milliseconds=1)
     ).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     assert report.get("page", "kept", "search") == 3 and report.total("post", "dropped") == 0
     assert report.get("post", "kept") == n
@@ -242,14 +295,21 @@ def test_an_interrupted_job_resumes_without_duplicates(server, tmp_path):
 
     def posts_rows(path: Path) -> list:
         return [row for row in report_rows(path) if row[0] == "post"]
+
     assert posts_rows(out / "2024-11.report.csv") == posts_rows(tmp_path / "whole" / "2024-11.report.csv")
 
 
 # ----------------------------------------------------------------------------- rate limits and failures
-@pytest.mark.parametrize(("headers", "wait"), [
-    ({"ratelimit-limit": "3000", "ratelimit-remaining": "0", "ratelimit-reset": str(int(NOW.timestamp()) + 30)}, 30.0),
-    ({"retry-after": "7"}, 7.0),
-])
+@pytest.mark.parametrize(
+    ("headers", "wait"),
+    [
+        (
+            {"ratelimit-limit": "3000", "ratelimit-remaining": "0", "ratelimit-reset": str(int(NOW.timestamp()) + 30)},
+            30.0,
+        ),
+        ({"retry-after": "7"}, 7.0),
+    ],
+)
 def test_a_429_is_waited_out_then_retried(server, tmp_path, headers, wait):
     server.posts = MONTH
     server.queue(SEARCH, 429, {"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"}, headers)
@@ -292,23 +352,46 @@ def test_a_refused_login_fails_in_one_line(server, tmp_path):
     assert server.searches() == [] and list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize(("environ", "extra", "missing"), [
-    ({}, {}, "PERIVIGIL_BLUESKY_HANDLE"),
-    ({"PERIVIGIL_BLUESKY_HANDLE": "chercheuse.test"}, {}, "PERIVIGIL_BLUESKY_APP_PASSWORD"),
-    (ENV, {"password_env": "MY_BSKY_PASSWORD"}, "MY_BSKY_PASSWORD"),
-])
+@pytest.mark.parametrize(
+    ("environ", "extra", "missing"),
+    [
+        ({}, {}, "PERIVIGIL_BLUESKY_HANDLE"),
+        ({"PERIVIGIL_BLUESKY_HANDLE": "chercheuse.test"}, {}, "PERIVIGIL_BLUESKY_APP_PASSWORD"),
+        (ENV, {"password_env": "MY_BSKY_PASSWORD"}, "MY_BSKY_PASSWORD"),
+    ],
+)
 def test_a_missing_variable_is_named(tmp_path, environ, extra, missing):
-    src = {"name": "bluesky_fr", "type": "bluesky", "service": "http://127.0.0.1:9", "queries": [Q1],
-           "since": "2024-11", "until": "2024-11", **extra}
+    src = {
+        "name": "bluesky_fr",
+        "type": "bluesky",
+        "service": "http://127.0.0.1:9",
+        "queries": [Q1],
+        "since": "2024-11",
+        "until": "2024-11",
+        **extra,
+    }
     with pytest.raises(InputError, match=missing) as error:
-        collect_bluesky(src, "2024-11", tmp_path / "2024-11.jsonl", tmp_path / "r.csv", environ=environ,
-                        sleep=lambda s: None, now=lambda: NOW)
+        collect_bluesky(
+            src,
+            "2024-11",
+            tmp_path / "2024-11.jsonl",
+            tmp_path / "r.csv",
+            environ=environ,
+            sleep=lambda s: None,
+            now=lambda: NOW,
+        )
     assert "\n" not in str(error.value)
 
 
 def test_a_period_outside_the_configured_months_is_refused(tmp_path):
-    src = {"name": "bluesky_fr", "type": "bluesky", "service": "http://127.0.0.1:9", "queries": [Q1],
-           "since": "2024-11", "until": "2024-12"}
+    src = {
+        "name": "bluesky_fr",
+        "type": "bluesky",
+        "service": "http://127.0.0.1:9",
+        "queries": [Q1],
+        "since": "2024-11",
+        "until": "2024-12",
+    }
     with pytest.raises(InputError, match="2025-01"):
         collect_bluesky(src, "2025-01", tmp_path / "x.jsonl", tmp_path / "r.csv", environ=ENV)
 

@@ -16,6 +16,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
+from conftest import DEMO_ROOT_URL, ROOT
 from scrapy import signals
 from scrapy.exceptions import DownloadConnectionRefusedError, DownloadTimeoutError
 from scrapy.http import Response
@@ -37,8 +38,6 @@ from perivigil.collect.profile import FieldSpec, load_profile, profile_from_mapp
 from perivigil.collect.records import FIELD_ORDER, RAW_FIELDS, check_raw_record, read_raw_jsonl
 from perivigil.collect.run import collect_source
 from perivigil.errors import InputError
-
-from conftest import DEMO_ROOT_URL, ROOT
 
 CAPTURED = "2025-01-15T09:00:00+00:00"
 
@@ -68,14 +67,17 @@ def test_field_value_attribute_text_fallback_and_suffix():
     assert field_value(soup, FieldSpec(selector=".absent")) is None
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("2019-12-16T00:12:47+01:00", "2019-12-15T23:12:47+00:00"),
-    ("le 12/03/2017 à 14h32", "2017-03-12T13:32:00+00:00"),        # winter: UTC+1
-    ("16 décembre 2019 à 00:12", "2019-12-15T23:12:00+00:00"),
-    ("mardi 5 juillet 2016, 08:05", "2016-07-05T06:05:00+00:00"),  # summer: UTC+2
-    ("date inconnue", None),
-    ("2019-12-16T00:12:47", None),                                  # ISO without a zone is ambiguous
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2019-12-16T00:12:47+01:00", "2019-12-15T23:12:47+00:00"),
+        ("le 12/03/2017 à 14h32", "2017-03-12T13:32:00+00:00"),  # winter: UTC+1
+        ("16 décembre 2019 à 00:12", "2019-12-15T23:12:00+00:00"),
+        ("mardi 5 juillet 2016, 08:05", "2016-07-05T06:05:00+00:00"),  # summer: UTC+2
+        ("date inconnue", None),
+        ("2019-12-16T00:12:47", None),  # ISO without a zone is ambiguous
+    ],
+)
 def test_parse_date_returns_utc_iso(text, expected):
     assert parse_date(text, ("fr",), "DMY", "Europe/Paris") == expected
 
@@ -115,10 +117,19 @@ def test_parse_thread_page_extracts_posts_and_counts_the_rest(profile):
     assert [p["post_id"] for p in parsed.posts] == ["1", "2"]
     first, second = parsed.posts
     assert first == {
-        "source": "demo", "post_id": "1", "thread_id": "77", "parent_id": "", "thread_title": "Advil à 30 SA ?",
-        "board": "Santé", "url": "https://f.example/sujet/77.html#msg1", "author": "caro33",
-        "created_at": "2020-02-01T09:00:00+00:00", "collected_at": CAPTURED, "language": "",
-        "text": "J'ai pris un advil à 30 SA.", "raw_location": "https://f.example/sujet/77.html",
+        "source": "demo",
+        "post_id": "1",
+        "thread_id": "77",
+        "parent_id": "",
+        "thread_title": "Advil à 30 SA ?",
+        "board": "Santé",
+        "url": "https://f.example/sujet/77.html#msg1",
+        "author": "caro33",
+        "created_at": "2020-02-01T09:00:00+00:00",
+        "collected_at": CAPTURED,
+        "language": "",
+        "text": "J'ai pris un advil à 30 SA.",
+        "raw_location": "https://f.example/sujet/77.html",
     }
     assert tuple(first) == FIELD_ORDER
     assert second["text"] == "Appelle le CRAT !"
@@ -143,15 +154,33 @@ def test_profile_refuses_unknown_keys(root, tmp_path):
 
 def test_profile_refuses_unknown_field_options():
     with pytest.raises(InputError, match=r"p: key 'selectors.author': unknown key\(s\) \['atr'\]"):
-        profile_from_mapping({"name": "x", "selectors": {
-            "board_links": "a", "board_pages": "a", "thread_links": "a", "thread_pages": "a", "post": "a",
-            "thread_id": "a", "thread_title": "a", "board": "a", "post_id": "a", "author": {"atr": "x"},
-            "created_at": "a", "text": "a"}}, "p")
+        profile_from_mapping(
+            {
+                "name": "x",
+                "selectors": {
+                    "board_links": "a",
+                    "board_pages": "a",
+                    "thread_links": "a",
+                    "thread_pages": "a",
+                    "post": "a",
+                    "thread_id": "a",
+                    "thread_title": "a",
+                    "board": "a",
+                    "post_id": "a",
+                    "author": {"atr": "x"},
+                    "created_at": "a",
+                    "text": "a",
+                },
+            },
+            "p",
+        )
 
 
 def test_raw_record_check_names_the_field():
-    record = {name: "x" for name in RAW_FIELDS} | {"created_at": "2020-01-01T00:00:00+00:00",
-                                                    "collected_at": "2020-01-01T00:00:00+00:00"}
+    record = {name: "x" for name in RAW_FIELDS} | {
+        "created_at": "2020-01-01T00:00:00+00:00",
+        "collected_at": "2020-01-01T00:00:00+00:00",
+    }
     assert check_raw_record(dict(record), "f, line 1") == record
     with pytest.raises(InputError, match="^f, line 3: field 'author' is missing$"):
         check_raw_record({k: v for k, v in record.items() if k != "author"}, "f, line 3")
@@ -167,22 +196,38 @@ def test_read_raw_jsonl_names_file_and_line_of_a_broken_line(tmp_path):
 
 
 # ----------------------------------------------------------------------------- crawling a snapshot
-POLITENESS = {"user_agent": "perivigil-test", "delay_s": 0.0, "max_retries": 1, "backoff_s": 0.0,
-              "deadline_s": 30.0, "max_wait_s": 5.0, "max_failed_share": 0.1, "respect_robots": True}
+POLITENESS = {
+    "user_agent": "perivigil-test",
+    "delay_s": 0.0,
+    "max_retries": 1,
+    "backoff_s": 0.0,
+    "deadline_s": 30.0,
+    "max_wait_s": 5.0,
+    "max_failed_share": 0.1,
+    "respect_robots": True,
+}
 DEMO_PROFILE = ROOT / "config/sites/demo_forum.yaml"
 PHPBB_PROFILE = ROOT / "config/sites/phpbb.yaml"
 PHPBB = ROOT / "tests/data/forums/phpbb"
 PHPBB_ROOT_URL = "https://ptits-loups.example/"
 
 
-def _crawl(start_url: str, output: Path, profile: Path = DEMO_PROFILE, snapshot: Path | None = None,
-           name: str = "demo_forum", scrapy_settings: dict | None = None, **politeness) -> CollectionReport:
+def _crawl(
+    start_url: str,
+    output: Path,
+    profile: Path = DEMO_PROFILE,
+    snapshot: Path | None = None,
+    name: str = "demo_forum",
+    scrapy_settings: dict | None = None,
+    **politeness,
+) -> CollectionReport:
     """collect_source on a live site, or on a snapshot of the site of ``start_url``."""
     source = {"name": name, "profile": str(profile), "start_url": start_url}
     if snapshot is not None:
         source.update(snapshot=str(snapshot), captured_at=CAPTURED)
-    return collect_source(source, {**POLITENESS, **politeness}, output, output.with_suffix(".csv"),
-                          scrapy_settings=scrapy_settings)
+    return collect_source(
+        source, {**POLITENESS, **politeness}, output, output.with_suffix(".csv"), scrapy_settings=scrapy_settings
+    )
 
 
 def _crawl_snapshot(forum, output: Path, **kwargs) -> CollectionReport:
@@ -204,11 +249,14 @@ def test_snapshot_crawl_keeps_every_readable_post_and_counts_the_rest(small_foru
     assert report.get("post", "dropped", "unparsed_date") == status["no_date"]
     assert report.get("page", "dropped", "encoding_error") == 1
     assert report.get("page", "dropped", "not_found") == 1
-    assert sum(n for (level, _, _), n in report.counts.items() if level == "post") + \
-        status["page_missing"] + status["page_encoding_error"] == 150
+    assert (
+        sum(n for (level, _, _), n in report.counts.items() if level == "post")
+        + status["page_missing"]
+        + status["page_encoding_error"]
+        == 150
+    )
     assert {r["collected_at"] for r in records} == {CAPTURED}  # the snapshot's date, whenever it is read
-    assert all(r["raw_location"] == r["url"].split("#")[0] and r["parent_id"] == r["language"] == ""
-               for r in records)
+    assert all(r["raw_location"] == r["url"].split("#")[0] and r["parent_id"] == r["language"] == "" for r in records)
     assert not (tmp_path / "posts.jsonl.partial").exists() and not (tmp_path / "posts.jsonl.job").exists()
 
 
@@ -278,8 +326,9 @@ def test_a_crashed_crawl_resumes_without_duplicates(small_forum, tmp_path, monke
     resumed = tmp_path / "resumed/posts.jsonl"
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT / "tests"), os.environ.get("PYTHONPATH", "")]))
     with pytest.raises(CollectionInterrupted, match=r"stopped before its end \(exit status 1\); rerun to resume"):
-        _crawl_snapshot(small_forum, resumed, scrapy_settings={"EXTENSIONS": {"test_collect.PowerCut": 0},
-                                                               "POWER_CUT_AFTER": 40})
+        _crawl_snapshot(
+            small_forum, resumed, scrapy_settings={"EXTENSIONS": {"test_collect.PowerCut": 0}, "POWER_CUT_AFTER": 40}
+        )
     partial = tmp_path / "resumed/posts.jsonl.partial"
     assert not resumed.exists() and partial.stat().st_size > 0
     with partial.open("a", encoding="utf-8") as handle:  # the crash also cut a line in half
@@ -314,19 +363,39 @@ def test_recover_partial_truncates_a_cut_line(tmp_path):
 
 def test_the_phpbb_profile_reads_a_phpbb_forum(tmp_path):
     """config/sites/phpbb.yaml on phpBB 3 prosilver markup (tests/data/forums/phpbb/): ids read by pattern."""
-    report = _crawl(PHPBB_ROOT_URL + "index.html", tmp_path / "posts.jsonl", PHPBB_PROFILE, snapshot=PHPBB,
-                    name="ptits_loups")
+    report = _crawl(
+        PHPBB_ROOT_URL + "index.html", tmp_path / "posts.jsonl", PHPBB_PROFILE, snapshot=PHPBB, name="ptits_loups"
+    )
     records = {r["post_id"]: r for r in read_raw_jsonl(tmp_path / "posts.jsonl")}
-    assert sorted(records) == ["7101", "7102", "7103", "7104", "7105", "7106", "7201", "7202", "7203", "7301", "7302",
-                               "7303"]
+    assert sorted(records) == [
+        "7101",
+        "7102",
+        "7103",
+        "7104",
+        "7105",
+        "7106",
+        "7201",
+        "7202",
+        "7203",
+        "7301",
+        "7302",
+        "7303",
+    ]
     assert report.get("page", "kept", "thread") == 4  # topic 71 has two pages
     quoting = records["7103"]
-    assert (quoting["thread_id"], quoting["board"], quoting["author"]) == ("71", "Santé, médicaments et grossesse",
-                                                                          "Nadège_75")
-    assert (quoting["quote_author"], quoting["quote_text"]) == ("Lou.Bidou",
-                                                                "appelle le CRAT ou ta pharmacie pour être rassurée.")
+    assert (quoting["thread_id"], quoting["board"], quoting["author"]) == (
+        "71",
+        "Santé, médicaments et grossesse",
+        "Nadège_75",
+    )
+    assert (quoting["quote_author"], quoting["quote_text"]) == (
+        "Lou.Bidou",
+        "appelle le CRAT ou ta pharmacie pour être rassurée.",
+    )
     assert quoting["text"] == "Merci, j'ai appelé, ils vont me faire faire une écho de contrôle pour le canal artériel."
-    assert records["7101"]["text"].splitlines()[1] == "ma sage femme a fait une tête bizarre qd je lui ai dit. C grave ??"
+    assert (
+        records["7101"]["text"].splitlines()[1] == "ma sage femme a fait une tête bizarre qd je lui ai dit. C grave ??"
+    )
     assert records["7301"]["created_at"] == "2023-01-09T10:20:00+00:00"
     assert records["7106"]["raw_location"] == PHPBB_ROOT_URL + "sante-f2/topic71-5.html"
 
@@ -383,8 +452,15 @@ def serve():
 
 def _comparable(path: Path, root: str) -> list[dict]:
     """Records with the site's root URL replaced and no collection date: a snapshot and a server compare."""
-    return [{**r, "url": r["url"].replace(root, "ROOT/"), "raw_location": r["raw_location"].replace(root, "ROOT/"),
-             "collected_at": ""} for r in read_raw_jsonl(path)]
+    return [
+        {
+            **r,
+            "url": r["url"].replace(root, "ROOT/"),
+            "raw_location": r["raw_location"].replace(root, "ROOT/"),
+            "collected_at": "",
+        }
+        for r in read_raw_jsonl(path)
+    ]
 
 
 def test_http_crawl_of_a_local_server_matches_the_snapshot_crawl(small_forum, serve, tmp_path):
@@ -412,33 +488,47 @@ def test_the_phpbb_forum_over_http_matches_its_snapshot(serve, tmp_path):
     """A second forum, of another software (phpBB), crawled over HTTP as a real study does."""
     served, _ = serve(PHPBB)
     report = _crawl(served + "index.html", tmp_path / "http.jsonl", PHPBB_PROFILE, name="ptits_loups")
-    _crawl(PHPBB_ROOT_URL + "index.html", tmp_path / "snapshot.jsonl", PHPBB_PROFILE, snapshot=PHPBB,
-           name="ptits_loups")
+    _crawl(
+        PHPBB_ROOT_URL + "index.html", tmp_path / "snapshot.jsonl", PHPBB_PROFILE, snapshot=PHPBB, name="ptits_loups"
+    )
     assert _comparable(tmp_path / "http.jsonl", served) == _comparable(tmp_path / "snapshot.jsonl", PHPBB_ROOT_URL)
     assert report.get("post", "kept") == 12 and report.get("page", "kept", "thread") == 4
     assert report.total("page", "dropped") == 0
 
 
-BOARD_INDEX = ('<ul class="board-list"><a class="board-link" href="prive/b.html">x</a>'
-               '<a class="board-link" href="https://ailleurs.example/b.html">y</a>'
-               '<a class="board-link" href="b.html">z</a></ul>')
+BOARD_INDEX = (
+    '<ul class="board-list"><a class="board-link" href="prive/b.html">x</a>'
+    '<a class="board-link" href="https://ailleurs.example/b.html">y</a>'
+    '<a class="board-link" href="b.html">z</a></ul>'
+)
 BOARD = '<ul class="thread-list"><a class="thread-link" href="t.html">t</a></ul>'
-ONE_POST = ('<main class="thread" data-thread-id="9"><h1 class="thread-title">T</h1>'
-            '<article class="post" id="msg1" data-post-id="1"><header class="post-header">'
-            '<a class="post-author author-link">caro33</a><time class="post-date" datetime="2020-02-01T10:00:00+01:00">'
-            'x</time></header><div class="post-body"><p>Bonjour</p></div></article></main>')
+ONE_POST = (
+    '<main class="thread" data-thread-id="9"><h1 class="thread-title">T</h1>'
+    '<article class="post" id="msg1" data-post-id="1"><header class="post-header">'
+    '<a class="post-author author-link">caro33</a><time class="post-date" datetime="2020-02-01T10:00:00+01:00">'
+    'x</time></header><div class="post-body"><p>Bonjour</p></div></article></main>'
+)
 
 
 def _tiny_site(robots: str) -> dict:
-    page = (lambda body: (200, body.encode(), {}))
-    return {"/robots.txt": (200, robots.encode(), {"Content-Type": "text/plain"}), "/index.html": page(BOARD_INDEX),
-            "/b.html": page(BOARD), "/t.html": page(ONE_POST)}
+    def page(body):
+        return (200, body.encode(), {})
+
+    return {
+        "/robots.txt": (200, robots.encode(), {"Content-Type": "text/plain"}),
+        "/index.html": page(BOARD_INDEX),
+        "/b.html": page(BOARD),
+        "/t.html": page(ONE_POST),
+    }
 
 
-@pytest.mark.parametrize(("delay_s", "robots"), [
-    (0.0, "User-agent: *\nDisallow: /prive/\nCrawl-delay: 1\n"),  # the site's Crawl-delay, longer than delay_s
-    (1.0, "User-agent: *\nDisallow: /prive/\n"),                   # collect.delay_s
-])
+@pytest.mark.parametrize(
+    ("delay_s", "robots"),
+    [
+        (0.0, "User-agent: *\nDisallow: /prive/\nCrawl-delay: 1\n"),  # the site's Crawl-delay, longer than delay_s
+        (1.0, "User-agent: *\nDisallow: /prive/\n"),  # collect.delay_s
+    ],
+)
 def test_robots_txt_is_obeyed_and_the_longer_delay_applied(serve, tmp_path, delay_s, robots):
     url, hits = serve(tmp_path, _tiny_site(robots))
     report = _crawl(url + "index.html", tmp_path / "raw/posts.jsonl", delay_s=delay_s)
@@ -451,19 +541,29 @@ def test_robots_txt_is_obeyed_and_the_longer_delay_applied(serve, tmp_path, dela
     assert min(b - a for a, b in zip(times, times[1:])) >= 0.95  # every request waited its turn
 
 
-@pytest.mark.parametrize(("status", "failure", "allowed", "why"), [
-    (200, None, False, ""),         # parsed: /prive/ is disallowed
-    (404, None, True, ""),          # RFC 9309 §2.3.1.3: unavailable, everything allowed
-    (410, None, True, ""),
-    (429, None, False, "HTTP 429"),  # §2.3.1.4: unreachable, everything disallowed
-    (503, None, False, "HTTP 503"),
-    (None, DownloadConnectionRefusedError(), False, "ConnectionError: Connection refused"),
-    (None, DownloadTimeoutError("Getting http://x took longer"), False,
-     "no complete answer within collect.deadline_s = 9 s"),
-])
+@pytest.mark.parametrize(
+    ("status", "failure", "allowed", "why"),
+    [
+        (200, None, False, ""),  # parsed: /prive/ is disallowed
+        (404, None, True, ""),  # RFC 9309 §2.3.1.3: unavailable, everything allowed
+        (410, None, True, ""),
+        (429, None, False, "HTTP 429"),  # §2.3.1.4: unreachable, everything disallowed
+        (503, None, False, "HTTP 503"),
+        (None, DownloadConnectionRefusedError(), False, "ConnectionError: Connection refused"),
+        (
+            None,
+            DownloadTimeoutError("Getting http://x took longer"),
+            False,
+            "no complete answer within collect.deadline_s = 9 s",
+        ),
+    ],
+)
 def test_robots_rules_follow_rfc_9309(status, failure, allowed, why):
-    response = None if status is None else Response("https://f.example/robots.txt", status=status,
-                                                    body=b"User-agent: *\nDisallow: /prive/\n")
+    response = (
+        None
+        if status is None
+        else Response("https://f.example/robots.txt", status=status, body=b"User-agent: *\nDisallow: /prive/\n")
+    )
     rules = robots_rules(response, failure, deadline_s=9.0)
     assert rules.allowed("https://f.example/prive/b.html", "perivigil") is allowed
     assert rules.unreachable == why
@@ -487,10 +587,13 @@ def test_a_missing_robots_txt_allows_everything(serve, tmp_path):
 
 
 def test_server_errors_are_retried(small_forum, serve, tmp_path):
-    url, hits = serve(small_forum["site"], {
-        "/robots.txt": NO_DELAY_ROBOTS,
-        "/index.html": lambda n: (503, b"", {"Retry-After": "0"}) if n <= 2 else None,  # 503 twice, then the page
-    })
+    url, hits = serve(
+        small_forum["site"],
+        {
+            "/robots.txt": NO_DELAY_ROBOTS,
+            "/index.html": lambda n: (503, b"", {"Retry-After": "0"}) if n <= 2 else None,  # 503 twice, then the page
+        },
+    )
     report = _crawl(url + "index.html", tmp_path / "raw/posts.jsonl", max_retries=3)
     assert len(hits["/index.html"]) == 3
     assert report.get("request", "retried", "http_503") == 2

@@ -14,19 +14,27 @@ import threading
 import time
 import zlib
 from collections import Counter
+from datetime import UTC
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from perivigil.collect.crawler import CollectionFailed
 from perivigil.collect.fetch import retry_after_seconds
 from perivigil.collect.records import read_raw_jsonl
 from perivigil.collect.run import collect_source
 
-from conftest import ROOT
-
-POLITENESS = {"user_agent": "perivigil-test", "delay_s": 0.0, "max_retries": 2, "backoff_s": 0.0,
-              "deadline_s": 1.5, "max_wait_s": 30.0, "max_failed_share": 0.1, "respect_robots": True}
+POLITENESS = {
+    "user_agent": "perivigil-test",
+    "delay_s": 0.0,
+    "max_retries": 2,
+    "backoff_s": 0.0,
+    "deadline_s": 1.5,
+    "max_wait_s": 30.0,
+    "max_failed_share": 0.1,
+    "respect_robots": True,
+}
 ALLOW_ALL = b"User-agent: *\nAllow: /\n"
 
 
@@ -64,8 +72,9 @@ def serve(small_forum):
     servers = []
 
     def start(behave=None):
-        handler_class = type("Handler", (ForumHandler,), {"behave": staticmethod(behave) if behave else None,
-                                                          "hits": Counter()})
+        handler_class = type(
+            "Handler", (ForumHandler,), {"behave": staticmethod(behave) if behave else None, "hits": Counter()}
+        )
         handler = functools.partial(handler_class, directory=str(small_forum["site"]))
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         server.daemon_threads = True
@@ -80,8 +89,7 @@ def serve(small_forum):
 
 
 def _collect(tmp_path: Path, start_url: str, profile: Path | None = None, **politeness):
-    source = {"name": "forum", "profile": str(profile or ROOT / "config/sites/demo_forum.yaml"),
-              "start_url": start_url}
+    source = {"name": "forum", "profile": str(profile or ROOT / "config/sites/demo_forum.yaml"), "start_url": start_url}
     output = tmp_path / "raw/forum/posts.jsonl"
     return collect_source(source, {**POLITENESS, **politeness}, output, tmp_path / "report.csv"), output
 
@@ -112,8 +120,10 @@ def test_a_site_that_is_down_fails_the_collection(tmp_path):
 def test_server_errors_everywhere_fail_the_collection(serve, tmp_path):
     url, hits = serve(lambda h: h.path != "/robots.txt" and (h.answer(503) or True))
     message = _failure(tmp_path, url + "index.html")
-    assert message == ("source forum: no post collected: the start page could not be fetched (http_error 1); "
-                       "pages kept 0, dropped 1 (http_error 1)")
+    assert message == (
+        "source forum: no post collected: the start page could not be fetched (http_error 1); "
+        "pages kept 0, dropped 1 (http_error 1)"
+    )
     assert hits["/index.html"] == 3  # asked once, then retried max_retries = 2 times
 
 
@@ -137,8 +147,10 @@ def test_a_trickling_server_is_cut_at_the_request_deadline(serve, tmp_path):
     started = time.monotonic()
     message = _failure(tmp_path, url + "index.html", deadline_s=1.0, max_retries=0)
     assert time.monotonic() - started < 10
-    assert message == ("source forum: no post collected: the start page could not be fetched "
-                       "(deadline_exceeded 1); pages kept 0, dropped 1 (deadline_exceeded 1)")
+    assert message == (
+        "source forum: no post collected: the start page could not be fetched "
+        "(deadline_exceeded 1); pages kept 0, dropped 1 (deadline_exceeded 1)"
+    )
 
 
 def test_a_redirect_loop_fails_the_collection(serve, tmp_path):
@@ -152,11 +164,18 @@ def test_an_unreachable_robots_txt_fails_the_collection(serve, tmp_path):
     assert "robots.txt of http://127.0.0.1:" in message and "could not be read (HTTP 500)" in message
 
 
-@pytest.mark.parametrize(("selector", "value", "expected"), [
-    ("board_links", "ul.boards a", "selector selectors.board_links 'ul.boards a' matched no link on the start page"),
-    ("thread_links", "a.topic", "selector selectors.thread_links 'a.topic' matched no link on "),
-    ("post", "div.message", "selector selectors.post 'div.message' matched nothing on "),
-])
+@pytest.mark.parametrize(
+    ("selector", "value", "expected"),
+    [
+        (
+            "board_links",
+            "ul.boards a",
+            "selector selectors.board_links 'ul.boards a' matched no link on the start page",
+        ),
+        ("thread_links", "a.topic", "selector selectors.thread_links 'a.topic' matched no link on "),
+        ("post", "div.message", "selector selectors.post 'div.message' matched nothing on "),
+    ],
+)
 def test_selectors_that_match_nothing_fail_the_collection(serve, tmp_path, selector, value, expected):
     import yaml
 
@@ -221,9 +240,9 @@ def test_a_site_asking_to_wait_too_long_drops_the_page_as_rate_limited(serve, tm
 
 
 def test_retry_after_reads_seconds_and_http_dates():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    now = datetime(2026, 11, 23, 10, 0, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 23, 10, 0, 0, tzinfo=UTC)
     assert retry_after_seconds("120", now) == 120.0
     assert retry_after_seconds("Mon, 23 Nov 2026 10:01:30 GMT", now) == 90.0  # RFC 9110 §10.2.3 example form
     assert retry_after_seconds("Mon, 23 Nov 2026 09:00:00 GMT", now) == 0.0  # a date passed: no wait

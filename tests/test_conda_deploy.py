@@ -20,18 +20,33 @@ def test_post_deploy_installs_the_package(root, tmp_path, env):
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
     path = f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}"
     script = root / f"workflow/envs/{env}.post-deploy.sh"
-    result = subprocess.run(["bash", str(script)], cwd=root, capture_output=True, text=True,
-                            env={**os.environ, "PATH": path, "PERIVIGIL_ROOT": str(root)})
+    result = subprocess.run(
+        ["bash", str(script)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": path, "PERIVIGIL_ROOT": str(root)},
+    )
     assert result.returncode == 0, result.stderr
-    where = subprocess.run([str(venv / "bin/python"), "-c", "import perivigil, sys; print(perivigil.__file__)"],
-                           cwd=tmp_path, capture_output=True, text=True)
+    where = subprocess.run(
+        [str(venv / "bin/python"), "-c", "import perivigil, sys; print(perivigil.__file__)"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     assert where.stdout.strip() == str(root / "src/perivigil/__init__.py")
 
 
 def test_post_deploy_outside_the_clone_says_what_to_set(root, tmp_path):
     script = root / "workflow/envs/perivigil.post-deploy.sh"
-    result = subprocess.run(["bash", str(script)], cwd=tmp_path, capture_output=True, text=True,
-                            env={k: v for k, v in os.environ.items() if k != "PERIVIGIL_ROOT"})
+    result = subprocess.run(
+        ["bash", str(script)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if k != "PERIVIGIL_ROOT"},
+    )
     assert result.returncode == 1
-    assert result.stderr.strip() == (f"perivigil post-deploy: {tmp_path} has no pyproject.toml; "
-                                     "set PERIVIGIL_ROOT to the clone's root")
+    assert result.stderr.strip() == (
+        f"perivigil post-deploy: {tmp_path} has no pyproject.toml; set PERIVIGIL_ROOT to the clone's root"
+    )

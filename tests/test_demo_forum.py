@@ -36,14 +36,34 @@ def test_every_hard_negative_of_the_protocol_is_covered(seeds):
     """Study protocol §2-§4: each hard negative has several seed posts."""
     cases = Counter(s.case for s in seeds)
     required = {
-        "iso_neg_negation": 3, "iso_neg_intended": 5, "iso_neg_topical": 4, "iso_neg_before_conception": 5,
-        "iso_neg_partner": 3, "iso_neg_warning": 5, "iso_neg_postpartum": 2, "iso_neg_outside_window": 1,
-        "nsaid_neg_negation": 5, "nsaid_neg_intended": 8, "nsaid_neg_low_dose_aspirin": 10,
-        "nsaid_neg_aspirin_mid_dose": 3, "nsaid_neg_early": 8, "nsaid_neg_postpartum": 4,
-        "nsaid_neg_breastfeeding": 4, "nsaid_neg_partner": 4, "nsaid_neg_warning": 6,
-        "nsaid_neg_months": 2, "nsaid_neg_sa_vs_sg": 2, "nsaid_neg_bare_weeks": 1,
-        "nsaid_pos_sg": 2, "nsaid_pos_months": 3, "nsaid_pos_topical": 5, "nsaid_pos_aspirin_high": 5,
-        "iso_pos": 15, "nsaid_pos": 25, "both_pos": 2, "chatter": 40,
+        "iso_neg_negation": 3,
+        "iso_neg_intended": 5,
+        "iso_neg_topical": 4,
+        "iso_neg_before_conception": 5,
+        "iso_neg_partner": 3,
+        "iso_neg_warning": 5,
+        "iso_neg_postpartum": 2,
+        "iso_neg_outside_window": 1,
+        "nsaid_neg_negation": 5,
+        "nsaid_neg_intended": 8,
+        "nsaid_neg_low_dose_aspirin": 10,
+        "nsaid_neg_aspirin_mid_dose": 3,
+        "nsaid_neg_early": 8,
+        "nsaid_neg_postpartum": 4,
+        "nsaid_neg_breastfeeding": 4,
+        "nsaid_neg_partner": 4,
+        "nsaid_neg_warning": 6,
+        "nsaid_neg_months": 2,
+        "nsaid_neg_sa_vs_sg": 2,
+        "nsaid_neg_bare_weeks": 1,
+        "nsaid_pos_sg": 2,
+        "nsaid_pos_months": 3,
+        "nsaid_pos_topical": 5,
+        "nsaid_pos_aspirin_high": 5,
+        "iso_pos": 15,
+        "nsaid_pos": 25,
+        "both_pos": 2,
+        "chatter": 40,
     }
     short = {case: (cases[case], n) for case, n in required.items() if cases[case] < n}
     assert not short, f"cases with too few seed posts (have, need): {short}"
@@ -73,7 +93,8 @@ def test_seed_loader_names_file_post_and_field(tmp_path):
 
 def test_seed_loader_refuses_a_positive_that_was_not_taken(tmp_path):
     (tmp_path / "a.yaml").write_text(
-        "- id: x1\n  board: b\n  case: c\n  text: t\n  truth: {nsaid_late: 1, exposure: intended}\n")
+        "- id: x1\n  board: b\n  case: c\n  text: t\n  truth: {nsaid_late: 1, exposure: intended}\n"
+    )
     with pytest.raises(InputError, match="a positive post needs truth.exposure 'actual'"):
         load_seed_posts(tmp_path)
 
@@ -139,8 +160,9 @@ def test_regenerating_gives_byte_identical_files(root, study_config, tmp_path):
     settings = dict(study_config["demo_forum"])
     for key in ("seeds", "fragments"):
         settings[key] = str(root / settings[key])
-    settings.update(site=str(tmp_path / "site"), manifest=str(tmp_path / "site.sha256"),
-                    truth=str(tmp_path / "truth.csv"))
+    settings.update(
+        site=str(tmp_path / "site"), manifest=str(tmp_path / "site.sha256"), truth=str(tmp_path / "truth.csv")
+    )
     build_demo_forum(settings)
     committed = root / "resources/demo_forum"
     assert (tmp_path / "site.sha256").read_bytes() == (committed / "site.sha256").read_bytes()

@@ -6,16 +6,20 @@ import dataclasses
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from perivigil.evaluation import auprc_interval
 from perivigil.models.diagnostics import calibration_table, error_table, learning_table
 
 
 def test_calibration_table_bins_scores_by_quantile():
-    predictions = pd.DataFrame({"iso_t1": [0, 0, 1, 1] * 5, "nsaid_late": [0, 1] * 10,
-                                "logreg_iso_t1_score": np.linspace(0.05, 0.95, 20),
-                                "logreg_nsaid_late_score": np.linspace(0.05, 0.95, 20)})
+    predictions = pd.DataFrame(
+        {
+            "iso_t1": [0, 0, 1, 1] * 5,
+            "nsaid_late": [0, 1] * 10,
+            "logreg_iso_t1_score": np.linspace(0.05, 0.95, 20),
+            "logreg_nsaid_late_score": np.linspace(0.05, 0.95, 20),
+        }
+    )
     table = calibration_table(predictions, ["logreg"], bins=2)
     # the 10 lowest scores hold iso_t1 = 0,0,1,1,0,0,1,1,0,0 (4 ones), the 10 highest 6 ones
     assert table[table["label"] == "iso_t1"]["observed"].tolist() == [0.4, 0.6]
@@ -23,8 +27,15 @@ def test_calibration_table_bins_scores_by_quantile():
 
 
 def test_learning_curve_grows_the_training_threads():
-    split = pd.DataFrame({"post_id": [f"p{i}" for i in range(16)], "thread_id": [f"t{i // 2}" for i in range(16)],
-                          "split": ["train"] * 12 + ["test"] * 4, "iso_t1": [0, 1] * 8, "nsaid_late": [1, 0] * 8})
+    split = pd.DataFrame(
+        {
+            "post_id": [f"p{i}" for i in range(16)],
+            "thread_id": [f"t{i // 2}" for i in range(16)],
+            "split": ["train"] * 12 + ["test"] * 4,
+            "iso_t1": [0, 1] * 8,
+            "nsaid_late": [1, 0] * 8,
+        }
+    )
     texts = {f"p{i}": ("advil à 30 SA" if i % 2 == 0 else "doliprane à 30 SA") for i in range(16)}
     records = {"logreg_nsaid_late": {"kind": "logreg", "label": "nsaid_late", "best_C": 10.0, "seed": 1}}
     table = learning_table(split, texts, records, seed=3)
@@ -42,8 +53,15 @@ def test_error_table_gives_each_miss_its_events(extractor):
     rows = [row for post_id, text in texts.items() for row in event_rows(post_id, extractor.extract(text))]
     events = pd.DataFrame([dataclasses.asdict(row) for row in rows])
     decisions = decide_table(["a", "b"], events, RuleThresholds())
-    predictions = pd.DataFrame({"post_id": ["a", "b"], "iso_t1": [0, 0], "nsaid_late": [0, 1],
-                                "rules_iso_t1": [0, 0], "rules_nsaid_late": [1, 0]})
+    predictions = pd.DataFrame(
+        {
+            "post_id": ["a", "b"],
+            "iso_t1": [0, 0],
+            "nsaid_late": [0, 1],
+            "rules_iso_t1": [0, 0],
+            "rules_nsaid_late": [1, 0],
+        }
+    )
     table = error_table(predictions, texts, decisions, events)
     assert table[["post_id", "error"]].values.tolist() == [["a", "false positive"], ["b", "false negative"]]
     assert table["evidence"].iloc[0] == "ibuprofen ('advil') at 30 SA ('30 SA', stated) taken by self"

@@ -7,8 +7,15 @@ import pandas as pd
 import pytest
 
 from perivigil.errors import InputError
-from perivigil.evaluation import (bca_interval, cluster_counts, mcnemar_exact, metric_intervals,
-                                  metrics_from_counts, paired_f1_difference, rogan_gladen)
+from perivigil.evaluation import (
+    bca_interval,
+    cluster_counts,
+    mcnemar_exact,
+    metric_intervals,
+    metrics_from_counts,
+    paired_f1_difference,
+    rogan_gladen,
+)
 from perivigil.split import check_no_leak, split_gold, text_clusters
 
 
@@ -16,8 +23,15 @@ def test_metrics_from_counts_by_hand():
     # tp 3, fp 1, fn 2, tn 4: precision 3/4, recall 3/5, F1 6/9, specificity 4/5, accuracy 7/10
     values = metrics_from_counts(np.array([3.0, 1.0, 2.0, 4.0]))
     assert {k: round(float(v), 6) for k, v in values.items()} == {
-        "precision": 0.75, "recall": 0.6, "f1": 0.666667, "specificity": 0.8, "npv": 0.666667, "accuracy": 0.7,
-        "prevalence": 0.5, "apparent_prevalence": 0.4}
+        "precision": 0.75,
+        "recall": 0.6,
+        "f1": 0.666667,
+        "specificity": 0.8,
+        "npv": 0.666667,
+        "accuracy": 0.7,
+        "prevalence": 0.5,
+        "apparent_prevalence": 0.4,
+    }
 
 
 def test_cluster_counts_sum_posts_of_each_thread():
@@ -79,12 +93,14 @@ def test_paired_difference_of_a_model_with_itself_is_zero():
 
 
 def _posts():
-    return pd.DataFrame({
-        "post_id": [f"p{i}" for i in range(12)],
-        "thread_id": ["t1", "t1", "t2", "t2", "t3", "t3", "t4", "t4", "t5", "t5", "t6", "t6"],
-        "duplicate_of": [None] * 11 + ["p0"],
-        "near_duplicate_of": [None] * 12,
-    })
+    return pd.DataFrame(
+        {
+            "post_id": [f"p{i}" for i in range(12)],
+            "thread_id": ["t1", "t1", "t2", "t2", "t3", "t3", "t4", "t4", "t5", "t5", "t6", "t6"],
+            "duplicate_of": [None] * 11 + ["p0"],
+            "near_duplicate_of": [None] * 12,
+        }
+    )
 
 
 def test_split_keeps_threads_together_and_excludes_duplicates_of_train_posts():
@@ -100,8 +116,17 @@ def test_split_keeps_threads_together_and_excludes_duplicates_of_train_posts():
 
 
 def test_leak_check_fails_on_a_forged_split():
-    forged = pd.DataFrame({"post_id": ["p0", "p1"], "thread_id": ["t1", "t1"], "text_cluster": ["p0", "p1"],
-                           "split": ["train", "test"], "reason": ["", ""], "iso_t1": [0, 0], "nsaid_late": [0, 1]})
+    forged = pd.DataFrame(
+        {
+            "post_id": ["p0", "p1"],
+            "thread_id": ["t1", "t1"],
+            "text_cluster": ["p0", "p1"],
+            "split": ["train", "test"],
+            "reason": ["", ""],
+            "iso_t1": [0, 0],
+            "nsaid_late": [0, 1],
+        }
+    )
     with pytest.raises(InputError, match="split leak: thread 't1' is in train and test"):
         check_no_leak(forged)
     forged["thread_id"] = ["t1", "t2"]
@@ -127,9 +152,15 @@ def test_corrected_prevalence_and_its_interval():
 def test_corpus_labels_come_from_the_decisions_in_the_posts_order():
     from perivigil.models.apply import corpus_labels
 
-    decisions = pd.DataFrame({"post_id": ["a", "a", "b", "b"], "label": ["iso_t1", "nsaid_late"] * 2,
-                              "value": [1, 0, 0, 1], "evidence": ["", "", "", ""],
-                              "mention_indexes": ["0", "", "", "2"]})
+    decisions = pd.DataFrame(
+        {
+            "post_id": ["a", "a", "b", "b"],
+            "label": ["iso_t1", "nsaid_late"] * 2,
+            "value": [1, 0, 0, 1],
+            "evidence": ["", "", "", ""],
+            "mention_indexes": ["0", "", "", "2"],
+        }
+    )
     labels = corpus_labels(decisions, pd.Series(["b", "a"]))
     assert labels.values.tolist() == [["b", 0, 1], ["a", 1, 0]]
     with pytest.raises(ValueError, match="1 post\\(s\\) have no decision, first 'c'"):
@@ -168,8 +199,16 @@ def test_design_weighted_metrics_by_hand():
     # Weighted counts: tp 2, fp 1, fn 4 (one B post x 4), tn 1 + 8 = 9.
     truth, pred, weights, strata, threads = _hand_case()
     design = design_metric_intervals(truth, pred, weights, strata, threads, n_boot=500, seed=1)
-    expected = {"recall": 2 / 6, "specificity": 9 / 10, "precision": 2 / 3, "npv": 9 / 13, "f1": 4 / 9,
-                "prevalence": 6 / 16, "apparent_prevalence": 3 / 16, "accuracy": 11 / 16}
+    expected = {
+        "recall": 2 / 6,
+        "specificity": 9 / 10,
+        "precision": 2 / 3,
+        "npv": 9 / 13,
+        "f1": 4 / 9,
+        "prevalence": 6 / 16,
+        "apparent_prevalence": 3 / 16,
+        "accuracy": 11 / 16,
+    }
     assert {k: design[k].estimate for k in expected} == pytest.approx(expected)
     sample = metric_intervals(truth, pred, threads, n_boot=500, seed=1)
     assert (sample["recall"].estimate, sample["specificity"].estimate) == pytest.approx((2 / 3, 3 / 4))
@@ -184,8 +223,10 @@ def test_rao_wu_variance_of_a_total_is_the_textbook_estimator():
     rng = np.random.default_rng(5)
     stratum = np.repeat([0, 1, 2], [3, 5, 8])
     z = rng.gamma(2.0, 3.0, size=16)
-    textbook = sum(len(z[stratum == h]) / (len(z[stratum == h]) - 1)
-                   * np.sum((z[stratum == h] - z[stratum == h].mean()) ** 2) for h in range(3))
+    textbook = sum(
+        len(z[stratum == h]) / (len(z[stratum == h]) - 1) * np.sum((z[stratum == h] - z[stratum == h].mean()) ** 2)
+        for h in range(3)
+    )
     totals = rao_wu_multipliers(stratum, 40000, np.random.default_rng(6)) @ z
     assert totals.mean() == pytest.approx(z.sum(), rel=0.01)
     assert totals.var() == pytest.approx(textbook, rel=0.05)
@@ -194,8 +235,9 @@ def test_rao_wu_variance_of_a_total_is_the_textbook_estimator():
 def test_lonely_strata_are_collapsed():
     from perivigil.evaluation import bootstrap_strata
 
-    units, strata = bootstrap_strata(np.array(["a", "a", "b", "c", "d", "d"]),
-                                     np.array(["t1", "t2", "t3", "t4", "t5", "t5"]))
+    units, strata = bootstrap_strata(
+        np.array(["a", "a", "b", "c", "d", "d"]), np.array(["t1", "t2", "t3", "t4", "t5", "t5"])
+    )
     assert units.tolist() == [0, 1, 2, 3, 4, 4]  # one unit per (stratum, thread)
     assert strata[2] == strata[3] == strata[4] != strata[0]  # b, c, d: one unit each, collapsed together
     _, alone = bootstrap_strata(np.array(["a", "a", "b"]), np.array(["t1", "t2", "t3"]))
@@ -225,8 +267,9 @@ def test_design_intervals_cover_the_corpus_value_at_the_nominal_rate():
     for study in range(studies):
         chosen = np.concatenate([rng.choice(np.flatnonzero(stratum == h), 150, replace=False) for h in "ABN"])
         weights = np.array([np.sum(stratum == h) / 150 for h in stratum[chosen]])
-        design = design_metric_intervals(truth[chosen], pred[chosen], weights, stratum[chosen], threads[chosen],
-                                         n_boot=300, seed=study)
+        design = design_metric_intervals(
+            truth[chosen], pred[chosen], weights, stratum[chosen], threads[chosen], n_boot=300, seed=study
+        )
         hits["recall"] += design["recall"].low <= true_se <= design["recall"].high
         hits["specificity"] += design["specificity"].low <= true_sp <= design["specificity"].high
         plain = metric_intervals(truth[chosen], pred[chosen], threads[chosen], n_boot=200, seed=study)["recall"]
@@ -245,8 +288,17 @@ def test_design_weighted_rogan_gladen_carries_an_exact_specificity():
     weights = np.array([1.0] * 10 + [5.0] * 40)
     strata = np.array(["cand"] * 10 + ["non"] * 40)
     corpus = np.array([1] * 100 + [0] * 900)
-    result = corrected_prevalence(corpus, np.arange(1000) // 2, truth, pred, np.arange(50), n_boot=500, seed=1,
-                                  test_weights=weights, test_strata=strata)
+    result = corrected_prevalence(
+        corpus,
+        np.arange(1000) // 2,
+        truth,
+        pred,
+        np.arange(50),
+        n_boot=500,
+        seed=1,
+        test_weights=weights,
+        test_strata=strata,
+    )
     assert result["specificity"] == 1.0 and result["sensitivity"] == 0.8
     assert result["corrected_prevalence"] == pytest.approx(0.125)
     assert "Sp = 1 in every replicate: drawn from the Jeffreys beta on n = 40.0" in result["ci_note"]

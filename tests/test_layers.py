@@ -28,7 +28,7 @@ def imported_modules(path: Path, package: str) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 parts = package.split(".")
-                base = parts[:len(parts) - node.level + 1]
+                base = parts[: len(parts) - node.level + 1]
                 module = ".".join(base + ([node.module] if node.module else []))
             else:
                 module = node.module or ""
@@ -43,15 +43,26 @@ def _package(path: Path) -> str:
 
 @pytest.mark.parametrize("path", sorted((SRC / "extract").rglob("*.py")), ids=lambda p: p.name)
 def test_extraction_imports_nothing_from_the_models(path):
-    offending = sorted(m for m in imported_modules(path, _package(path))
-                       if m == "perivigil.models" or m.startswith("perivigil.models."))
+    offending = sorted(
+        m
+        for m in imported_modules(path, _package(path))
+        if m == "perivigil.models" or m.startswith("perivigil.models.")
+    )
     assert offending == [], f"{path.relative_to(SRC.parent)} imports {offending}"
 
 
 def test_the_check_sees_imports_inside_functions_and_relative_ones(tmp_path):
     probe = tmp_path / "probe.py"
-    probe.write_text("import json\n\ndef f():\n    from perivigil.models.rules import decide\n    from ..models import LABELS\n"
-                     "    return decide, LABELS\n", encoding="utf-8")
+    probe.write_text(
+        "import json\n\ndef f():\n    from perivigil.models.rules import decide\n    from ..models import LABELS\n"
+        "    return decide, LABELS\n",
+        encoding="utf-8",
+    )
     found = imported_modules(probe, "perivigil.extract")
-    assert {"json", "perivigil.models.rules", "perivigil.models.rules.decide", "perivigil.models",
-            "perivigil.models.LABELS"} == found
+    assert {
+        "json",
+        "perivigil.models.rules",
+        "perivigil.models.rules.decide",
+        "perivigil.models",
+        "perivigil.models.LABELS",
+    } == found

@@ -11,8 +11,9 @@ from perivigil.extract.text import matching_form
 
 @pytest.fixture(scope="module")
 def lexicon(root):
-    frame = build_lexicon(root / "resources/bdpm", root / "config/lexicon/substances.tsv",
-                          root / "config/lexicon/forum_variants.tsv")
+    frame = build_lexicon(
+        root / "resources/bdpm", root / "config/lexicon/substances.tsv", root / "config/lexicon/forum_variants.tsv"
+    )
     return frame.set_index("surface")
 
 
@@ -22,12 +23,20 @@ def _row(lexicon, name: str):
 
 # Study protocol §4: oral isotretinoin (ATC D10BA01) and its brands; Roaccutane survives as the
 # colloquial name of the oral drug; Isotrex / Isotrexin are gels.
-@pytest.mark.parametrize(("name", "route", "atc"), [
-    ("Acnetrait", "oral", "D10BA01"), ("Contracné", "oral", "D10BA01"), ("Curacné", "oral", "D10BA01"),
-    ("Procuta", "oral", "D10BA01"), ("Roaccutane", "oral", "D10BA01"), ("isotrétinoïne", "any", "D10BA01"),
-    ("Isotrex", "cutaneous", "D10AD04"), ("Isotrexin", "cutaneous", "D10AD04"),
-    ("Roaccutane gel", "cutaneous", "D10AD04"),
-])
+@pytest.mark.parametrize(
+    ("name", "route", "atc"),
+    [
+        ("Acnetrait", "oral", "D10BA01"),
+        ("Contracné", "oral", "D10BA01"),
+        ("Curacné", "oral", "D10BA01"),
+        ("Procuta", "oral", "D10BA01"),
+        ("Roaccutane", "oral", "D10BA01"),
+        ("isotrétinoïne", "any", "D10BA01"),
+        ("Isotrex", "cutaneous", "D10AD04"),
+        ("Isotrexin", "cutaneous", "D10AD04"),
+        ("Roaccutane gel", "cutaneous", "D10AD04"),
+    ],
+)
 def test_isotretinoin_forms(lexicon, name, route, atc):
     row = _row(lexicon, name)
     assert (row.inn, row.drug_class, row.route, row.atc) == ("isotretinoin", "isotretinoin", route, atc)
@@ -35,16 +44,39 @@ def test_isotretinoin_forms(lexicon, name, route, atc):
 
 # Study protocol §4: ibuprofen brands that edsnlp files under N02BG must map to the NSAID class,
 # and every NSAID of the list to its INN.
-@pytest.mark.parametrize(("name", "inn"), [
-    ("Spedifen", "ibuprofen"), ("Upfen", "ibuprofen"), ("Nurofen", "ibuprofen"), ("Advil", "ibuprofen"),
-    ("Antarène", "ibuprofen"), ("Spifen", "ibuprofen"), ("Gélufène", "ibuprofen"), ("Nureflex", "ibuprofen"),
-    ("ibuprofène", "ibuprofen"), ("Profénid", "ketoprofen"), ("Bi-Profénid", "ketoprofen"),
-    ("Toprec", "ketoprofen"), ("Ketum gel", "ketoprofen"), ("Ketesse", "dexketoprofen"),
-    ("Apranax", "naproxen"), ("Naprosyne", "naproxen"), ("Antalnox", "naproxen"), ("Alevetabs", "naproxen"),
-    ("Voltarène", "diclofenac"), ("Flector", "diclofenac"), ("célécoxib", "celecoxib"), ("Celebrex", "celecoxib"),
-    ("étoricoxib", "etoricoxib"), ("Arcoxia", "etoricoxib"), ("piroxicam", "piroxicam"), ("Feldène", "piroxicam"),
-    ("indométacine", "indometacin"), ("Indocid", "indometacin"),
-])
+@pytest.mark.parametrize(
+    ("name", "inn"),
+    [
+        ("Spedifen", "ibuprofen"),
+        ("Upfen", "ibuprofen"),
+        ("Nurofen", "ibuprofen"),
+        ("Advil", "ibuprofen"),
+        ("Antarène", "ibuprofen"),
+        ("Spifen", "ibuprofen"),
+        ("Gélufène", "ibuprofen"),
+        ("Nureflex", "ibuprofen"),
+        ("ibuprofène", "ibuprofen"),
+        ("Profénid", "ketoprofen"),
+        ("Bi-Profénid", "ketoprofen"),
+        ("Toprec", "ketoprofen"),
+        ("Ketum gel", "ketoprofen"),
+        ("Ketesse", "dexketoprofen"),
+        ("Apranax", "naproxen"),
+        ("Naprosyne", "naproxen"),
+        ("Antalnox", "naproxen"),
+        ("Alevetabs", "naproxen"),
+        ("Voltarène", "diclofenac"),
+        ("Flector", "diclofenac"),
+        ("célécoxib", "celecoxib"),
+        ("Celebrex", "celecoxib"),
+        ("étoricoxib", "etoricoxib"),
+        ("Arcoxia", "etoricoxib"),
+        ("piroxicam", "piroxicam"),
+        ("Feldène", "piroxicam"),
+        ("indométacine", "indometacin"),
+        ("Indocid", "indometacin"),
+    ],
+)
 def test_nsaids_map_to_their_inn_and_the_nsaid_class(lexicon, name, inn):
     row = _row(lexicon, name)
     assert (row.inn, row.drug_class) == (inn, "nsaid")
@@ -55,21 +87,37 @@ def test_ibuprofen_brands_get_an_nsaid_atc_code_not_n02bg(lexicon):
         assert _row(lexicon, name).atc == "M01AE01"
 
 
-@pytest.mark.parametrize(("name", "route"), [("Ketum gel", "cutaneous"), ("Flector", "cutaneous"),
-                                             ("Voltarène Emulgel", "cutaneous"), ("Nurofen gel", "cutaneous")])
+@pytest.mark.parametrize(
+    ("name", "route"),
+    [
+        ("Ketum gel", "cutaneous"),
+        ("Flector", "cutaneous"),
+        ("Voltarène Emulgel", "cutaneous"),
+        ("Nurofen gel", "cutaneous"),
+    ],
+)
 def test_skin_forms_of_nsaids_are_cutaneous_with_an_m02aa_code(lexicon, name, route):
     row = _row(lexicon, name)
     assert row.route == route and row.atc.startswith("M02AA")
 
 
 # Study protocol §4: analgesic aspirin counts at >= 500 mg/day, antiplatelet forms do not by default.
-@pytest.mark.parametrize(("name", "drug_class"), [
-    ("Aspégic", "aspirin_analgesic"), ("Aspirine du Rhône", "aspirin_analgesic"),
-    ("Aspirine UPSA", "aspirin_analgesic"), ("Aspirine pH8", "aspirin_analgesic"), ("Aspro", "aspirin_analgesic"),
-    ("Alka-Seltzer", "aspirin_analgesic"), ("Kardégic", "aspirin_antiplatelet"),
-    ("Résitune", "aspirin_antiplatelet"), ("Aspirine Protect", "aspirin_antiplatelet"),
-    ("Duoplavin", "aspirin_antiplatelet"), ("aspirine", "aspirin"),
-])
+@pytest.mark.parametrize(
+    ("name", "drug_class"),
+    [
+        ("Aspégic", "aspirin_analgesic"),
+        ("Aspirine du Rhône", "aspirin_analgesic"),
+        ("Aspirine UPSA", "aspirin_analgesic"),
+        ("Aspirine pH8", "aspirin_analgesic"),
+        ("Aspro", "aspirin_analgesic"),
+        ("Alka-Seltzer", "aspirin_analgesic"),
+        ("Kardégic", "aspirin_antiplatelet"),
+        ("Résitune", "aspirin_antiplatelet"),
+        ("Aspirine Protect", "aspirin_antiplatelet"),
+        ("Duoplavin", "aspirin_antiplatelet"),
+        ("aspirine", "aspirin"),
+    ],
+)
 def test_aspirin_forms(lexicon, name, drug_class):
     assert _row(lexicon, name).drug_class == drug_class
 
@@ -99,8 +147,10 @@ def test_bdpm_subset_keeps_only_products_of_interest(root):
 
 def test_a_malformed_variants_file_names_file_row_and_field(root, tmp_path):
     bad = tmp_path / "variants.tsv"
-    bad.write_text("surface\tinn\tdrug_class\troute\tfuzzy\tunit_mg\tnote\n"
-                   "advil\tibuprofen\tnsaid\tbuccal\t0\t\tx\n", encoding="utf-8")
+    bad.write_text(
+        "surface\tinn\tdrug_class\troute\tfuzzy\tunit_mg\tnote\nadvil\tibuprofen\tnsaid\tbuccal\t0\t\tx\n",
+        encoding="utf-8",
+    )
     with pytest.raises(InputError, match=r"variants\.tsv, row 2: field 'route' must be one of"):
         build_lexicon(root / "resources/bdpm", root / "config/lexicon/substances.tsv", bad)
 
@@ -128,43 +178,86 @@ def _interest(matcher, text: str) -> list[tuple[str, str]]:
 
 def test_no_ordinary_french_word_near_a_drug_name_is_read_as_a_drug(matcher, root):
     """2,463 words of wordfreq within two edits of a drug name (tools/ordinary_words_near_drug_names.py)."""
-    words = [w for w in (root / "tests/data/ordinary_words_near_drug_names.txt").read_text(encoding="utf-8")
-             .splitlines() if not w.startswith("#")]
+    words = [
+        w
+        for w in (root / "tests/data/ordinary_words_near_drug_names.txt").read_text(encoding="utf-8").splitlines()
+        if not w.startswith("#")
+    ]
     assert len(words) >= 200
     assert [(w, _interest(matcher, w)) for w in words if _interest(matcher, w)] == []
 
 
-@pytest.mark.parametrize("sentence", [
-    "Au contraire, je me sens très bien ce matin",  # Contracné, two edits away
-    "une célèbre sage-femme de la maternité",  # Celebrex, one edit away once accents go
-    "j'ai des remontées acides, c'est de l'acide gastrique",  # Acide tiaprofénique: not "acide" alone
-    "le carter de ma Clio est fissuré, et le cardan aussi",
-    "ils contraignent les femmes à tout justifier",
-    "est-ce que ça interagis avec la pilule ?",  # Intralgis
-])
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Au contraire, je me sens très bien ce matin",  # Contracné, two edits away
+        "une célèbre sage-femme de la maternité",  # Celebrex, one edit away once accents go
+        "j'ai des remontées acides, c'est de l'acide gastrique",  # Acide tiaprofénique: not "acide" alone
+        "le carter de ma Clio est fissuré, et le cardan aussi",
+        "ils contraignent les femmes à tout justifier",
+        "est-ce que ça interagis avec la pilule ?",  # Intralgis
+    ],
+)
 def test_everyday_words_are_not_drugs(matcher, sentence):
     assert _interest(matcher, sentence) == []
 
 
-@pytest.mark.parametrize(("text", "inn"), [
-    ("j'ai pris 2 advils", "ibuprofen"), ("des nurofens", "ibuprofen"), ("un ibu 400", "ibuprofen"),
-    ("sous roacc depuis 3 mois", "isotretinoin"), ("painkillers: ibuprofen", "ibuprofen"),
-    ("an aspirin", "aspirin"), ("ketoprofen", "ketoprofen"), ("naproxen 550", "naproxen"),
-    ("ibuprophène", "ibuprofen"), ("advile", "ibuprofen"), ("un anti-inflam", "nsaid (unspecified)"),
-    ("voltaren", "diclofenac"), ("apranaxe", "naproxen"), ("ponstyl", "mefenamic acid"),
-    ("Lodine 200", "etodolac"), ("nalgesic", "fenoprofen"),
-])
+@pytest.mark.parametrize(
+    ("text", "inn"),
+    [
+        ("j'ai pris 2 advils", "ibuprofen"),
+        ("des nurofens", "ibuprofen"),
+        ("un ibu 400", "ibuprofen"),
+        ("sous roacc depuis 3 mois", "isotretinoin"),
+        ("painkillers: ibuprofen", "ibuprofen"),
+        ("an aspirin", "aspirin"),
+        ("ketoprofen", "ketoprofen"),
+        ("naproxen 550", "naproxen"),
+        ("ibuprophène", "ibuprofen"),
+        ("advile", "ibuprofen"),
+        ("un anti-inflam", "nsaid (unspecified)"),
+        ("voltaren", "diclofenac"),
+        ("apranaxe", "naproxen"),
+        ("ponstyl", "mefenamic acid"),
+        ("Lodine 200", "etodolac"),
+        ("nalgesic", "fenoprofen"),
+    ],
+)
 def test_plurals_english_names_slang_and_misspellings_are_found(matcher, text, inn):
     assert [found for found, _ in _interest(matcher, text)] == [inn]
 
 
 # Every non-steroidal anti-inflammatory (ATC M01A, M02AA) and salicylate (N02BA) the 2020 BDPM sells,
 # by the substance name BDPM gives (WHO ATC/DDD index 2024, French INN spellings).
-ATC_M01A_M02AA_N02BA = ("INDOMETACINE", "SULINDAC", "DICLOFENAC", "ETODOLAC", "KETOROLAC", "ACECLOFENAC",
-                        "PIROXICAM", "TENOXICAM", "MELOXICAM", "IBUPROFENE", "NAPROXENE", "KETOPROFENE",
-                        "FENOPROFENE", "FLURBIPROFENE", "TIAPROFENIQUE", "ALMINOPROFENE", "DEXKETOPROFENE",
-                        "MEFENAMIQUE", "CELECOXIB", "PARECOXIB", "ETORICOXIB", "NABUMETONE", "NIFLUMIQUE",
-                        "MORNIFLUMATE", "BENZYDAMINE", "ACETYLSALICYL", "SALICYLAMIDE")
+ATC_M01A_M02AA_N02BA = (
+    "INDOMETACINE",
+    "SULINDAC",
+    "DICLOFENAC",
+    "ETODOLAC",
+    "KETOROLAC",
+    "ACECLOFENAC",
+    "PIROXICAM",
+    "TENOXICAM",
+    "MELOXICAM",
+    "IBUPROFENE",
+    "NAPROXENE",
+    "KETOPROFENE",
+    "FENOPROFENE",
+    "FLURBIPROFENE",
+    "TIAPROFENIQUE",
+    "ALMINOPROFENE",
+    "DEXKETOPROFENE",
+    "MEFENAMIQUE",
+    "CELECOXIB",
+    "PARECOXIB",
+    "ETORICOXIB",
+    "NABUMETONE",
+    "NIFLUMIQUE",
+    "MORNIFLUMATE",
+    "BENZYDAMINE",
+    "ACETYLSALICYL",
+    "SALICYLAMIDE",
+)
 
 
 def test_every_nsaid_and_salicylate_sold_in_france_is_in_the_lexicon_with_its_brands(root, lexicon):
@@ -176,9 +269,14 @@ def test_every_nsaid_and_salicylate_sold_in_france_is_in_the_lexicon_with_its_br
 
     cis, compo = read_bdpm(full)
     names = {row[0]: row[1] for row in cis}
-    wanted = {row[0] for row in compo if row[6].strip() == "SA"
-              and any(name in _plain(row[3]) for name in ATC_M01A_M02AA_N02BA)
-              and "AMINOSALICYL" not in _plain(row[3])}  # 5-ASA (mesalazine family) is A07EC, not N02BA
-    missing = sorted({names[c] for c in wanted if c in names
-                      and matching_form(_denomination(names[c])) not in lexicon.index})
+    wanted = {
+        row[0]
+        for row in compo
+        if row[6].strip() == "SA"
+        and any(name in _plain(row[3]) for name in ATC_M01A_M02AA_N02BA)
+        and "AMINOSALICYL" not in _plain(row[3])
+    }  # 5-ASA (mesalazine family) is A07EC, not N02BA
+    missing = sorted(
+        {names[c] for c in wanted if c in names and matching_form(_denomination(names[c])) not in lexicon.index}
+    )
     assert len(wanted) > 400 and missing == []

@@ -10,10 +10,22 @@ from perivigil.cli import main
 from perivigil.errors import InputError
 from perivigil.models.linear import data_hash, fit, save
 
-POSITIVE = ["J'ai pris un advil à 30 SA", "nurofen avalé à 32 SA hier", "ibuprofène à 35 SA pour le dos",
-            "advil à 28 SA pour une migraine", "un nurofen à 33 SA", "ibuprofène pris à 31 SA"]
-NEGATIVE = ["Doliprane à 30 SA pour la tête", "Qui a des idées de prénoms ?", "Valise de maternité faite",
-            "paracétamol à 32 SA", "bébé bouge beaucoup ce soir", "les nausées du matin"]
+POSITIVE = [
+    "J'ai pris un advil à 30 SA",
+    "nurofen avalé à 32 SA hier",
+    "ibuprofène à 35 SA pour le dos",
+    "advil à 28 SA pour une migraine",
+    "un nurofen à 33 SA",
+    "ibuprofène pris à 31 SA",
+]
+NEGATIVE = [
+    "Doliprane à 30 SA pour la tête",
+    "Qui a des idées de prénoms ?",
+    "Valise de maternité faite",
+    "paracétamol à 32 SA",
+    "bébé bouge beaucoup ce soir",
+    "les nausées du matin",
+]
 
 
 def _data():
@@ -49,12 +61,25 @@ def test_classify_with_a_trained_model_prefix(tmp_path, capsys):
         save(model, record, tmp_path / f"logreg_{label}.joblib", tmp_path / f"logreg_{label}.json")
     posts = tmp_path / "posts.jsonl"
     posts.write_text("\n".join(json.dumps({"post_id": i, "text": t}) for i, t in enumerate(texts)) + "\n")
-    code = main(["classify", "--model", str(tmp_path / "logreg"), "--input", str(posts),
-                 "--output", str(tmp_path / "out.csv")])
+    code = main(
+        ["classify", "--model", str(tmp_path / "logreg"), "--input", str(posts), "--output", str(tmp_path / "out.csv")]
+    )
     assert code == 0
     rows = (tmp_path / "out.csv").read_text().splitlines()
     assert rows[0] == "post_id,iso_t1,nsaid_late,iso_t1_evidence,nsaid_late_evidence"
     assert [r.split(",")[2] for r in rows[1:]] == [str(v) for v in labels]
-    assert main(["classify", "--model", str(tmp_path / "missing"), "--input", str(posts),
-                 "--output", str(tmp_path / "o.csv")]) == 2
+    assert (
+        main(
+            [
+                "classify",
+                "--model",
+                str(tmp_path / "missing"),
+                "--input",
+                str(posts),
+                "--output",
+                str(tmp_path / "o.csv"),
+            ]
+        )
+        == 2
+    )
     assert "missing_iso_t1.joblib does not exist" in capsys.readouterr().err

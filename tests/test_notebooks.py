@@ -45,8 +45,11 @@ def _executed(directory: Path) -> Path:
     cell["metadata"]["execution"] = {"iopub.execute_input": "2026-11-22T10:00:00Z"}
     cell["outputs"] = [nbformat.v4.new_output("execute_result", {"text/plain": "2"}, execution_count=3)]
     notebook.cells = [preamble, nbformat.v4.new_markdown_cell("# Title"), cell]
-    notebook.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-                         "language_info": {"name": "python"}, "papermill": {"start_time": "now"}}
+    notebook.metadata = {
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "language_info": {"name": "python"},
+        "papermill": {"start_time": "now"},
+    }
     path = directory / "executed.ipynb"
     nbformat.write(notebook, path)
     return path

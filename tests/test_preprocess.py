@@ -30,7 +30,10 @@ def test_pseudonym_is_the_truncated_hmac_sha256_of_source_and_handle():
 
 
 def test_key_comes_from_the_environment_then_a_file_then_the_demo():
-    assert load_key("K", allow_demo_key=False, environ={"K": "s3cret-s3cret-s3cret"}) == (b"s3cret-s3cret-s3cret", False)
+    assert load_key("K", allow_demo_key=False, environ={"K": "s3cret-s3cret-s3cret"}) == (
+        b"s3cret-s3cret-s3cret",
+        False,
+    )
     assert load_key("K", allow_demo_key=True, environ={}) == (DEMO_KEY, True)
 
 
@@ -49,16 +52,19 @@ def test_a_real_study_without_a_key_stops():
 
 
 # ----------------------------------------------------------------------------- masking
-@pytest.mark.parametrize(("text", "expected", "kinds"), [
-    ("écris-moi sur lili.dupont85@mail.example !", "écris-moi sur [EMAIL] !", {"emails": 1}),
-    ("appelle au 06 12 34 56 78 ou 07.98.76.54.32", "appelle au [PHONE] ou [PHONE]", {"phones": 2}),
-    ("mon numéro +33 6 45 23 17 89, ou 0612457890", "mon numéro [PHONE], ou [PHONE]", {"phones": 2}),
-    ("voir https://www.lecrat.fr/spip.php?page=article et www.ansm.sante.fr", "voir [URL] et [URL]", {"urls": 2}),
-    ("@lili_du_69 merci !", "[MENTION] merci !", {"mentions": 1}),
-    # doses, dates, ages and prices are not personal data
-    ("2 Advil 400 à 30 SA le 12/03/2019 à 14h30, 1000 mg/j, 3,50 €", None, {}),
-    ("Alka-Seltzer 324 mg x2 = 648 mg", None, {}),
-])
+@pytest.mark.parametrize(
+    ("text", "expected", "kinds"),
+    [
+        ("écris-moi sur lili.dupont85@mail.example !", "écris-moi sur [EMAIL] !", {"emails": 1}),
+        ("appelle au 06 12 34 56 78 ou 07.98.76.54.32", "appelle au [PHONE] ou [PHONE]", {"phones": 2}),
+        ("mon numéro +33 6 45 23 17 89, ou 0612457890", "mon numéro [PHONE], ou [PHONE]", {"phones": 2}),
+        ("voir https://www.lecrat.fr/spip.php?page=article et www.ansm.sante.fr", "voir [URL] et [URL]", {"urls": 2}),
+        ("@lili_du_69 merci !", "[MENTION] merci !", {"mentions": 1}),
+        # doses, dates, ages and prices are not personal data
+        ("2 Advil 400 à 30 SA le 12/03/2019 à 14h30, 1000 mg/j, 3,50 €", None, {}),
+        ("Alka-Seltzer 324 mg x2 = 648 mg", None, {}),
+    ],
+)
 def test_mask_pii(text, expected, kinds):
     masked, counts = mask_pii(text)
     assert masked == (text if expected is None else expected)
@@ -80,11 +86,15 @@ def test_normalise_text():
 # ----------------------------------------------------------------------------- language
 def test_language_detection_and_undetermined_one_liners():
     detector = build_detector(["fr", "en", "es", "de"])
-    results = detect_languages(detector, [
-        "Bonjour, je suis enceinte de 30 SA et j'ai pris un advil hier soir, est-ce grave ?",
-        "I took two ibuprofen tablets when I was thirty weeks pregnant.",
-        "+1",
-    ], min_confidence=0.25)
+    results = detect_languages(
+        detector,
+        [
+            "Bonjour, je suis enceinte de 30 SA et j'ai pris un advil hier soir, est-ce grave ?",
+            "I took two ibuprofen tablets when I was thirty weeks pregnant.",
+            "+1",
+        ],
+        min_confidence=0.25,
+    )
     assert [lang for lang, _ in results] == ["fr", "en", "und"]
     assert results[0][1] > 0.9
 
@@ -110,12 +120,20 @@ def test_exact_duplicates_point_to_the_first_post():
 
 def test_near_duplicates_are_found_and_distinct_posts_are_not():
     finder = DuplicateFinder(jaccard_threshold=0.8)
-    base = ("Enceinte de 7 mois et j'ai pris deux nurofen pour une migraine, ma mère m'a dit que ce n'était "
-            "rien mais la pharmacienne a fait une tête bizarre et depuis je stresse beaucoup")
+    base = (
+        "Enceinte de 7 mois et j'ai pris deux nurofen pour une migraine, ma mère m'a dit que ce n'était "
+        "rien mais la pharmacienne a fait une tête bizarre et depuis je stresse beaucoup"
+    )
     assert finder.near_duplicate_of("p1", base) is None
     assert finder.near_duplicate_of("p2", base + " merci") == "p1"
-    assert finder.near_duplicate_of("p3", "Rien à voir : qui a des idées de prénoms qui commencent par L ? "
-                                          "On a déjà Léo dans la famille donc ce sera non pour nous") is None
+    assert (
+        finder.near_duplicate_of(
+            "p3",
+            "Rien à voir : qui a des idées de prénoms qui commencent par L ? "
+            "On a déjà Léo dans la famille donc ce sera non pour nous",
+        )
+        is None
+    )
     assert finder.near_duplicate_of("p4", "+1") is None  # too short to compare by shingles
 
 
@@ -132,10 +150,19 @@ def test_quoted_post_is_the_latest_matching_post_of_the_quoted_author_in_the_thr
 
 # ----------------------------------------------------------------------------- the table
 def _raw(post_id: str, author: str, text: str, **extra) -> dict:
-    return {"source": "demo_forum", "post_id": post_id, "thread_id": "9", "thread_title": "Titre",
-            "board": "Santé", "url": f"https://f.example/t#{post_id}", "author": author,
-            "created_at": "2020-02-01T09:00:00+00:00", "text": text,
-            "collected_at": "2025-01-15T09:00:00+00:00", **extra}
+    return {
+        "source": "demo_forum",
+        "post_id": post_id,
+        "thread_id": "9",
+        "thread_title": "Titre",
+        "board": "Santé",
+        "url": f"https://f.example/t#{post_id}",
+        "author": author,
+        "created_at": "2020-02-01T09:00:00+00:00",
+        "text": text,
+        "collected_at": "2025-01-15T09:00:00+00:00",
+        **extra,
+    }
 
 
 def _write(path, records):
@@ -144,12 +171,20 @@ def _write(path, records):
 
 
 def test_posts_table_is_pseudonymised_masked_and_checked(tmp_path):
-    raw = _write(tmp_path / "posts.jsonl", [
-        _raw("1", "caro33", "Enceinte de 30 SA, j'ai pris un Advil. Écris-moi : caro.m@mail.example"),
-        _raw("2", "lili_du_69", "Appelle le CRAT, merci caro33 !", quote_author="caro33",
-             quote_text="Enceinte de 30 SA, j'ai pris un Advil."),
-        _raw("3", "lili_du_69", "Appelle le CRAT, merci caro33 !"),
-    ])
+    raw = _write(
+        tmp_path / "posts.jsonl",
+        [
+            _raw("1", "caro33", "Enceinte de 30 SA, j'ai pris un Advil. Écris-moi : caro.m@mail.example"),
+            _raw(
+                "2",
+                "lili_du_69",
+                "Appelle le CRAT, merci caro33 !",
+                quote_author="caro33",
+                quote_text="Enceinte de 30 SA, j'ai pris un Advil.",
+            ),
+            _raw("3", "lili_du_69", "Appelle le CRAT, merci caro33 !"),
+        ],
+    )
     output = tmp_path / "posts.parquet"
     summary = preprocess([raw], output, PreprocessSettings(pseudonym_key=DEMO_KEY, row_group_size=2))
     table = pd.read_parquet(output)
@@ -175,8 +210,10 @@ def pq_row_groups(path) -> int:
 
 def test_two_runs_give_the_same_bytes(tmp_path):
     rng = random.Random(4)
-    records = [_raw(str(i), f"auteur{rng.randrange(9)}", f"Message numéro {i} sur l'ibuprofène à {20 + i % 15} SA")
-               for i in range(50)]
+    records = [
+        _raw(str(i), f"auteur{rng.randrange(9)}", f"Message numéro {i} sur l'ibuprofène à {20 + i % 15} SA")
+        for i in range(50)
+    ]
     raw = _write(tmp_path / "posts.jsonl", records)
     settings = PreprocessSettings(pseudonym_key=DEMO_KEY, row_group_size=16)
     preprocess([raw], tmp_path / "a.parquet", settings)
@@ -197,7 +234,9 @@ def test_a_malformed_raw_line_stops_with_file_line_and_field_and_leaves_nothing(
 
 def test_a_truncated_raw_file_is_named(tmp_path):
     raw = tmp_path / "posts.jsonl"
-    raw.write_text(json.dumps(_raw("1", "caro33", "texte")) + "\n" + '{"source": "demo_forum", "post_', encoding="utf-8")
+    raw.write_text(
+        json.dumps(_raw("1", "caro33", "texte")) + "\n" + '{"source": "demo_forum", "post_', encoding="utf-8"
+    )
     with pytest.raises(InputError, match=r"posts\.jsonl, line 2: not valid JSON"):
         preprocess([raw], tmp_path / "posts.parquet", PreprocessSettings(pseudonym_key=DEMO_KEY))
 
@@ -232,12 +271,15 @@ def test_raw_files_without_a_post_stop_and_leave_nothing(tmp_path):
 
 
 def test_a_raw_file_in_latin_1_is_named_with_its_line(tmp_path):
-    lines = [json.dumps(_raw("1", "a1234", "un", board="Sante"), ensure_ascii=False),
-             json.dumps(_raw("2", "b1234", "enceinte, j'ai pris un Advil à 22h", board="Sante"), ensure_ascii=False)]
+    lines = [
+        json.dumps(_raw("1", "a1234", "un", board="Sante"), ensure_ascii=False),
+        json.dumps(_raw("2", "b1234", "enceinte, j'ai pris un Advil à 22h", board="Sante"), ensure_ascii=False),
+    ]
     raw = tmp_path / "posts.jsonl"
     raw.write_bytes(("\n".join(lines) + "\n").encode("latin-1"))
     with pytest.raises(InputError) as caught:
         preprocess([raw], tmp_path / "posts.parquet", PreprocessSettings(pseudonym_key=DEMO_KEY))
     column = lines[1].index("à") + 1  # every character before it is ASCII: one byte each
-    assert str(caught.value) == (f"{raw}, line 2: not valid UTF-8 (byte 0xe0 at column {column}); "
-                                 "JSONL must be saved as UTF-8")
+    assert str(caught.value) == (
+        f"{raw}, line 2: not valid UTF-8 (byte 0xe0 at column {column}); JSONL must be saved as UTF-8"
+    )

@@ -16,8 +16,12 @@ def test_config_hash_is_the_sha256_of_canonical_json():
 
 
 def test_seeds_are_found_at_any_depth():
-    config = {"split": {"seed": 1}, "preprocess": {"near_duplicates": {"seed": 2}}, "bootstrap_seed": 3,
-              "models": {"seeds_note": "not a seed", "n": 4}}
+    config = {
+        "split": {"seed": 1},
+        "preprocess": {"near_duplicates": {"seed": 2}},
+        "bootstrap_seed": 3,
+        "models": {"seeds_note": "not a seed", "n": 4},
+    }
     assert seeds(config) == {"split.seed": 1, "preprocess.near_duplicates.seed": 2, "bootstrap_seed": 3}
 
 
@@ -47,7 +51,7 @@ def test_outside_a_checkout_the_git_state_says_why(tmp_path):
 def _record(metadata, path: str, record: dict, max_len: int = 255) -> None:
     # Snakemake's layout: URL-safe base64 of the path, cut into @-prefixed folders when too long
     encoded = base64.urlsafe_b64encode(path.encode()).decode()
-    parts = [encoded[i:i + max_len - 1] for i in range(0, len(encoded), max_len - 1)]
+    parts = [encoded[i : i + max_len - 1] for i in range(0, len(encoded), max_len - 1)]
     target = metadata.joinpath(*["@" + p for p in parts[:-1]], parts[-1])
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(record))
@@ -75,13 +79,21 @@ def test_build_lists_inputs_outputs_and_their_rules(tmp_path):
     metadata = tmp_path / ".snakemake/metadata"
     _record(metadata, "results/a.csv", {"rule": "make_a", "input": ["data/in.txt"]})
     _record(metadata, "results/batches", {"rule": "batches", "input": ["results/a.csv"]})
-    record = build(tmp_path, {"seed": 1, "lexicon": "data/in.txt"}, ["config/config.yaml"],
-                   [tmp_path / "results"], "2026-01-01T00:00:00+00:00", "2026-01-01T00:01:00+00:00")
+    record = build(
+        tmp_path,
+        {"seed": 1, "lexicon": "data/in.txt"},
+        ["config/config.yaml"],
+        [tmp_path / "results"],
+        "2026-01-01T00:00:00+00:00",
+        "2026-01-01T00:01:00+00:00",
+    )
     # sha256 of "abc" (FIPS 180-2, appendix B.1)
     assert record["inputs"]["data/in.txt"] == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
     assert set(record["inputs"]) == {"data/in.txt", "config/config.yaml"}
     assert {path: o["rule"] for path, o in record["outputs"].items()} == {
-        "results/a.csv": "make_a", "results/batches/one.json": "batches"}
+        "results/a.csv": "make_a",
+        "results/batches/one.json": "batches",
+    }
     assert record["seeds"] == {"seed": 1}
     assert record["git"]["commit"] is None
     assert record["started_at"] == "2026-01-01T00:00:00+00:00"

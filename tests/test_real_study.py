@@ -23,16 +23,22 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from conftest import ROOT
 
 from perivigil.demo.serve import forum_server
-
-from conftest import ROOT
 
 PHPBB = ROOT / "tests/data/forums/phpbb"
 KEY = "integration-test-key-0123456789abcdef"
 # What the study reads from the repository (the rest it makes).
-COPIED = ("Snakefile", "workflow", "config", "profiles", "resources/bdpm", "resources/challenge",
-          "docs/annotation-guidelines.md")
+COPIED = (
+    "Snakefile",
+    "workflow",
+    "config",
+    "profiles",
+    "resources/bdpm",
+    "resources/challenge",
+    "docs/annotation-guidelines.md",
+)
 
 
 def _copy_repository(folder: Path) -> Path:
@@ -55,13 +61,22 @@ def _real_config(forum_url: str, phpbb_url: str, **collect) -> dict:
             {"name": "demo_forum", "profile": "config/sites/demo_forum.yaml", "start_url": forum_url},
             {"name": "ptits_loups", "profile": "config/sites/phpbb.yaml", "start_url": phpbb_url},
         ],
-        "collect": {"delay_s": 0.0, "max_retries": 1, "backoff_s": 0.0, "deadline_s": 20.0,
-                    **collect},
-        "annotation": {"annotators": ["ann_a", "ann_b"], "n_candidates": 110, "n_noncandidates": 30, "overlap": 50,
-                       "inbox": "annotation/inbox", "adjudicated": "annotation/adjudicated.csv",
-                       "simulation": {"adjudicator": "crat_expert", "annotators": {
-                           "ann_a": {"format": "labelstudio", "flip_rate": 0.03},
-                           "ann_b": {"format": "doccano", "flip_rate": 0.03}}}},
+        "collect": {"delay_s": 0.0, "max_retries": 1, "backoff_s": 0.0, "deadline_s": 20.0, **collect},
+        "annotation": {
+            "annotators": ["ann_a", "ann_b"],
+            "n_candidates": 110,
+            "n_noncandidates": 30,
+            "overlap": 50,
+            "inbox": "annotation/inbox",
+            "adjudicated": "annotation/adjudicated.csv",
+            "simulation": {
+                "adjudicator": "crat_expert",
+                "annotators": {
+                    "ann_a": {"format": "labelstudio", "flip_rate": 0.03},
+                    "ann_b": {"format": "doccano", "flip_rate": 0.03},
+                },
+            },
+        },
         "agreement": {"n_boot": 200},
         "models": {"linear": ["logreg"], "c_grid": [1.0], "cv_folds": 3},
         "evaluation": {"n_boot": 200, "n_boot_auprc": 100},
@@ -71,8 +86,14 @@ def _real_config(forum_url: str, phpbb_url: str, **collect) -> dict:
 
 def _study(folder: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     environment = {**os.environ, "PERIVIGIL_PSEUDONYM_KEY": KEY, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "perivigil", *args], cwd=folder, env=environment,
-                          capture_output=True, text=True, timeout=900)
+    return subprocess.run(
+        [sys.executable, "-m", "perivigil", *args],
+        cwd=folder,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
 
 
 def _run(folder: Path, *extra: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -80,9 +101,18 @@ def _run(folder: Path, *extra: str, env: dict | None = None) -> subprocess.Compl
 
 
 def _rehearse(folder: Path, role: str, *extra: str) -> subprocess.CompletedProcess:
-    result = _study(folder, "rehearse", role, "--configfile", "config/real.yaml",
-                    "--truth", f"demo_forum={folder / 'forum/truth.csv'}", "--truth", f"ptits_loups={PHPBB / 'truth.csv'}",
-                    *extra)
+    result = _study(
+        folder,
+        "rehearse",
+        role,
+        "--configfile",
+        "config/real.yaml",
+        "--truth",
+        f"demo_forum={folder / 'forum/truth.csv'}",
+        "--truth",
+        f"ptits_loups={PHPBB / 'truth.csv'}",
+        *extra,
+    )
     assert result.returncode == 0, result.stderr
     return result
 
@@ -96,8 +126,9 @@ def forum(tmp_path_factory, study_config):
     settings = copy.deepcopy(study_config["demo_forum"])
     for key in ("seeds", "fragments"):
         settings[key] = str(ROOT / settings[key])
-    settings.update(site=str(out / "site"), manifest=str(out / "site.sha256"), truth=str(out / "truth.csv"),
-                    n_posts=600)
+    settings.update(
+        site=str(out / "site"), manifest=str(out / "site.sha256"), truth=str(out / "truth.csv"), n_posts=600
+    )
     build_demo_forum(settings)
     return out
 
@@ -134,9 +165,21 @@ def staged(tmp_path_factory, forum, servers):
     _rehearse(folder, "annotators", "--annotator", "ann_b", "--first", "10")
     runs["partial"] = _run(folder)
     runs["direct_import"] = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--configfile", "config/real.yaml", "--cores", "1",
-         "results/annotation/annotations.parquet"], cwd=folder, capture_output=True, text=True,
-        env={**os.environ, "PERIVIGIL_PSEUDONYM_KEY": KEY})
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "--configfile",
+            "config/real.yaml",
+            "--cores",
+            "1",
+            "results/annotation/annotations.parquet",
+        ],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PERIVIGIL_PSEUDONYM_KEY": KEY},
+    )
     _rehearse(folder, "annotators", "--annotator", "ann_b")
     runs["returns"] = _run(folder)
     _rehearse(folder, "adjudicator")
@@ -153,7 +196,8 @@ def test_a_real_study_without_its_key_stops_before_any_job(staged):
     assert run.stderr.strip() == (
         "perivigil study: error: config/config.yaml + config/real.yaml: key 'preprocess.pseudonym_key_env': no "
         "pseudonymisation key: set $PERIVIGIL_PSEUDONYM_KEY (or $PERIVIGIL_PSEUDONYM_KEY_FILE to a file outside the "
-        "repository); the demo key is refused outside the demo configuration (config key 'demo')")
+        "repository); the demo key is refused outside the demo configuration (config key 'demo')"
+    )
 
 
 @pytest.mark.slow
@@ -231,8 +275,11 @@ def test_a_clean_run_prints_no_spurious_warning(staged):
 def test_nothing_that_leads_back_to_an_author_reaches_results_or_logs(staged):
     """Protocol §7: no raw author name, post URL, e-mail or phone number outside the raw zone."""
     folder, _ = staged
-    raw = [json.loads(line) for path in sorted((folder / "raw").glob("*/posts.jsonl"))
-           for line in path.read_text(encoding="utf-8").splitlines()]
+    raw = [
+        json.loads(line)
+        for path in sorted((folder / "raw").glob("*/posts.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+    ]
     authors = {r["author"] for r in raw} | {r["quote_author"] for r in raw if r.get("quote_author")}
     urls = {r["url"].split("#")[0] for r in raw}
     texts = " ".join(r["text"] for r in raw)
@@ -246,8 +293,15 @@ def test_nothing_that_leads_back_to_an_author_reaches_results_or_logs(staged):
         elif path.is_file() and path.suffix not in (".joblib",):
             blobs.append(path.read_bytes().decode("utf-8", errors="replace"))
     blob = "\n".join(blobs)
-    leaks = {kind: sorted(v for v in values if v in blob)[:3] for kind, values in
-             (("authors", {a for a in authors if len(a) > 3}), ("urls", urls), ("emails", emails), ("phones", phones))}
+    leaks = {
+        kind: sorted(v for v in values if v in blob)[:3]
+        for kind, values in (
+            ("authors", {a for a in authors if len(a) > 3}),
+            ("urls", urls),
+            ("emails", emails),
+            ("phones", phones),
+        )
+    }
     assert leaks == {"authors": [], "urls": [], "emails": [], "phones": []}
 
 
@@ -259,12 +313,20 @@ def test_a_failed_recollection_leaves_the_earlier_outputs_in_place(staged, tmp_p
     config = yaml.safe_load((work / "config/real.yaml").read_text(encoding="utf-8"))
     config["sources"][0]["start_url"] = "http://127.0.0.1:9/index.html"  # the discard port: nothing listens
     (work / "config/real.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    kept = {name: _digest(work / name) for name in ("raw/demo_forum/posts.jsonl", "results/corpus/posts.parquet",
-                                                     "results/corpus/collection/demo_forum.csv")}
+    kept = {
+        name: _digest(work / name)
+        for name in (
+            "raw/demo_forum/posts.jsonl",
+            "results/corpus/posts.parquet",
+            "results/corpus/collection/demo_forum.csv",
+        )
+    }
     run = _run(work, "--", "--forcerun", "collect")
     assert run.returncode != 0
-    assert "perivigil error: source demo_forum: no post collected: robots.txt of http://127.0.0.1:9 could not be " \
-           "read (ConnectionError: Connection refused)" in run.stdout
+    assert (
+        "perivigil error: source demo_forum: no post collected: robots.txt of http://127.0.0.1:9 could not be "
+        "read (ConnectionError: Connection refused)" in run.stdout
+    )
     assert "perivigil study: stopped: source demo_forum: no post collected" in run.stderr
     assert run.stderr.strip().endswith("(log: logs/collect/demo_forum.log)")
     assert {name: _digest(work / name) for name in kept} == kept
@@ -308,8 +370,11 @@ def test_a_collection_that_fails_stops_the_study_with_its_reason(tmp_path, forum
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        url = "http://127.0.0.1:9/index.html" if fault == "site_down" else \
-            f"http://127.0.0.1:{server.server_address[1]}/index.html"
+        url = (
+            "http://127.0.0.1:9/index.html"
+            if fault == "site_down"
+            else f"http://127.0.0.1:{server.server_address[1]}/index.html"
+        )
         config = _real_config(url, servers[1], deadline_s=2.0)
         folder = _prepare(tmp_path / "study", forum, config)
         started = time.monotonic()
@@ -319,9 +384,11 @@ def test_a_collection_that_fails_stops_the_study_with_its_reason(tmp_path, forum
         server.server_close()
     assert run.returncode != 0
     assert time.monotonic() - started < 120
-    expected = {"site_down": "could not be read (ConnectionError: Connection refused)",
-                "server_errors": "the start page could not be fetched (http_error 1)",
-                "trickle": "the start page could not be fetched (deadline_exceeded 1)"}[fault]
+    expected = {
+        "site_down": "could not be read (ConnectionError: Connection refused)",
+        "server_errors": "the start page could not be fetched (http_error 1)",
+        "trickle": "the start page could not be fetched (deadline_exceeded 1)",
+    }[fault]
     errors = [line for line in run.stdout.splitlines() if line.startswith("perivigil error: source demo_forum")]
     assert len(errors) == 1 and expected in errors[0], run.stdout[-3000:]
     assert run.stderr.strip().startswith("perivigil study: stopped: source demo_forum: ")

@@ -12,12 +12,19 @@ from perivigil.report.corpus import posts_by_board_month, posts_by_board_year, w
 
 
 def _posts() -> pd.DataFrame:
-    created = pd.to_datetime([
-        "2020-01-31T23:30:00+00:00", "2020-01-05T10:00:00+00:00", "2020-02-01T00:10:00+00:00",
-        "2021-03-03T12:00:00+00:00", "2020-01-20T08:00:00+00:00",
-    ], utc=True).astype("datetime64[us, UTC]")
-    return pd.DataFrame({"source": ["f"] * 5, "board": ["Santé", "Santé", "Santé", "Blabla", "Blabla"],
-                         "created_at": created})
+    created = pd.to_datetime(
+        [
+            "2020-01-31T23:30:00+00:00",
+            "2020-01-05T10:00:00+00:00",
+            "2020-02-01T00:10:00+00:00",
+            "2021-03-03T12:00:00+00:00",
+            "2020-01-20T08:00:00+00:00",
+        ],
+        utc=True,
+    ).astype("datetime64[us, UTC]")
+    return pd.DataFrame(
+        {"source": ["f"] * 5, "board": ["Santé", "Santé", "Santé", "Blabla", "Blabla"], "created_at": created}
+    )
 
 
 def test_posts_by_board_month_counts_by_utc_month():
@@ -52,8 +59,12 @@ def test_outputs_are_byte_identical_across_runs(tmp_path):
     _posts().to_parquet(posts)
     digests = []
     for run in ("a", "b"):
-        out = SimpleNamespace(**{k: tmp_path / f"{run}.{ext}" for k, ext in
-                                 (("table", "csv"), ("latex", "tex"), ("png", "png"), ("pdf", "pdf"))})
+        out = SimpleNamespace(
+            **{
+                k: tmp_path / f"{run}.{ext}"
+                for k, ext in (("table", "csv"), ("latex", "tex"), ("png", "png"), ("pdf", "pdf"))
+            }
+        )
         write_corpus_overview(posts, out)
         digests.append([p.read_bytes() for p in vars(out).values()])
     assert digests[0] == digests[1]

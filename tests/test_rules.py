@@ -14,9 +14,9 @@ from perivigil.extract.pipeline import event_rows
 from perivigil.models.rules import RuleThresholds, decide, decide_table, describe, labels_from_decisions
 
 
-def _decide(extractor, text: str, thresholds: RuleThresholds = RuleThresholds(), posted=None):
+def _decide(extractor, text: str, thresholds: RuleThresholds | None = None, posted=None):
     """The rule system on one post: its events as rows (as in mentions.parquet), then the decision."""
-    return decide(event_rows("p", extractor.extract(text, posted)), thresholds)
+    return decide(event_rows("p", extractor.extract(text, posted)), thresholds or RuleThresholds())
 
 
 POSITIVE_ISO = [
@@ -125,11 +125,17 @@ def test_a_post_can_be_positive_for_both(extractor):
 def test_evidence_names_the_mention_the_age_and_the_dose(extractor):
     decision = _decide(extractor, "Enceinte de 8 mois, j'ai pris 2 Aspégic 1000 pour la fièvre.")
     (evidence,) = decision.nsaid_late_evidence
-    assert (evidence.inn, evidence.evidence, evidence.gestational_age_sa, evidence.gestational_age_text,
-            evidence.dose_mg_day, evidence.dose_text) == ("aspirin", "Aspégic", 36.0, "8 mois", 2000.0,
-                                                          "2 Aspégic 1000")
-    assert describe(evidence) == ("aspirin ('Aspégic') at 36 SA ('8 mois', stated) 2000 mg/day ('2 Aspégic 1000') "
-                                  "taken by self")
+    assert (
+        evidence.inn,
+        evidence.evidence,
+        evidence.gestational_age_sa,
+        evidence.gestational_age_text,
+        evidence.dose_mg_day,
+        evidence.dose_text,
+    ) == ("aspirin", "Aspégic", 36.0, "8 mois", 2000.0, "2 Aspégic 1000")
+    assert describe(evidence) == (
+        "aspirin ('Aspégic') at 36 SA ('8 mois', stated) 2000 mg/day ('2 Aspégic 1000') taken by self"
+    )
 
 
 def test_thresholds_come_from_config(extractor):
@@ -147,12 +153,17 @@ def test_decisions_are_one_row_per_post_and_label_in_the_posts_order(extractor):
     events = pd.DataFrame([dataclasses.asdict(row) for row in rows])
     table = decide_table(["a", "b"], events, RuleThresholds())
     assert table[["post_id", "label", "value", "mention_indexes"]].values.tolist() == [
-        ["a", "iso_t1", 0, ""], ["a", "nsaid_late", 0, ""], ["b", "iso_t1", 0, ""], ["b", "nsaid_late", 1, "0"]]
+        ["a", "iso_t1", 0, ""],
+        ["a", "nsaid_late", 0, ""],
+        ["b", "iso_t1", 0, ""],
+        ["b", "nsaid_late", 1, "0"],
+    ]
     assert labels_from_decisions(table).values.tolist() == [["a", 0, 0], ["b", 0, 1]]
 
 
-@pytest.mark.parametrize("text", ["", "😭😭😭", "<p>J'ai pris un <b>advil</b> à 30 SA</p>",
-                                  "I took ibuprofen at 30 weeks", "a" * 1_000_000])
+@pytest.mark.parametrize(
+    "text", ["", "😭😭😭", "<p>J'ai pris un <b>advil</b> à 30 SA</p>", "I took ibuprofen at 30 weeks", "a" * 1_000_000]
+)
 def test_odd_input_does_not_crash(extractor, text):
     decision = _decide(extractor, text)
     assert decision.iso_t1 in (0, 1) and decision.nsaid_late in (0, 1)

@@ -10,9 +10,21 @@ from perivigil.schemas import COMPARISONS, LEARNING_CURVE, PREDICTIONS, PREVALEN
 
 
 def _prevalence(**change) -> pd.DataFrame:
-    row = {"model": "rules", "label": "iso_t1", "weighting": "design", "posts": 100, "positives": 10, "apparent_prevalence": 0.1,
-           "sensitivity": 0.8, "specificity": 0.95, "corrected_prevalence": 0.05 / 0.75, "ci_low": 0.03,
-           "ci_high": 0.12, "valid_replicates": 2000, "ci_note": ""}
+    row = {
+        "model": "rules",
+        "label": "iso_t1",
+        "weighting": "design",
+        "posts": 100,
+        "positives": 10,
+        "apparent_prevalence": 0.1,
+        "sensitivity": 0.8,
+        "specificity": 0.95,
+        "corrected_prevalence": 0.05 / 0.75,
+        "ci_low": 0.03,
+        "ci_high": 0.12,
+        "valid_replicates": 2000,
+        "ci_note": "",
+    }
     return pd.DataFrame([{**row, **change}])
 
 
@@ -29,9 +41,20 @@ def test_a_proportion_above_one_is_named_with_its_column():
 
 
 def test_prediction_columns_follow_the_model_label_pattern():
-    frame = pd.DataFrame({"post_id": ["a"], "thread_id": ["t"], "iso_t1": [1], "nsaid_late": [0],
-                          "stratum": ["iso | board | 2020"], "weight": [3.0], "rules_iso_t1": [1], "rules_nsaid_late": [0], "svm_iso_t1": [1],
-                          "svm_iso_t1_score": [0.7]})
+    frame = pd.DataFrame(
+        {
+            "post_id": ["a"],
+            "thread_id": ["t"],
+            "iso_t1": [1],
+            "nsaid_late": [0],
+            "stratum": ["iso | board | 2020"],
+            "weight": [3.0],
+            "rules_iso_t1": [1],
+            "rules_nsaid_late": [0],
+            "svm_iso_t1": [1],
+            "svm_iso_t1_score": [0.7],
+        }
+    )
     check(PREDICTIONS, frame, "predictions.csv")
     with pytest.raises(InputError, match="predictions"):
         check(PREDICTIONS, frame.assign(svm_iso_t1_score=[1.2]), "predictions.csv")

@@ -13,12 +13,21 @@ from perivigil.schemas import SENSITIVITY, check
 
 def test_a_scenario_overrides_only_its_keys():
     primary = RuleThresholds()
-    assert scenario_thresholds(primary, {"name": "aspirin_100", "rules": {"aspirin_min_mg_day": 100}}) == \
-        RuleThresholds(14.0, 24.0, 100.0)
-    scenarios = scenarios_from_config(primary, [{"name": "t1_end_12", "rules": {"iso_t1_max_sa": 12}},
-                                                {"name": "nsaid_from_20", "rules": {"nsaid_late_min_sa": 20}}])
-    assert scenarios == [("primary", primary), ("t1_end_12", RuleThresholds(12.0, 24.0, 500.0)),
-                         ("nsaid_from_20", RuleThresholds(14.0, 20.0, 500.0))]
+    assert scenario_thresholds(
+        primary, {"name": "aspirin_100", "rules": {"aspirin_min_mg_day": 100}}
+    ) == RuleThresholds(14.0, 24.0, 100.0)
+    scenarios = scenarios_from_config(
+        primary,
+        [
+            {"name": "t1_end_12", "rules": {"iso_t1_max_sa": 12}},
+            {"name": "nsaid_from_20", "rules": {"nsaid_late_min_sa": 20}},
+        ],
+    )
+    assert scenarios == [
+        ("primary", primary),
+        ("t1_end_12", RuleThresholds(12.0, 24.0, 500.0)),
+        ("nsaid_from_20", RuleThresholds(14.0, 20.0, 500.0)),
+    ]
 
 
 def test_unknown_keys_and_repeated_names_are_refused():
@@ -38,12 +47,31 @@ def test_apparent_interval_resamples_threads():
 
 
 def test_the_table_schema_refuses_a_proportion_out_of_range():
-    row = {"scenario": "primary", "label": "iso_t1", "iso_t1_max_sa": 14.0, "nsaid_late_min_sa": 24.0,
-           "aspirin_min_mg_day": 500.0, "posts": 10, "positives": 1, "apparent_prevalence": 0.1,
-           "apparent_ci_low": 0.0, "apparent_ci_high": 0.3, "corrected_prevalence": 0.1, "corrected_ci_low": 0.0,
-           "corrected_ci_high": 0.3, "sensitivity": 1.0, "sensitivity_ci_low": 0.5, "sensitivity_ci_high": 1.0,
-           "specificity": 1.0, "specificity_ci_low": 0.8, "specificity_ci_high": 1.0, "f1": 1.0, "f1_ci_low": 0.5,
-           "f1_ci_high": 1.0, "ci_note": ""}
+    row = {
+        "scenario": "primary",
+        "label": "iso_t1",
+        "iso_t1_max_sa": 14.0,
+        "nsaid_late_min_sa": 24.0,
+        "aspirin_min_mg_day": 500.0,
+        "posts": 10,
+        "positives": 1,
+        "apparent_prevalence": 0.1,
+        "apparent_ci_low": 0.0,
+        "apparent_ci_high": 0.3,
+        "corrected_prevalence": 0.1,
+        "corrected_ci_low": 0.0,
+        "corrected_ci_high": 0.3,
+        "sensitivity": 1.0,
+        "sensitivity_ci_low": 0.5,
+        "sensitivity_ci_high": 1.0,
+        "specificity": 1.0,
+        "specificity_ci_low": 0.8,
+        "specificity_ci_high": 1.0,
+        "f1": 1.0,
+        "f1_ci_low": 0.5,
+        "f1_ci_high": 1.0,
+        "ci_note": "",
+    }
     check(SENSITIVITY, pd.DataFrame([row]), "sensitivity.csv")
     with pytest.raises(Exception, match="sensitivity"):
         check(SENSITIVITY, pd.DataFrame([{**row, "sensitivity": 1.5}]), "sensitivity.csv")

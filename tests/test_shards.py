@@ -13,8 +13,12 @@ def test_months_are_inclusive_and_cross_the_new_year():
 
 def test_each_kind_of_source_has_its_shards_and_paths():
     forum = {"name": "demo_forum", "profile": "p.yaml", "start_url": "https://x.example/"}
-    reddit = {"name": "reddit_fr", "type": "reddit_dump", "subreddits": ["france"],
-              "dumps": ["/data/RS_2024-01.zst", "dumps/RC_2024-01.zst"]}
+    reddit = {
+        "name": "reddit_fr",
+        "type": "reddit_dump",
+        "subreddits": ["france"],
+        "dumps": ["/data/RS_2024-01.zst", "dumps/RC_2024-01.zst"],
+    }
     bluesky = {"name": "bsky", "type": "bluesky", "queries": ["ibuprofène"], "since": "2024-12", "until": "2025-01"}
     assert shards(forum) == ["posts"]
     assert shards(reddit) == ["RS_2024-01", "RC_2024-01"]
@@ -37,7 +41,11 @@ def test_the_shards_reports_add_up_per_source_in_the_order_rows_first_appear(tmp
     (tmp_path / "b.csv").write_text(header + "reddit,post,kept,,3\nreddit,post,dropped,removed,1\n")
     (tmp_path / "c.csv").write_text(header + "reddit,post,kept,,4\nreddit,post,dropped,deleted,2\n")
     table = combine_reports([tmp_path / name for name in ("a.csv", "b.csv", "c.csv")], tmp_path / "all.csv")
-    assert table.values.tolist() == [["forum", "page", "kept", "index", 1], ["forum", "post", "kept", "", 10],
-                                     ["reddit", "post", "kept", "", 7], ["reddit", "post", "dropped", "removed", 1],
-                                     ["reddit", "post", "dropped", "deleted", 2]]
+    assert table.values.tolist() == [
+        ["forum", "page", "kept", "index", 1],
+        ["forum", "post", "kept", "", 10],
+        ["reddit", "post", "kept", "", 7],
+        ["reddit", "post", "dropped", "removed", 1],
+        ["reddit", "post", "dropped", "deleted", 2],
+    ]
     assert pd.read_csv(tmp_path / "all.csv", keep_default_na=False).equals(table)

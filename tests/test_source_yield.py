@@ -12,34 +12,52 @@ def _posts() -> pd.DataFrame:
     # Six posts: four from a forum in January 2024 (one exact duplicate, one English), two from
     # Reddit in February 2024 (one near duplicate). Dates are in Paris time on purpose: the period
     # is the UTC month, so the forum's "2024-02-01 00:30 +01:00" post belongs to January.
-    return pd.DataFrame({
-        "post_id": ["f-1", "f-2", "f-3", "f-4", "r-1", "r-2"],
-        "source": ["forum", "forum", "forum", "forum", "reddit", "reddit"],
-        "created_at": pd.to_datetime(["2024-01-03T10:00:00+01:00", "2024-01-20T10:00:00+01:00",
-                                      "2024-02-01T00:30:00+01:00", "2024-01-05T08:00:00+01:00",
-                                      "2024-02-10T12:00:00+00:00", "2024-02-11T12:00:00+00:00"], utc=True),
-        "lang": ["fr", "fr", "fr", "en", "fr", "fr"],
-        "duplicate_of": [None, None, "f-1", None, None, None],
-        "near_duplicate_of": [None, None, None, None, None, "r-1"],
-        "text": ["Je suis enceinte de 30 SA et j'ai pris de l'ibuprofène",
-                 "Roaccutane et Advil, une question pour ma sœur",
-                 "Je suis enceinte de 30 SA et j'ai pris de l'ibuprofène",
-                 "Is isotretinoin safe?",
-                 "Grossesse : le Doliprane suffit-il ?",
-                 "Rien à voir : une recette de crêpes"],
-    })
+    return pd.DataFrame(
+        {
+            "post_id": ["f-1", "f-2", "f-3", "f-4", "r-1", "r-2"],
+            "source": ["forum", "forum", "forum", "forum", "reddit", "reddit"],
+            "created_at": pd.to_datetime(
+                [
+                    "2024-01-03T10:00:00+01:00",
+                    "2024-01-20T10:00:00+01:00",
+                    "2024-02-01T00:30:00+01:00",
+                    "2024-01-05T08:00:00+01:00",
+                    "2024-02-10T12:00:00+00:00",
+                    "2024-02-11T12:00:00+00:00",
+                ],
+                utc=True,
+            ),
+            "lang": ["fr", "fr", "fr", "en", "fr", "fr"],
+            "duplicate_of": [None, None, "f-1", None, None, None],
+            "near_duplicate_of": [None, None, None, None, None, "r-1"],
+            "text": [
+                "Je suis enceinte de 30 SA et j'ai pris de l'ibuprofène",
+                "Roaccutane et Advil, une question pour ma sœur",
+                "Je suis enceinte de 30 SA et j'ai pris de l'ibuprofène",
+                "Is isotretinoin safe?",
+                "Grossesse : le Doliprane suffit-il ?",
+                "Rien à voir : une recette de crêpes",
+            ],
+        }
+    )
 
 
 def _mentions() -> pd.DataFrame:
-    return pd.DataFrame({"post_id": ["f-1", "f-2", "f-2", "f-3", "f-4", "r-1"],
-                         "drug_class": ["nsaid", "isotretinoin", "nsaid", "nsaid", "isotretinoin", "other"]})
+    return pd.DataFrame(
+        {
+            "post_id": ["f-1", "f-2", "f-2", "f-3", "f-4", "r-1"],
+            "drug_class": ["nsaid", "isotretinoin", "nsaid", "nsaid", "isotretinoin", "other"],
+        }
+    )
 
 
 def _decisions() -> pd.DataFrame:
     rows = []
     for post_id in ["f-1", "f-2", "f-3", "f-4", "r-1", "r-2"]:
-        rows += [{"post_id": post_id, "label": "iso_t1", "value": 0},
-                 {"post_id": post_id, "label": "nsaid_late", "value": int(post_id in {"f-1", "f-3"})}]
+        rows += [
+            {"post_id": post_id, "label": "iso_t1", "value": 0},
+            {"post_id": post_id, "label": "nsaid_late", "value": int(post_id in {"f-1", "f-3"})},
+        ]
     return pd.DataFrame(rows)
 
 
@@ -49,17 +67,29 @@ def test_the_yield_counts_each_source_and_utc_month_by_hand():
     assert list(rows) == [("forum", "2024-01"), ("reddit", "2024-02")]
     # forum, January (UTC): f-1, f-2, f-3 (00:30 Paris = 23:30 UTC on 31 January), f-4
     assert rows[("forum", "2024-01")] == {
-        "posts": 4, "french_posts": 3, "drug_of_interest_posts": 4, "pregnancy_term_posts": 2,
-        "candidates_iso": 2,    # f-2 (iso + nsaid: "both") and f-4; f-3 is a duplicate, not a candidate
+        "posts": 4,
+        "french_posts": 3,
+        "drug_of_interest_posts": 4,
+        "pregnancy_term_posts": 2,
+        "candidates_iso": 2,  # f-2 (iso + nsaid: "both") and f-4; f-3 is a duplicate, not a candidate
         "candidates_nsaid": 2,  # f-1 and f-2
-        "rule_iso_t1": 0, "rule_nsaid_late": 2,  # decisions of f-1 and of its duplicate f-3
-        "exact_duplicates": 1, "near_duplicates": 0,
+        "rule_iso_t1": 0,
+        "rule_nsaid_late": 2,  # decisions of f-1 and of its duplicate f-3
+        "exact_duplicates": 1,
+        "near_duplicates": 0,
     }
     # reddit, February: r-1 names only paracetamol (class "other"); r-2 no drug at all
     assert rows[("reddit", "2024-02")] == {
-        "posts": 2, "french_posts": 2, "drug_of_interest_posts": 0, "pregnancy_term_posts": 1,
-        "candidates_iso": 0, "candidates_nsaid": 0, "rule_iso_t1": 0, "rule_nsaid_late": 0,
-        "exact_duplicates": 0, "near_duplicates": 1,
+        "posts": 2,
+        "french_posts": 2,
+        "drug_of_interest_posts": 0,
+        "pregnancy_term_posts": 1,
+        "candidates_iso": 0,
+        "candidates_nsaid": 0,
+        "rule_iso_t1": 0,
+        "rule_nsaid_late": 0,
+        "exact_duplicates": 0,
+        "near_duplicates": 1,
     }
 
 
@@ -76,15 +106,18 @@ def test_a_post_missing_from_the_decisions_is_an_error_naming_it():
         source_yield(_posts(), _mentions(), decisions)
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("Je suis enceinte de 5 mois", True),
-    ("ENCEINTE !!", True),                 # case and punctuation do not matter
-    ("ma grossesse se passe bien", True),
-    ("test de grossesse positif ce matin", True),
-    ("je suis à 32 SA", True),
-    ("j'ai mal au dos depuis lundi", False),
-    ("le sable de la plage", False),       # "sa" is a word, not a piece of a word
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Je suis enceinte de 5 mois", True),
+        ("ENCEINTE !!", True),  # case and punctuation do not matter
+        ("ma grossesse se passe bien", True),
+        ("test de grossesse positif ce matin", True),
+        ("je suis à 32 SA", True),
+        ("j'ai mal au dos depuis lundi", False),
+        ("le sable de la plage", False),  # "sa" is a word, not a piece of a word
+    ],
+)
 def test_pregnancy_terms_are_the_extractors_pregnancy_signals(text, expected):
     assert has_pregnancy_term(text) is expected
 

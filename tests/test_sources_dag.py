@@ -16,18 +16,16 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
-
-from perivigil.demo.serve import forum_server
-
 from conftest import ROOT
 from test_real_study import KEY, PHPBB, _copy_repository
 from test_reddit import write_dump
 from xrpc_server import XrpcServer, post_view
+
+from perivigil.demo.serve import forum_server
 
 HANDLE, PASSWORD = "crat-etude.test", "wxyz-1234-abcd-5678"
 DID = "did:plc:mamanlyon0000000000000000"
@@ -35,35 +33,80 @@ DID = "did:plc:mamanlyon0000000000000000"
 
 def _reddit_items() -> list[dict]:
     """Items of RS_2024-03 (submissions) as the dumps hold them: ids, epoch seconds, subreddit."""
-    submission = {"id": "1b2c3d", "subreddit": "enceinte", "author": "lucie_lyon", "created_utc": 1710410400,
-                  "retrieved_on": 1710500000, "permalink": "/r/enceinte/comments/1b2c3d/ains/",
-                  "title": "Ibuprofène à 31 SA ?",
-                  "selftext": "Bonjour, j'ai pris 2 comprimés d'ibuprofène 400 hier soir pour une rage de dents, "
-                              "je suis à 31 SA. La pharmacienne m'a dit que c'était contre-indiqué, je stresse."}
-    other = {"id": "1b2c3e", "subreddit": "france", "author": "x", "created_utc": 1710410500,
-             "retrieved_on": 1710500000, "permalink": "/r/france/comments/1b2c3e/x/", "title": "Le prix du pain",
-             "selftext": "Rien à voir avec la grossesse."}
-    removed = {"id": "1b2c3f", "subreddit": "Enceinte", "author": "[deleted]", "created_utc": "1710420000",
-               "retrieved_on": 1710500000, "permalink": "/r/Enceinte/comments/1b2c3f/x/", "title": "[removed]",
-               "selftext": "[removed]"}
-    acne = {"id": "1b2c40", "subreddit": "Enceinte", "author": "nina_b", "created_utc": 1710430000,
-            "retrieved_on": 1710500000, "permalink": "/r/Enceinte/comments/1b2c40/roacc/",
-            "title": "Roaccutane et test positif",
-            "selftext": "J'étais sous roaccutane 20 mg depuis 3 mois et test positif ce matin, "
-                        "j'en suis à 5 semaines d'aménorrhée. J'ai arrêté direct, j'ai rdv au CRAT."}
+    submission = {
+        "id": "1b2c3d",
+        "subreddit": "enceinte",
+        "author": "lucie_lyon",
+        "created_utc": 1710410400,
+        "retrieved_on": 1710500000,
+        "permalink": "/r/enceinte/comments/1b2c3d/ains/",
+        "title": "Ibuprofène à 31 SA ?",
+        "selftext": "Bonjour, j'ai pris 2 comprimés d'ibuprofène 400 hier soir pour une rage de dents, "
+        "je suis à 31 SA. La pharmacienne m'a dit que c'était contre-indiqué, je stresse.",
+    }
+    other = {
+        "id": "1b2c3e",
+        "subreddit": "france",
+        "author": "x",
+        "created_utc": 1710410500,
+        "retrieved_on": 1710500000,
+        "permalink": "/r/france/comments/1b2c3e/x/",
+        "title": "Le prix du pain",
+        "selftext": "Rien à voir avec la grossesse.",
+    }
+    removed = {
+        "id": "1b2c3f",
+        "subreddit": "Enceinte",
+        "author": "[deleted]",
+        "created_utc": "1710420000",
+        "retrieved_on": 1710500000,
+        "permalink": "/r/Enceinte/comments/1b2c3f/x/",
+        "title": "[removed]",
+        "selftext": "[removed]",
+    }
+    acne = {
+        "id": "1b2c40",
+        "subreddit": "Enceinte",
+        "author": "nina_b",
+        "created_utc": 1710430000,
+        "retrieved_on": 1710500000,
+        "permalink": "/r/Enceinte/comments/1b2c40/roacc/",
+        "title": "Roaccutane et test positif",
+        "selftext": "J'étais sous roaccutane 20 mg depuis 3 mois et test positif ce matin, "
+        "j'en suis à 5 semaines d'aménorrhée. J'ai arrêté direct, j'ai rdv au CRAT.",
+    }
     return [submission, other, removed, acne]
 
 
 def _bluesky_posts() -> dict[str, list[dict]]:
     advil = [
-        post_view(DID, "maman.lyon.test", "3kabc1", "Enceinte de 7 mois et j'ai pris de l'Advil pour mon dos, "
-                  "la sage-femme m'a grondée 😬", "2024-03-12T20:15:00.000Z", langs=["fr"]),
-        post_view(DID, "maman.lyon.test", "3kabc2", "Advil is my best friend during this pregnancy",
-                  "2024-03-13T08:00:00.000Z", langs=["fr"]),  # tagged French, written in English
+        post_view(
+            DID,
+            "maman.lyon.test",
+            "3kabc1",
+            "Enceinte de 7 mois et j'ai pris de l'Advil pour mon dos, la sage-femme m'a grondée 😬",
+            "2024-03-12T20:15:00.000Z",
+            langs=["fr"],
+        ),
+        post_view(
+            DID,
+            "maman.lyon.test",
+            "3kabc2",
+            "Advil is my best friend during this pregnancy",
+            "2024-03-13T08:00:00.000Z",
+            langs=["fr"],
+        ),  # tagged French, written in English
     ]
-    reply = post_view("did:plc:amie000000000000000000000", "amie.test", "3kabc3",
-                      "Surtout pas d'AINS après 24 SA, appelle ta SF !", "2024-03-12T21:00:00.000Z", langs=["fr"],
-                      root=advil[0]["uri"], parent=advil[0]["uri"])
+    reply = post_view(
+        "did:plc:amie000000000000000000000",
+        "amie.test",
+        "3kabc3",
+        "Surtout pas d'AINS après 24 SA, appelle ta SF !",
+        "2024-03-12T21:00:00.000Z",
+        langs=["fr"],
+        root=advil[0]["uri"],
+        parent=advil[0]["uri"],
+    )
     return {"advil": [*advil, reply]}
 
 
@@ -81,23 +124,52 @@ def study(tmp_path_factory):
         "demo": False,
         "sources": [
             {**shipped["sources"][0]},
-            {"name": "ptits_loups", "profile": "config/sites/phpbb.yaml",
-             "start_url": f"http://127.0.0.1:{phpbb.server_address[1]}/index.html"},
+            {
+                "name": "ptits_loups",
+                "profile": "config/sites/phpbb.yaml",
+                "start_url": f"http://127.0.0.1:{phpbb.server_address[1]}/index.html",
+            },
             {"name": "reddit_fr", "type": "reddit_dump", "dumps": [str(dump)], "subreddits": ["enceinte"]},
-            {"name": "bluesky_fr", "type": "bluesky", "service": xrpc.url, "queries": ["advil"],
-             "since": "2024-03", "until": "2024-03", "max_retries": 1, "backoff_s": 0.0},
+            {
+                "name": "bluesky_fr",
+                "type": "bluesky",
+                "service": xrpc.url,
+                "queries": ["advil"],
+                "since": "2024-03",
+                "until": "2024-03",
+                "max_retries": 1,
+                "backoff_s": 0.0,
+            },
         ],
         "collect": {"delay_s": 0.0, "max_retries": 1, "backoff_s": 0.0, "deadline_s": 20.0},
         "annotation": {"inbox": "annotation/inbox", "adjudicated": "annotation/adjudicated.csv"},
     }
     (folder / "config/real.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    env = {**os.environ, "PERIVIGIL_PSEUDONYM_KEY": KEY, "PERIVIGIL_BLUESKY_HANDLE": HANDLE,
-           "PERIVIGIL_BLUESKY_APP_PASSWORD": PASSWORD}
+    env = {
+        **os.environ,
+        "PERIVIGIL_PSEUDONYM_KEY": KEY,
+        "PERIVIGIL_BLUESKY_HANDLE": HANDLE,
+        "PERIVIGIL_BLUESKY_APP_PASSWORD": PASSWORD,
+    }
     try:
         result = subprocess.run(
-            [sys.executable, "-m", "snakemake", "--configfile", "config/real.yaml", "--cores", "2",
-             "results/tables/source_yield.csv", "results/corpus/collection_report.csv"],
-            cwd=folder, capture_output=True, text=True, env=env, timeout=900)
+            [
+                sys.executable,
+                "-m",
+                "snakemake",
+                "--configfile",
+                "config/real.yaml",
+                "--cores",
+                "2",
+                "results/tables/source_yield.csv",
+                "results/corpus/collection_report.csv",
+            ],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=900,
+        )
     finally:
         phpbb.shutdown()
         phpbb.server_close()
@@ -115,11 +187,26 @@ def test_each_shard_is_its_own_job_and_writes_the_shared_raw_record(study):
     assert reddit[0]["text"].startswith("Ibuprofène à 31 SA ?\n\nBonjour, j'ai pris 2 comprimés")
     assert reddit[0]["created_at"] == "2024-03-14T10:00:00+00:00"  # 1710410400 s after the epoch
     bluesky = [json.loads(line) for line in (folder / "raw/bluesky_fr/2024-03.jsonl").read_text().splitlines()]
-    assert {r["thread_id"] for r in bluesky} == {f"at://{DID}/app.bsky.feed.post/3kabc1",
-                                                 f"at://{DID}/app.bsky.feed.post/3kabc2"}
+    assert {r["thread_id"] for r in bluesky} == {
+        f"at://{DID}/app.bsky.feed.post/3kabc1",
+        f"at://{DID}/app.bsky.feed.post/3kabc2",
+    }
     for record in [*reddit, *bluesky]:
-        assert list(record)[:13] == ["source", "post_id", "thread_id", "parent_id", "thread_title", "board", "url",
-                                     "author", "created_at", "collected_at", "language", "text", "raw_location"]
+        assert list(record)[:13] == [
+            "source",
+            "post_id",
+            "thread_id",
+            "parent_id",
+            "thread_title",
+            "board",
+            "url",
+            "author",
+            "created_at",
+            "collected_at",
+            "language",
+            "text",
+            "raw_location",
+        ]
     assert (folder / "raw/demo_forum/posts.jsonl").exists() and (folder / "raw/ptits_loups/posts.jsonl").exists()
 
 

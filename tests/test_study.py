@@ -15,8 +15,9 @@ from perivigil.errors import InputError
 from perivigil.launch import clear_stale_lock, failure_summary, merge_config, snakemake_processes
 from perivigil.logs import Progress
 
-ASSIGNMENTS = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p1", "p4"],
-                            "annotator": ["ann_a", "ann_a", "ann_a", "ann_b", "ann_b"]})
+ASSIGNMENTS = pd.DataFrame(
+    {"post_id": ["p1", "p2", "p3", "p1", "p4"], "annotator": ["ann_a", "ann_a", "ann_a", "ann_b", "ann_b"]}
+)
 
 
 def _judgements(rows):
@@ -32,25 +33,31 @@ def test_returns_count_values_and_deliberate_skips_not_untouched_tasks():
         check_returns(progress, "annotation/inbox")
     assert str(caught.value) == (
         "annotation/inbox: waiting for returns from ann_a (2 of 3), ann_b (none yet) (e.g. post 'p2' not returned "
-        "yet); rerun when they arrive, or list an annotator who will return nothing more in annotation.withdrawn")
+        "yet); rerun when they arrive, or list an annotator who will return nothing more in annotation.withdrawn"
+    )
 
 
 def test_a_withdrawn_annotator_lets_the_study_go_on_and_is_reported():
-    judgements = _judgements([(p, "ann_a", "iso_t1", "0", "a.json") for p in ("p1", "p2", "p3")]
-                             + [("p4", "ann_b", "iso_t1", "1", "b.csv")])
+    judgements = _judgements(
+        [(p, "ann_a", "iso_t1", "0", "a.json") for p in ("p1", "p2", "p3")] + [("p4", "ann_b", "iso_t1", "1", "b.csv")]
+    )
     progress = returns_progress(judgements, {}, ASSIGNMENTS, ["ann_a", "ann_b"], ["ann_b"], "inbox")
     check_returns(progress, "inbox")
     assert progress[1].describe() == "ann_b (1 of 2, withdrawn)"
     assert report_rows(progress)[-3:] == [
         {"annotator": "ann_b", "file": "", "what": "posts assigned", "count": 2},
         {"annotator": "ann_b", "file": "", "what": "posts returned", "count": 1},
-        {"annotator": "ann_b", "file": "", "what": "posts not returned (annotator withdrawn)", "count": 1}]
+        {"annotator": "ann_b", "file": "", "what": "posts not returned (annotator withdrawn)", "count": 1},
+    ]
 
 
 def test_a_post_outside_the_annotators_batch_is_refused():
     judgements = _judgements([("p4", "ann_a", "iso_t1", "0", "inbox/ann_a/other.jsonl")])
-    with pytest.raises(InputError, match=r"^inbox/ann_a/other\.jsonl: post 'p4' is not in the batch of 'ann_a' "
-                                         r"\(another annotator's export in inbox/ann_a/\?\)$"):
+    with pytest.raises(
+        InputError,
+        match=r"^inbox/ann_a/other\.jsonl: post 'p4' is not in the batch of 'ann_a' "
+        r"\(another annotator's export in inbox/ann_a/\?\)$",
+    ):
         returns_progress(judgements, {}, ASSIGNMENTS, ["ann_a", "ann_b"], [], "inbox")
 
 
@@ -94,8 +101,10 @@ def test_a_lock_held_by_a_live_run_is_named_not_cleared(tmp_path):
 
 
 def test_the_failure_summary_is_the_failed_steps_own_line():
-    output = ("Execute 1 jobs...\nperivigil error: source forum: no post collected: x (log: logs/collect/forum.log)\n"
-              "RuleException:\nCalledProcessError in file collect.smk\nExiting because a job execution failed.\n")
+    output = (
+        "Execute 1 jobs...\nperivigil error: source forum: no post collected: x (log: logs/collect/forum.log)\n"
+        "RuleException:\nCalledProcessError in file collect.smk\nExiting because a job execution failed.\n"
+    )
     assert failure_summary(output) == "source forum: no post collected: x (log: logs/collect/forum.log)"
     assert failure_summary("WorkflowError:\n") == "Snakemake stopped: see its messages above"
 
@@ -111,14 +120,18 @@ def test_progress_lines_come_at_most_every_interval_and_at_the_end(caplog):
     assert [r.getMessage() for r in caplog.records] == [
         "[collect forum] so far: 10 pages, 100 posts, 10 s",
         "[collect forum] so far: 20 pages, 200 posts, 20 s",
-        "[collect forum] done: 25 pages, 250 posts, 25 s"]
+        "[collect forum] done: 25 pages, 250 posts, 25 s",
+    ]
 
 
 def test_a_step_ends_bad_input_with_one_line_and_a_bug_with_its_traceback(tmp_path):
-    script = ("import sys\nfrom perivigil.logs import log_to\nfrom perivigil.errors import InputError\n"
-              f"log_to({str(tmp_path / 'step.log')!r})\nraise InputError(sys.argv[1]) if sys.argv[1] else 1 / 0\n")
-    bad = subprocess.run([sys.executable, "-c", script, "data.csv, row 3: field 'x' is empty"], capture_output=True,
-                         text=True)
+    script = (
+        "import sys\nfrom perivigil.logs import log_to\nfrom perivigil.errors import InputError\n"
+        f"log_to({str(tmp_path / 'step.log')!r})\nraise InputError(sys.argv[1]) if sys.argv[1] else 1 / 0\n"
+    )
+    bad = subprocess.run(
+        [sys.executable, "-c", script, "data.csv, row 3: field 'x' is empty"], capture_output=True, text=True
+    )
     assert bad.returncode == 1
     assert bad.stderr == f"perivigil error: data.csv, row 3: field 'x' is empty (log: {tmp_path / 'step.log'})\n"
     assert "perivigil error: data.csv, row 3: field 'x' is empty" in (tmp_path / "step.log").read_text()

@@ -19,15 +19,27 @@ torch = pytest.importorskip("torch", reason="the transformer extra is not instal
 transformers = pytest.importorskip("transformers")
 
 from conftest import build_tiny_bert  # noqa: E402
+
 from perivigil.errors import InputError  # noqa: E402
 from perivigil.models.store import load_model  # noqa: E402
-from perivigil.models.transformer import (TransformerClassifier, class_weights, fine_tune,  # noqa: E402
-                                          load_base, save)
+from perivigil.models.transformer import TransformerClassifier, class_weights, fine_tune, load_base, save  # noqa: E402
 
-POSITIVE = ["j'ai pris un advil à 30 sa", "nurofen avalé à 32 sa", "ibuprofène à 35 sa pour le dos",
-            "advil à 28 sa migraine", "un nurofen à 33 sa", "ibuprofène pris à 31 sa"]
-NEGATIVE = ["doliprane à 30 sa pour la tête", "des idées de prénoms", "valise de maternité faite",
-            "paracétamol à 32 sa", "bébé bouge beaucoup ce soir", "les nausées du matin"]
+POSITIVE = [
+    "j'ai pris un advil à 30 sa",
+    "nurofen avalé à 32 sa",
+    "ibuprofène à 35 sa pour le dos",
+    "advil à 28 sa migraine",
+    "un nurofen à 33 sa",
+    "ibuprofène pris à 31 sa",
+]
+NEGATIVE = [
+    "doliprane à 30 sa pour la tête",
+    "des idées de prénoms",
+    "valise de maternité faite",
+    "paracétamol à 32 sa",
+    "bébé bouge beaucoup ce soir",
+    "les nausées du matin",
+]
 TEXTS = POSITIVE + NEGATIVE
 LABELS = [1] * 6 + [0] * 6
 GROUPS = [f"t{i}" for i in range(12)]
@@ -40,8 +52,16 @@ def base_model(tmp_path_factory) -> Path:
 
 
 def _settings(path: Path) -> dict:
-    return {"path": str(path), "device": "cpu", "epochs": 12, "batch_size": 4, "max_length": 32,
-            "learning_rate": 5e-3, "weight_decay": 0.0, "validation_fraction": 0.25}
+    return {
+        "path": str(path),
+        "device": "cpu",
+        "epochs": 12,
+        "batch_size": 4,
+        "max_length": 32,
+        "learning_rate": 5e-3,
+        "weight_decay": 0.0,
+        "validation_fraction": 0.25,
+    }
 
 
 def test_class_weights_are_sklearn_balanced():

@@ -13,7 +13,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-
 from conftest import ROOT
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile")]
@@ -40,8 +39,13 @@ def _config_in(workdir: Path) -> None:
 def _run(workdir: Path, *args: str) -> subprocess.CompletedProcess:
     # notebook: rules call jupyter-nbconvert: the venv's tools come first, as `make` does
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    return subprocess.run([*SNAKEMAKE, "--directory", str(workdir), "--cores", "2", *args],
-                          capture_output=True, text=True, cwd=workdir, env=env)
+    return subprocess.run(
+        [*SNAKEMAKE, "--directory", str(workdir), "--cores", "2", *args],
+        capture_output=True,
+        text=True,
+        cwd=workdir,
+        env=env,
+    )
 
 
 # Not byte-stable, on purpose: pickled models hold object ids (their predictions are compared,
@@ -52,9 +56,11 @@ UNSTABLE = {"results/provenance.json", "results/report.html"}
 
 def _digests(workdir: Path) -> dict[str, str]:
     """SHA-256 of every result but the unstable ones."""
-    return {p.relative_to(workdir).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted((workdir / "results").rglob("*"))
-            if p.is_file() and p.suffix != ".joblib" and p.relative_to(workdir).as_posix() not in UNSTABLE}
+    return {
+        p.relative_to(workdir).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted((workdir / "results").rglob("*"))
+        if p.is_file() and p.suffix != ".joblib" and p.relative_to(workdir).as_posix() not in UNSTABLE
+    }
 
 
 @pytest.fixture(scope="module")
@@ -70,9 +76,15 @@ def demo_run(tmp_path_factory):
 def test_demo_dag_builds_the_corpus_and_its_figure(demo_run):
     posts = pd.read_parquet(demo_run / "results/corpus/posts.parquet")
     assert len(posts) >= 1000
-    for name in ("figures/corpus_by_board_month.png", "figures/corpus_by_board_month.pdf",
-                 "tables/corpus_by_board_month.csv", "tables/corpus_by_board_year.tex",
-                 "corpus/collection_report.csv", "corpus/mentions.parquet", "lexicon/lexicon.tsv"):
+    for name in (
+        "figures/corpus_by_board_month.png",
+        "figures/corpus_by_board_month.pdf",
+        "tables/corpus_by_board_month.csv",
+        "tables/corpus_by_board_year.tex",
+        "corpus/collection_report.csv",
+        "corpus/mentions.parquet",
+        "lexicon/lexicon.tsv",
+    ):
         assert (demo_run / "results" / name).stat().st_size > 0, name
     table = pd.read_csv(demo_run / "results/tables/corpus_by_board_month.csv")
     assert table["n_posts"].sum() == len(posts)
@@ -153,8 +165,12 @@ def test_the_report_holds_every_table_figure_and_notebook(demo_run):
     assert result.returncode == 0, result.stderr[-3000:]
     report = (demo_run / "results/report.html").read_text(encoding="utf-8")
     results = demo_run / "results"
-    shown = [*(results / "tables").iterdir(), *(results / "figures").glob("*.png"),
-             *(results / "notebooks").glob("*.html"), results / "provenance.json"]
+    shown = [
+        *(results / "tables").iterdir(),
+        *(results / "figures").glob("*.png"),
+        *(results / "notebooks").glob("*.html"),
+        results / "provenance.json",
+    ]
     # tables (CSV, LaTeX; challenge, source_yield, sample_size), figures, notebooks, provenance
     assert len(shown) == 19 + 7 + 4 + 1
     assert [p.name for p in shown if p.name not in report] == []
@@ -165,8 +181,10 @@ def test_a_wrong_config_value_stops_before_any_job(tmp_path):
     _config_in(tmp_path)
     result = _run(tmp_path, "--config", "demo=maybe")
     assert result.returncode != 0
-    assert "config (config/config.yaml and any --configfile/--config): key 'demo': 'maybe' is not of type 'boolean'" \
+    assert (
+        "config (config/config.yaml and any --configfile/--config): key 'demo': 'maybe' is not of type 'boolean'"
         in result.stderr
+    )
     assert not (tmp_path / "results").exists() and not (tmp_path / "raw").exists()
 
 
@@ -184,8 +202,7 @@ def test_the_readme_figure_is_the_one_the_dag_builds(demo_run, root):
 @pytest.mark.slow
 def test_the_checksums_given_to_reviewers_are_those_of_a_fresh_run(demo_run, root):
     """docs/reproduce.md tells reviewers to run `sha256sum -c docs/checksums.sha256`."""
-    listed = dict(reversed(line.split("  ", 1)) for line in
-                  (root / "docs/checksums.sha256").read_text().splitlines())
+    listed = dict(reversed(line.split("  ", 1)) for line in (root / "docs/checksums.sha256").read_text().splitlines())
     assert len(listed) > 30
     built = {name: hashlib.sha256((demo_run / name).read_bytes()).hexdigest() for name in listed}
     assert [name for name in listed if listed[name] != built[name]] == [], "run `make study checksums`"
@@ -202,8 +219,9 @@ def test_the_transformer_runs_in_the_dag_and_can_be_applied(demo_run, tmp_path):
     posts = pd.read_parquet(workdir / "results/corpus/posts.parquet", columns=["text"])
     model = build_tiny_bert(tmp_path / "tiny-bert", posts["text"].tolist())
     config = yaml.safe_load((workdir / "config/config.yaml").read_text(encoding="utf-8"))
-    config["models"]["transformer"].update(enabled=True, path=str(model), device="cpu", epochs=2,
-                                           max_length=64, learning_rate=1e-3)
+    config["models"]["transformer"].update(
+        enabled=True, path=str(model), device="cpu", epochs=2, max_length=64, learning_rate=1e-3
+    )
     config["apply"]["model"] = "transformer"
     (workdir / "config/config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     result = _run(workdir)

@@ -31,7 +31,7 @@ import json
 import threading
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import count
 from typing import Any
@@ -43,9 +43,18 @@ REFRESH = "com.atproto.server.refreshSession"
 DID = "did:plc:researcher0000000000000"
 
 
-def post_view(did: str, handle: str, rkey: str, text: str, created_at: str | None, *,
-              indexed_at: str | None = None, langs: list[str] | None = None,
-              root: str | None = None, parent: str | None = None) -> dict[str, Any]:
+def post_view(
+    did: str,
+    handle: str,
+    rkey: str,
+    text: str,
+    created_at: str | None,
+    *,
+    indexed_at: str | None = None,
+    langs: list[str] | None = None,
+    root: str | None = None,
+    parent: str | None = None,
+) -> dict[str, Any]:
     """A ``app.bsky.feed.defs#postView`` as searchPosts returns it (``root``/``parent``: at-uris)."""
     record: dict[str, Any] = {"$type": "app.bsky.feed.post", "text": text}
     if created_at is not None:
@@ -59,7 +68,10 @@ def post_view(did: str, handle: str, rkey: str, text: str, created_at: str | Non
         "cid": f"bafy{rkey}",
         "author": {"did": did, "handle": handle, "displayName": handle.split(".")[0].title()},
         "record": record,
-        "replyCount": 0, "repostCount": 0, "likeCount": 0, "quoteCount": 0,
+        "replyCount": 0,
+        "repostCount": 0,
+        "likeCount": 0,
+        "quoteCount": 0,
         "indexedAt": indexed_at or created_at or "2000-01-01T00:00:00.000Z",
         "labels": [],
     }
@@ -70,7 +82,7 @@ def _moment(value: Any) -> datetime | None:
         moment = datetime.fromisoformat(str(value))
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def sort_at(view: dict[str, Any]) -> datetime:
@@ -112,8 +124,9 @@ class XrpcServer:
     _serials: Any = field(default_factory=count)
 
     # -- scripting -------------------------------------------------------------------------------
-    def queue(self, nsid: str, status: int, body: dict[str, Any], headers: dict[str, str] | None = None,
-              skip: int = 0) -> None:
+    def queue(
+        self, nsid: str, status: int, body: dict[str, Any], headers: dict[str, str] | None = None, skip: int = 0
+    ) -> None:
         """Answer the call to ``nsid`` that comes after ``skip`` more calls with this, once."""
         self._queued.setdefault(nsid, deque()).append([skip, status, body, headers or {}])
 
@@ -126,7 +139,7 @@ class XrpcServer:
 
     # -- tokens ----------------------------------------------------------------------------------
     def _token(self, scope: str) -> str:
-        now = int(datetime.now(timezone.utc).timestamp())
+        now = int(datetime.now(UTC).timestamp())
         payload = {"scope": scope, "sub": DID, "iat": now, "exp": now + 7200, "jti": str(next(self._serials))}
         return f"{_b64({'typ': 'JWT', 'alg': 'none'})}.{_b64(payload)}.c2ln"
 
@@ -134,12 +147,12 @@ class XrpcServer:
         access, refresh = self._token("com.atproto.appPass"), self._token("com.atproto.refresh")
         self.access_tokens.add(access)
         self.refresh_tokens.add(refresh)
-        return {"accessJwt": access, "refreshJwt": refresh, "handle": self.identifier, "did": DID,
-                "active": True}
+        return {"accessJwt": access, "refreshJwt": refresh, "handle": self.identifier, "did": DID, "active": True}
 
     # -- answers ---------------------------------------------------------------------------------
-    def answer(self, nsid: str, method: str, params: dict[str, str], headers: dict[str, str],
-               body: dict[str, Any] | None) -> tuple[int, dict[str, Any], dict[str, str]]:
+    def answer(
+        self, nsid: str, method: str, params: dict[str, str], headers: dict[str, str], body: dict[str, Any] | None
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
         self.requests.append(Recorded(nsid, method, params, headers, body))
         queued = self._queued.get(nsid)
         if queued:
@@ -173,7 +186,7 @@ class XrpcServer:
         visible = matches[: self.cap] if self.cap is not None else matches
         offset = int(params.get("cursor") or 0)
         size = min(int(params.get("limit", 25)), self.page_size or 100)
-        page = visible[offset: offset + size]
+        page = visible[offset : offset + size]
         reply: dict[str, Any] = {"posts": page}
         if offset + len(page) < len(visible):
             reply["cursor"] = str(offset + len(page))

@@ -30,18 +30,22 @@ def main() -> None:
     config = load_config(Path("config/config.yaml"), Path("workflow/schemas/config.schema.yaml"))
     lexicon = lexicon_from_config(config)
     exact = DrugMatcher(lexicon)
-    surfaces = [s for s, c in zip(lexicon["surface"], lexicon["drug_class"]) if c in INTEREST and " " not in s
-                and len(s) >= 4]
+    surfaces = [
+        s for s, c in zip(lexicon["surface"], lexicon["drug_class"]) if c in INTEREST and " " not in s and len(s) >= 4
+    ]
     print("# French words near the name of a drug of interest (wordfreq 3.1, Zipf >= 1.0); see the tool's docstring")
     for word, frequency in sorted(get_frequency_dict("fr").items()):
         plain = _plain(word)
         if not word.isalpha() or len(word) < 4 or math.log10(frequency * 1e9) < 1.0:
             continue
-        if not any(abs(len(s) - len(plain)) <= 2 and s[0] == plain[0] and OSA.distance(plain, s) <= 2
-                   for s in surfaces):
+        if not any(
+            abs(len(s) - len(plain)) <= 2 and s[0] == plain[0] and OSA.distance(plain, s) <= 2 for s in surfaces
+        ):
             continue
-        if any(m.entry.drug_class in INTEREST and (m.start, m.end) == (0, len(plain)) and m.matched_by == "exact"
-               for m in exact.find(plain)):
+        if any(
+            m.entry.drug_class in INTEREST and (m.start, m.end) == (0, len(plain)) and m.matched_by == "exact"
+            for m in exact.find(plain)
+        ):
             continue  # the word is a drug name the lexicon holds
         print(word)
 

@@ -31,8 +31,17 @@ def read_lock(path: Path) -> list[str]:
 
 
 def render(pins: list[str]) -> str:
-    lines = [HEADER, "name: perivigil", "channels:", "  - conda-forge", "  - nodefaults",
-             "dependencies:", "  - python=3.11", "  - pip", "  - pip:"]
+    lines = [
+        HEADER,
+        "name: perivigil",
+        "channels:",
+        "  - conda-forge",
+        "  - nodefaults",
+        "dependencies:",
+        "  - python=3.11",
+        "  - pip",
+        "  - pip:",
+    ]
     lines += [f"      - {pin}" for pin in pins]
     return "\n".join(lines) + "\n"
 

@@ -22,9 +22,11 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from write_conda_envs import read_lock, render  # noqa: E402
 
-HEADER = ("# The 'transformer' extra, pinned by `make lock` on top of requirements.lock; do not edit by hand.\n"
-          "# pip install -r requirements.lock -r requirements-transformer.lock\n"
-          "# CPU-only torch (no CUDA packages): add --extra-index-url https://download.pytorch.org/whl/cpu\n")
+HEADER = (
+    "# The 'transformer' extra, pinned by `make lock` on top of requirements.lock; do not edit by hand.\n"
+    "# pip install -r requirements.lock -r requirements-transformer.lock\n"
+    "# CPU-only torch (no CUDA packages): add --extra-index-url https://download.pytorch.org/whl/cpu\n"
+)
 
 
 def pins(lines: list[str]) -> dict[str, str]:
@@ -43,8 +45,9 @@ def main(argv: list[str]) -> int:
     extra = [full[name].split("+")[0] for name in sorted(full) if name not in base]
     Path(argv[3]).write_text(HEADER + "\n".join(extra) + "\n", encoding="utf-8")
     conda = [*base.values(), *extra]
-    Path(argv[4]).write_text(render(sorted(conda, key=str.lower)).replace("name: perivigil", "name: perivigil-transformer"),
-                             encoding="utf-8")
+    Path(argv[4]).write_text(
+        render(sorted(conda, key=str.lower)).replace("name: perivigil", "name: perivigil-transformer"), encoding="utf-8"
+    )
     return 0
 
 

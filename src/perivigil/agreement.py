@@ -137,11 +137,15 @@ class AlphaResult:
     reason: str = ""
 
 
-def krippendorff_alpha(rel: Reliability, level: str, n_boot: int = 1000, seed: int = 0,
-                       bootstrap: str = "pairs") -> AlphaResult:
+def krippendorff_alpha(
+    rel: Reliability, level: str, n_boot: int = 1000, seed: int = 0, bootstrap: str = "pairs"
+) -> AlphaResult:
     """α (``krippendorff`` package) with its bootstrap CI, or ``None`` with the reason."""
-    domain = np.array(rel.values, dtype=float) if level in ("interval", "ratio") or not isinstance(
-        rel.values[0], str) else np.arange(len(rel.values), dtype=float)
+    domain = (
+        np.array(rel.values, dtype=float)
+        if level in ("interval", "ratio") or not isinstance(rel.values[0], str)
+        else np.arange(len(rel.values), dtype=float)
+    )
     counts = value_counts(rel.matrix, domain)
     pairable_units = int((counts.sum(axis=1) >= 2).sum())
     if rel.matrix.shape[0] < 2:
@@ -151,20 +155,27 @@ def krippendorff_alpha(rel: Reliability, level: str, n_boot: int = 1000, seed: i
     coinc = coincidences(counts)
     marginals = coinc.sum(axis=1)
     if (marginals > 0).sum() < 2:
-        return AlphaResult(None, None, None, None, pairable_units,
-                           "only one value observed: agreement beyond chance is undefined")
+        return AlphaResult(
+            None, None, None, None, pairable_units, "only one value observed: agreement beyond chance is undefined"
+        )
     alpha = float(krippendorff.alpha(value_counts=counts, value_domain=list(domain), level_of_measurement=level))
     if bootstrap == "units":
         replicates = _bootstrap_units(counts, domain, level, n_boot, seed)
     else:
         replicates = _bootstrap_pairs(coinc, marginals, domain, level, rel.matrix.shape[0], n_boot, seed)
     low, high = np.quantile(replicates, [0.025, 0.975])
-    return AlphaResult(alpha, (float(low), float(high)), float(np.mean(replicates < 0.667)),
-                       float(np.mean(replicates < 0.800)), pairable_units)
+    return AlphaResult(
+        alpha,
+        (float(low), float(high)),
+        float(np.mean(replicates < 0.667)),
+        float(np.mean(replicates < 0.800)),
+        pairable_units,
+    )
 
 
-def _bootstrap_pairs(coinc: np.ndarray, marginals: np.ndarray, domain: np.ndarray, level: str, coders: int,
-                     n_boot: int, seed: int) -> np.ndarray:
+def _bootstrap_pairs(
+    coinc: np.ndarray, marginals: np.ndarray, domain: np.ndarray, level: str, coders: int, n_boot: int, seed: int
+) -> np.ndarray:
     """Krippendorff's bootstrap of α: M pairs of values drawn from the coincidences, per replicate."""
     n = marginals.sum()
     delta = distances(domain, marginals, level)
@@ -182,9 +193,9 @@ def _bootstrap_pairs(coinc: np.ndarray, marginals: np.ndarray, domain: np.ndarra
     # Replicates drawing only agreeing pairs of a single value are indeterminate (1 - 0/0):
     # Krippendorff sets to 0 as many of the α* = 1 as chance alone would produce.
     diagonal = np.diag(coinc) / n
-    expected_indeterminate = int(round(n_boot * float(np.sum(diagonal ** draws))))
+    expected_indeterminate = int(round(n_boot * float(np.sum(diagonal**draws))))
     ones = np.flatnonzero(replicates == 1.0)
-    replicates[ones[:min(expected_indeterminate, len(ones))]] = 0.0
+    replicates[ones[: min(expected_indeterminate, len(ones))]] = 0.0
     return replicates
 
 
@@ -225,7 +236,7 @@ def fleiss_kappa(counts: np.ndarray) -> tuple[float | None, str]:
     if pa is None:
         return None, "no unit with two or more ratings"
     pi = (counts / counts.sum(axis=1, keepdims=True)).mean(axis=0)
-    pe = float((pi ** 2).sum())
+    pe = float((pi**2).sum())
     if pe >= 1.0:
         return None, "only one category used: chance agreement is 1"
     return (pa - pe) / (1 - pe), ""
@@ -253,8 +264,13 @@ def cohen_kappas(rel: Reliability) -> dict[str, dict[str, object]]:
         both = ~np.isnan(rel.matrix[i]) & ~np.isnan(rel.matrix[j])
         key = f"{a}|{b}"
         if both.sum() < 2:
-            out[key] = {"kappa": None, "ase": None, "ci95": None, "n_units": int(both.sum()),
-                        "reason": "fewer than two common units"}
+            out[key] = {
+                "kappa": None,
+                "ase": None,
+                "ci95": None,
+                "n_units": int(both.sum()),
+                "reason": "fewer than two common units",
+            }
             continue
         codes = {v: n for n, v in enumerate(sorted(set(rel.matrix[i][both]) | set(rel.matrix[j][both])))}
         table = np.zeros((max(k, len(codes)),) * 2)
@@ -262,20 +278,29 @@ def cohen_kappas(rel: Reliability) -> dict[str, dict[str, object]]:
             table[codes[x], codes[y]] += 1
         table = table[: len(codes), : len(codes)]
         if len(codes) < 2:
-            out[key] = {"kappa": None, "ase": None, "ci95": None, "n_units": int(both.sum()),
-                        "reason": "one category only: chance agreement is 1"}
+            out[key] = {
+                "kappa": None,
+                "ase": None,
+                "ci95": None,
+                "n_units": int(both.sum()),
+                "reason": "one category only: chance agreement is 1",
+            }
             continue
         result = cohens_kappa(table)
-        out[key] = {"kappa": float(result.kappa), "ase": float(result.std_kappa),
-                    # the asymptotic interval can pass 1 on small samples: κ cannot
-                    "ci95": [max(-1.0, float(result.kappa_low)), min(1.0, float(result.kappa_upp))],
-                    "n_units": int(both.sum()),
-                    "reason": ""}
+        out[key] = {
+            "kappa": float(result.kappa),
+            "ase": float(result.std_kappa),
+            # the asymptotic interval can pass 1 on small samples: κ cannot
+            "ci95": [max(-1.0, float(result.kappa_low)), min(1.0, float(result.kappa_upp))],
+            "n_units": int(both.sum()),
+            "reason": "",
+        }
     return out
 
 
-def agreement_for_label(long: pd.DataFrame, level: str, n_boot: int = 1000, seed: int = 0,
-                        bootstrap: str = "pairs") -> dict[str, object]:
+def agreement_for_label(
+    long: pd.DataFrame, level: str, n_boot: int = 1000, seed: int = 0, bootstrap: str = "pairs"
+) -> dict[str, object]:
     """All coefficients for one label's long judgements (unit_id, annotator, value)."""
     rel = reliability_data(long, level)
     alpha = krippendorff_alpha(rel, level, n_boot, seed, bootstrap)
@@ -289,8 +314,15 @@ def agreement_for_label(long: pd.DataFrame, level: str, n_boot: int = 1000, seed
         counts_all = value_counts(rel.matrix, np.array(rel.values, float))
         percent = pairwise_agreement(counts_all[counts_all.sum(axis=1) >= 1])
     kappas = cohen_kappas(rel) if categorical else {}
-    reasons = {name: why for name, why in (("krippendorff_alpha", alpha.reason), ("fleiss_kappa", fleiss_reason),
-                                           ("gwet_ac1", ac1_reason)) if why}
+    reasons = {
+        name: why
+        for name, why in (
+            ("krippendorff_alpha", alpha.reason),
+            ("fleiss_kappa", fleiss_reason),
+            ("gwet_ac1", ac1_reason),
+        )
+        if why
+    }
     return {
         "krippendorff_alpha": alpha.alpha,
         "krippendorff_alpha_ci95": list(alpha.ci95) if alpha.ci95 else None,
@@ -321,13 +353,18 @@ def read_long_csv(path) -> pd.DataFrame:
     if duplicated.any():
         row = int(frame.index[np.flatnonzero(duplicated.to_numpy())[1]])
         first = frame[duplicated].iloc[0]
-        raise InputError(f"{path}, row {row}: unit {first.unit_id!r} has two judgements by {first.annotator!r} "
-                         f"for label {first.label!r}")
+        raise InputError(
+            f"{path}, row {row}: unit {first.unit_id!r} has two judgements by {first.annotator!r} "
+            f"for label {first.label!r}"
+        )
     return frame
 
 
-def agreement_table(long: pd.DataFrame, levels: dict[str, str], n_boot: int = 1000, seed: int = 0,
-                    bootstrap: str = "pairs") -> dict[str, dict[str, object]]:
+def agreement_table(
+    long: pd.DataFrame, levels: dict[str, str], n_boot: int = 1000, seed: int = 0, bootstrap: str = "pairs"
+) -> dict[str, dict[str, object]]:
     """``{label: coefficients}`` for every label of a long table."""
-    return {label: agreement_for_label(group, levels[label], n_boot, seed, bootstrap)
-            for label, group in long.groupby("label", sort=True)}
+    return {
+        label: agreement_for_label(group, levels[label], n_boot, seed, bootstrap)
+        for label, group in long.groupby("label", sort=True)
+    }

@@ -45,8 +45,9 @@ class Case:
     expected: dict[str, int]
 
 
-def protocol_namespace(months_to_sa: list[float], iso_t1_max_sa: float, nsaid_late_min_sa: float,
-                       aspirin_min_mg_day: float) -> dict[str, Any]:
+def protocol_namespace(
+    months_to_sa: list[float], iso_t1_max_sa: float, nsaid_late_min_sa: float, aspirin_min_mg_day: float
+) -> dict[str, Any]:
     """The names an expected label may use: the thresholds and the conversions of protocol §3."""
     table = {month: float(sa) for month, sa in enumerate(months_to_sa, start=1)}
 
@@ -59,12 +60,19 @@ def protocol_namespace(months_to_sa: list[float], iso_t1_max_sa: float, nsaid_la
     def sg_to_sa(n: float) -> float:
         return float(n) + 2
 
-    return {"late": nsaid_late_min_sa, "t1": iso_t1_max_sa, "aspirin_min": aspirin_min_mg_day,
-            "months_sa": months_sa, "month_start_sa": month_start_sa, "sg_to_sa": sg_to_sa}
+    return {
+        "late": nsaid_late_min_sa,
+        "t1": iso_t1_max_sa,
+        "aspirin_min": aspirin_min_mg_day,
+        "months_sa": months_sa,
+        "month_start_sa": month_start_sa,
+        "sg_to_sa": sg_to_sa,
+    }
 
 
-def expand(templates_path: Path | str, namespace: Mapping[str, Any], seed: int = 0,
-           max_per_template: int = MAX_PER_TEMPLATE) -> Iterator[Case]:
+def expand(
+    templates_path: Path | str, namespace: Mapping[str, Any], seed: int = 0, max_per_template: int = MAX_PER_TEMPLATE
+) -> Iterator[Case]:
     """Every case of the templates file (see the module docstring)."""
     raw = load_yaml(templates_path, "challenge templates")
     if not isinstance(raw, dict) or not isinstance(raw.get("phenomena"), list):
@@ -80,9 +88,15 @@ def expand(templates_path: Path | str, namespace: Mapping[str, Any], seed: int =
             yield from _template_cases(template, fillers, namespace, name, where, rng, max_per_template)
 
 
-def _template_cases(template: Mapping[str, Any], fillers: Mapping[str, list], namespace: Mapping[str, Any],
-                    phenomenon: str, where: str, rng: random.Random,
-                    max_per_template: int = MAX_PER_TEMPLATE) -> Iterator[Case]:
+def _template_cases(
+    template: Mapping[str, Any],
+    fillers: Mapping[str, list],
+    namespace: Mapping[str, Any],
+    phenomenon: str,
+    where: str,
+    rng: random.Random,
+    max_per_template: int = MAX_PER_TEMPLATE,
+) -> Iterator[Case]:
     text = template.get("text")
     if not isinstance(text, str):
         raise InputError(f"{where}: key 'text' is missing")
@@ -135,9 +149,17 @@ def challenge_table(results: pd.DataFrame) -> pd.DataFrame:
         failed = group[~group["passed"]]
         examples = " | ".join(
             f"{r.text} (expected iso_t1={r.expected_iso_t1} nsaid_late={r.expected_nsaid_late})"
-            for r in failed.head(EXAMPLES_SHOWN).itertuples())
-        rows.append({"phenomenon": phenomenon, "cases": len(group), "passed": int(group["passed"].sum()),
-                     "share_passed": round(float(group["passed"].mean()), 4), "failures": examples})
+            for r in failed.head(EXAMPLES_SHOWN).itertuples()
+        )
+        rows.append(
+            {
+                "phenomenon": phenomenon,
+                "cases": len(group),
+                "passed": int(group["passed"].sum()),
+                "share_passed": round(float(group["passed"].mean()), 4),
+                "failures": examples,
+            }
+        )
     table = pd.DataFrame(rows, columns=["phenomenon", "cases", "passed", "share_passed", "failures"])
     table["cases"] = table["cases"].astype("int64")
     table["passed"] = table["passed"].astype("int64")
@@ -160,21 +182,29 @@ def rule_system_classifier(config: Mapping[str, Any], lexicon: pd.DataFrame) -> 
     return classify
 
 
-def suite_results(config: Mapping[str, Any], lexicon: pd.DataFrame, templates: Path | str | None = None) -> pd.DataFrame:
+def suite_results(
+    config: Mapping[str, Any], lexicon: pd.DataFrame, templates: Path | str | None = None
+) -> pd.DataFrame:
     """Every case of the configured suite, run through the configured rule system."""
     from perivigil.models.rules import thresholds_from_config
 
     section = config["challenge"]
     thresholds = thresholds_from_config(config)
-    namespace = protocol_namespace(config["extract"]["months_to_sa"], thresholds.iso_t1_max_sa,
-                                   thresholds.nsaid_late_min_sa, thresholds.aspirin_min_mg_day)
-    cases = list(expand(templates or section["templates"], namespace, int(section["seed"]),
-                        int(section["max_per_template"])))
+    namespace = protocol_namespace(
+        config["extract"]["months_to_sa"],
+        thresholds.iso_t1_max_sa,
+        thresholds.nsaid_late_min_sa,
+        thresholds.aspirin_min_mg_day,
+    )
+    cases = list(
+        expand(templates or section["templates"], namespace, int(section["seed"]), int(section["max_per_template"]))
+    )
     return run_cases(cases, rule_system_classifier(config, lexicon))
 
 
-def write_challenge(templates: Path | str, lexicon_path: Path | str, output: Path | str,
-                    config: Mapping[str, Any]) -> pd.DataFrame:
+def write_challenge(
+    templates: Path | str, lexicon_path: Path | str, output: Path | str, config: Mapping[str, Any]
+) -> pd.DataFrame:
     """``results/tables/challenge.csv``: the suite's table, checked, written whole or not at all."""
     from perivigil.files import atomic_path
     from perivigil.logs import Progress
@@ -187,6 +217,8 @@ def write_challenge(templates: Path | str, lexicon_path: Path | str, output: Pat
     with atomic_path(output) as tmp:
         table.to_csv(tmp, index=False, lineterminator="\n")
     below = table[table["share_passed"] < 0.95]
-    progress.finish(f"{int(table['passed'].sum()):,} of {int(table['cases'].sum()):,} cases passed; "
-                    f"{len(below)} phenomena below 95 %")
+    progress.finish(
+        f"{int(table['passed'].sum()):,} of {int(table['cases'].sum()):,} cases passed; "
+        f"{len(below)} phenomena below 95 %"
+    )
     return table

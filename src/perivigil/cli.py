@@ -66,8 +66,9 @@ def cmd_rehearse(args: argparse.Namespace) -> int:
         for path in (SAMPLE, ASSIGNMENTS):
             if not Path(path).is_file():
                 raise InputError(f"{path}: no annotation sample yet: run `make study` first")
-        counts = simulate_annotators(Path(SAMPLE), Path(ASSIGNMENTS), truths, section, Path(section["inbox"]),
-                                     args.annotator, args.first)
+        counts = simulate_annotators(
+            Path(SAMPLE), Path(ASSIGNMENTS), truths, section, Path(section["inbox"]), args.annotator, args.first
+        )
         for annotator, n in counts.items():
             print(f"{annotator}: {n} posts returned into {Path(section['inbox']) / annotator}/")
         return 0
@@ -91,8 +92,11 @@ def cmd_demo_forum(args: argparse.Namespace) -> int:
         from perivigil.demo.serve import forum_server
 
         server = forum_server(args.site or settings["site"], args.serve, args.crawl_delay)
-        print(f"serving {args.site or settings['site']} at http://127.0.0.1:{server.server_address[1]}/index.html "
-              "(Ctrl-C to stop)", flush=True)
+        print(
+            f"serving {args.site or settings['site']} at http://127.0.0.1:{server.server_address[1]}/index.html "
+            "(Ctrl-C to stop)",
+            flush=True,
+        )
         try:
             while True:
                 time.sleep(3600)
@@ -125,8 +129,9 @@ def cmd_collect(args: argparse.Namespace) -> int:
 def cmd_reddit_dump(args: argparse.Namespace) -> int:
     from perivigil.collect.reddit import collect_dump, summary
 
-    report = collect_dump(args.input, args.output, source=args.source, subreddits=args.subreddit,
-                          report_path=args.report)
+    report = collect_dump(
+        args.input, args.output, source=args.source, subreddits=args.subreddit, report_path=args.report
+    )
     print(f"perivigil reddit-dump: {summary(args.input, report)}", file=sys.stderr)
     return 0
 
@@ -175,8 +180,9 @@ def cmd_classify(args: argparse.Namespace) -> int:
         lexicon = pd.read_parquet(args.lexicon)
     else:
         lexicon = lexicon_from_config(config, root)
-    counts = classify_jsonl(args.input, args.output, extractor_from_config(config, lexicon),
-                            thresholds_from_config(config))
+    counts = classify_jsonl(
+        args.input, args.output, extractor_from_config(config, lexicon), thresholds_from_config(config)
+    )
     print(f"{counts['posts']} posts: {counts['iso_t1']} iso_t1, {counts['nsaid_late']} nsaid_late -> {args.output}")
     return 0
 
@@ -188,8 +194,9 @@ def cmd_agreement(args: argparse.Namespace) -> int:
     if args.level not in LEVELS:
         raise InputError(f"--level {args.level}: expected one of {', '.join(LEVELS)}")
     long = read_long_csv(args.input)
-    results = agreement_table(long, {label: args.level for label in long["label"].unique()}, args.n_boot, args.seed,
-                              args.bootstrap)
+    results = agreement_table(
+        long, {label: args.level for label in long["label"].unique()}, args.n_boot, args.seed, args.bootstrap
+    )
     args.output.mkdir(parents=True, exist_ok=True)
     write_json(results, args.output / "agreement.json")
     print(format_table(results))
@@ -227,14 +234,15 @@ def cmd_import_annotations(args: argparse.Namespace) -> int:
     config, root = _study_config(args.config, args.schema)
     section = config["annotation"]
     labels = args.labels or root / section["labels"]
-    judgements, report = import_inbox(args.inbox, load_scheme(labels), _read_sample(args.sample),
-                                      section.get("tool_users") or {})
+    judgements, report = import_inbox(
+        args.inbox, load_scheme(labels), _read_sample(args.sample), section.get("tool_users") or {}
+    )
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    judgements[["post_id", "annotator", "label", "value", "source_file"]].to_csv(args.output, index=False,
-                                                                                  lineterminator="\n")
+    judgements[["post_id", "annotator", "label", "value", "source_file"]].to_csv(
+        args.output, index=False, lineterminator="\n"
+    )
     if args.report:
-        pd.DataFrame(report.rows(), columns=list(REPORT_COLUMNS)).to_csv(args.report, index=False,
-                                                                         lineterminator="\n")
+        pd.DataFrame(report.rows(), columns=list(REPORT_COLUMNS)).to_csv(args.report, index=False, lineterminator="\n")
     print("\n".join(report.lines()))
     print(f"{len(judgements)} judgements from {judgements['annotator'].nunique()} annotators -> {args.output}")
     return 0
@@ -245,9 +253,18 @@ def cmd_sample_size(args: argparse.Namespace) -> int:
 
     strata = {"candidates": args.prevalence_candidates, "noncandidates": args.prevalence_noncandidates}
     try:
-        rows = {name: stratum_sizes(p, args.sensitivity, args.specificity, args.se_half_width,
-                                    args.sp_half_width, args.prevalence_half_width, args.level)
-                for name, p in strata.items()}
+        rows = {
+            name: stratum_sizes(
+                p,
+                args.sensitivity,
+                args.specificity,
+                args.se_half_width,
+                args.sp_half_width,
+                args.prevalence_half_width,
+                args.level,
+            )
+            for name, p in strata.items()
+        }
     except ValueError as exc:
         raise InputError(str(exc)) from None
     if args.json:
@@ -255,8 +272,10 @@ def cmd_sample_size(args: argparse.Namespace) -> int:
         return 0
     print("stratum,expected_prevalence,n_sensitivity,n_specificity,n_prevalence,posts")
     for name, sizes in rows.items():
-        print(f"{name},{strata[name]:g},{sizes['sensitivity']},{sizes['specificity']},{sizes['prevalence']},"
-              f"{sizes['posts']}")
+        print(
+            f"{name},{strata[name]:g},{sizes['sensitivity']},{sizes['specificity']},{sizes['prevalence']},"
+            f"{sizes['posts']}"
+        )
     return 0
 
 
@@ -272,57 +291,93 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("study", help="run the whole study: checks, the DAG, the status, the report (make study)")
     p.add_argument("--cores", default="all", help="cores Snakemake may use (default: all)")
-    p.add_argument("--configfile", type=Path, action="append", default=[],
-                   help="a configuration laid over config/config.yaml (as Snakemake's --configfile); repeatable")
-    p.add_argument("snakemake_args", nargs=argparse.REMAINDER,
-                   help="after --, arguments passed to Snakemake as they are (e.g. -- --dry-run)")
+    p.add_argument(
+        "--configfile",
+        type=Path,
+        action="append",
+        default=[],
+        help="a configuration laid over config/config.yaml (as Snakemake's --configfile); repeatable",
+    )
+    p.add_argument(
+        "snakemake_args",
+        nargs=argparse.REMAINDER,
+        help="after --, arguments passed to Snakemake as they are (e.g. -- --dry-run)",
+    )
     p.set_defaults(func=cmd_study)
 
     p = sub.add_parser("status", help="where the study stands, what it waits for, its headline numbers")
-    p.add_argument("--configfile", type=Path, action="append", default=[],
-                   help="a configuration laid over config/config.yaml, as given to `perivigil study`")
+    p.add_argument(
+        "--configfile",
+        type=Path,
+        action="append",
+        default=[],
+        help="a configuration laid over config/config.yaml, as given to `perivigil study`",
+    )
     p.set_defaults(func=cmd_status)
 
     p = with_config(sub.add_parser("demo-forum", help="regenerate the demo forum snapshot"))
     p.add_argument("--jsonl", type=Path, help="write posts in the raw JSONL format here instead of HTML")
     p.add_argument("--posts", type=int, help="number of posts (default: the config's n_posts)")
-    p.add_argument("--serve", type=int, metavar="PORT",
-                   help="serve the snapshot over HTTP on 127.0.0.1:PORT instead (to rehearse a real collection)")
+    p.add_argument(
+        "--serve",
+        type=int,
+        metavar="PORT",
+        help="serve the snapshot over HTTP on 127.0.0.1:PORT instead (to rehearse a real collection)",
+    )
     p.add_argument("--site", type=Path, help="with --serve: another snapshot folder (default: the demo's)")
     p.add_argument("--crawl-delay", type=float, help="with --serve: the Crawl-delay robots.txt asks for (default 1 s)")
     p.set_defaults(func=cmd_demo_forum)
 
     p = sub.add_parser("rehearse", help="play the annotators or the adjudicator of a real study from a truth table")
     p.add_argument("role", choices=("annotators", "adjudicator"))
-    p.add_argument("--truth", action="append", required=True, metavar="SOURCE=CSV",
-                   help="truth table of a source's posts (native ids), e.g. demo_forum=resources/demo_forum/truth.csv")
+    p.add_argument(
+        "--truth",
+        action="append",
+        required=True,
+        metavar="SOURCE=CSV",
+        help="truth table of a source's posts (native ids), e.g. demo_forum=resources/demo_forum/truth.csv",
+    )
     p.add_argument("--annotator", action="append", help="only these annotators (default: every simulated one)")
     p.add_argument("--first", type=int, help="only the first N posts of each batch: a partial return")
-    p.add_argument("--configfile", type=Path, action="append", default=[],
-                   help="a configuration laid over config/config.yaml, as given to `perivigil study`")
+    p.add_argument(
+        "--configfile",
+        type=Path,
+        action="append",
+        default=[],
+        help="a configuration laid over config/config.yaml, as given to `perivigil study`",
+    )
     p.set_defaults(func=cmd_rehearse)
 
     p = with_config(sub.add_parser("collect", help="crawl one source into raw JSONL"))
     p.add_argument("--source", required=True, help="a source name of the configuration")
-    p.add_argument("--shard", help="a Reddit source's dump (RS_2024-01) or a Bluesky source's month (2024-01); "
-                                   "a forum has one")
+    p.add_argument(
+        "--shard", help="a Reddit source's dump (RS_2024-01) or a Bluesky source's month (2024-01); a forum has one"
+    )
     p.add_argument("--output", type=Path, required=True, help="raw JSONL to write (raw zone)")
     p.add_argument("--report", type=Path, required=True, help="collection report CSV to write")
     p.set_defaults(func=cmd_collect)
 
     p = sub.add_parser("reddit-dump", help="keep a Reddit monthly dump's posts of some subreddits, as raw JSONL")
     p.add_argument("--input", type=Path, required=True, help="a Pushshift / Arctic Shift dump, RS_ or RC_YYYY-MM.zst")
-    p.add_argument("--subreddit", action="append", required=True, metavar="NAME",
-                   help="a subreddit to keep, any case (e.g. france); repeatable")
+    p.add_argument(
+        "--subreddit",
+        action="append",
+        required=True,
+        metavar="NAME",
+        help="a subreddit to keep, any case (e.g. france); repeatable",
+    )
     p.add_argument("--output", type=Path, required=True, help="raw JSONL to write (raw zone)")
     p.add_argument("--source", default="reddit", help="the source name written in each record (default: reddit)")
     p.add_argument("--report", type=Path, help="collection report CSV to write (kept and dropped, by reason)")
     p.set_defaults(func=cmd_reddit_dump)
 
     p = with_config(sub.add_parser("classify", help="label posts (JSONL) with a model: iso_t1, nsaid_late"))
-    p.add_argument("--model", required=True,
-                   help="'rules' (the expert rule system), or a trained model prefix such as results/models/logreg "
-                        "(reads <prefix>_iso_t1.joblib and <prefix>_nsaid_late.joblib)")
+    p.add_argument(
+        "--model",
+        required=True,
+        help="'rules' (the expert rule system), or a trained model prefix such as results/models/logreg "
+        "(reads <prefix>_iso_t1.joblib and <prefix>_nsaid_late.joblib)",
+    )
     p.add_argument("--input", type=Path, required=True, help="JSONL, one object per line with post_id and text")
     p.add_argument("--output", type=Path, required=True, help="CSV: post_id,iso_t1,nsaid_late,evidence...")
     p.add_argument("--lexicon", type=Path, help="a lexicon.parquet (default: built from the config)")
@@ -334,32 +389,55 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", type=Path, required=True, help="folder for agreement.json")
     p.add_argument("--n-boot", type=int, default=1000, help="bootstrap replicates (default 1000)")
     p.add_argument("--seed", type=int, default=20250301, help="bootstrap seed")
-    p.add_argument("--bootstrap", choices=("pairs", "units"), default="pairs",
-                   help="Krippendorff's bootstrap of pairable values (default) or over units")
+    p.add_argument(
+        "--bootstrap",
+        choices=("pairs", "units"),
+        default="pairs",
+        help="Krippendorff's bootstrap of pairable values (default) or over units",
+    )
     p.set_defaults(func=cmd_agreement)
 
-    p = with_config(sub.add_parser("import-annotations",
-                                   help="read the annotators' returns (any tool's export) into a long CSV"))
-    p.add_argument("--inbox", type=Path, required=True,
-                   help="folder with one folder per annotator or tool export (files, zips, brat / XMI folders)")
+    p = with_config(
+        sub.add_parser("import-annotations", help="read the annotators' returns (any tool's export) into a long CSV")
+    )
+    p.add_argument(
+        "--inbox",
+        type=Path,
+        required=True,
+        help="folder with one folder per annotator or tool export (files, zips, brat / XMI folders)",
+    )
     p.add_argument("--sample", type=Path, required=True, help="the posts sent out: post_id,text (CSV, JSONL, Parquet)")
     p.add_argument("--output", type=Path, required=True, help="CSV: post_id,annotator,label,value,source_file")
     p.add_argument("--report", type=Path, help="also write the import report (annotator,file,what,count) here")
     p.add_argument("--labels", type=Path, help="the label scheme (default: annotation.labels of the config)")
     p.set_defaults(func=cmd_import_annotations)
 
-    p = sub.add_parser("sample-size", help="posts to annotate per stratum for a target CI half-width "
-                                           "(Wald; Buderer 1996 for Se and Sp)")
-    p.add_argument("--prevalence-candidates", type=float, required=True,
-                   help="expected prevalence of the label among candidates (posts with a drug of interest)")
-    p.add_argument("--prevalence-noncandidates", type=float, required=True,
-                   help="expected prevalence among non-candidates (what the lexicon misses)")
+    p = sub.add_parser(
+        "sample-size",
+        help="posts to annotate per stratum for a target CI half-width (Wald; Buderer 1996 for Se and Sp)",
+    )
+    p.add_argument(
+        "--prevalence-candidates",
+        type=float,
+        required=True,
+        help="expected prevalence of the label among candidates (posts with a drug of interest)",
+    )
+    p.add_argument(
+        "--prevalence-noncandidates",
+        type=float,
+        required=True,
+        help="expected prevalence among non-candidates (what the lexicon misses)",
+    )
     p.add_argument("--sensitivity", type=float, default=0.9, help="expected sensitivity (default 0.9)")
     p.add_argument("--specificity", type=float, default=0.95, help="expected specificity (default 0.95)")
     p.add_argument("--se-half-width", type=float, default=0.1, help="target CI half-width of Se (default 0.1)")
     p.add_argument("--sp-half-width", type=float, default=0.05, help="target CI half-width of Sp (default 0.05)")
-    p.add_argument("--prevalence-half-width", type=float, default=0.05,
-                   help="target CI half-width of the prevalence in each stratum (default 0.05)")
+    p.add_argument(
+        "--prevalence-half-width",
+        type=float,
+        default=0.05,
+        help="target CI half-width of the prevalence in each stratum (default 0.05)",
+    )
     p.add_argument("--level", type=float, default=0.95, help="confidence level (default 0.95)")
     p.add_argument("--json", action="store_true", help="print JSON instead of CSV")
     p.set_defaults(func=cmd_sample_size)
@@ -374,8 +452,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     try:
         return args.func(args)
     except InputError as exc:

@@ -46,9 +46,15 @@ def _message(error: jsonschema.ValidationError) -> str:
     return f"key '{_key_path(error)}': {error.message}"
 
 
-def validate_config(config: Mapping[str, Any], schema_path: Path, origin: str = "config",
-                    check_files: bool = True, check_secrets: bool = False,
-                    environ: Mapping[str, str] | None = None, root: Path | None = None) -> None:
+def validate_config(
+    config: Mapping[str, Any],
+    schema_path: Path,
+    origin: str = "config",
+    check_files: bool = True,
+    check_secrets: bool = False,
+    environ: Mapping[str, str] | None = None,
+    root: Path | None = None,
+) -> None:
     """Raise :class:`InputError` on the first problem of ``config``, naming ``origin`` and the key.
 
     ``check_files=False`` skips the files named by sources and the annotation folders (for
@@ -90,9 +96,11 @@ def _check_applied_model(config: Mapping[str, Any], origin: str) -> None:
     trained = [*models["linear"], *(["transformer"] if models["transformer"]["enabled"] else [])]
     chosen = config["apply"]["model"]
     if chosen != "rules" and chosen not in trained:
-        raise InputError(f"{origin}: key 'apply.model': {chosen!r} is not trained by this run "
-                         f"(models.linear = {models['linear']}, transformer enabled = "
-                         f"{models['transformer']['enabled']})")
+        raise InputError(
+            f"{origin}: key 'apply.model': {chosen!r} is not trained by this run "
+            f"(models.linear = {models['linear']}, transformer enabled = "
+            f"{models['transformer']['enabled']})"
+        )
 
 
 def _check_thresholds(config: Mapping[str, Any], origin: str) -> None:
@@ -101,15 +109,21 @@ def _check_thresholds(config: Mapping[str, Any], origin: str) -> None:
     months = extract["months_to_sa"]
     for month in range(1, len(months)):
         if months[month] <= months[month - 1]:
-            raise InputError(f"{origin}: key 'extract.months_to_sa': must increase month after month, but month "
-                             f"{month + 1} ({months[month]:g} SA) is not above month {month} ({months[month - 1]:g} SA)")
+            raise InputError(
+                f"{origin}: key 'extract.months_to_sa': must increase month after month, but month "
+                f"{month + 1} ({months[month]:g} SA) is not above month {month} ({months[month - 1]:g} SA)"
+            )
     if extract["t1_max_sa"] >= extract["t2_max_sa"]:
-        raise InputError(f"{origin}: key 'extract.t1_max_sa' ({extract['t1_max_sa']:g}) must be below "
-                         f"'extract.t2_max_sa' ({extract['t2_max_sa']:g}): the first trimester ends before the second")
+        raise InputError(
+            f"{origin}: key 'extract.t1_max_sa' ({extract['t1_max_sa']:g}) must be below "
+            f"'extract.t2_max_sa' ({extract['t2_max_sa']:g}): the first trimester ends before the second"
+        )
     if rules["iso_t1_max_sa"] >= rules["nsaid_late_min_sa"]:
-        raise InputError(f"{origin}: key 'rules.iso_t1_max_sa' ({rules['iso_t1_max_sa']:g}) must be below "
-                         f"'rules.nsaid_late_min_sa' ({rules['nsaid_late_min_sa']:g}): the first-trimester window "
-                         "ends before the late-pregnancy one begins")
+        raise InputError(
+            f"{origin}: key 'rules.iso_t1_max_sa' ({rules['iso_t1_max_sa']:g}) must be below "
+            f"'rules.nsaid_late_min_sa' ({rules['nsaid_late_min_sa']:g}): the first-trimester window "
+            "ends before the late-pregnancy one begins"
+        )
 
 
 def _check_annotators(config: Mapping[str, Any], origin: str) -> None:
@@ -118,16 +132,30 @@ def _check_annotators(config: Mapping[str, Any], origin: str) -> None:
         return
     for name in section["withdrawn"]:
         if name not in section["annotators"]:
-            raise InputError(f"{origin}: key 'annotation.withdrawn': {name!r} is not one of annotation.annotators "
-                             f"{section['annotators']}")
+            raise InputError(
+                f"{origin}: key 'annotation.withdrawn': {name!r} is not one of annotation.annotators "
+                f"{section['annotators']}"
+            )
 
 
 # The keys each kind of source reads (the schema lists them all; a key of another kind is a mistake).
 SOURCE_KEYS = {
     "forum": {"name", "type", "profile", "start_url", "snapshot", "snapshot_manifest", "captured_at"},
     "reddit_dump": {"name", "type", "dumps", "subreddits", "lexicon_filter"},
-    "bluesky": {"name", "type", "service", "queries", "since", "until", "lang", "handle_env", "password_env",
-                "max_retries", "backoff_s", "max_wait_s"},
+    "bluesky": {
+        "name",
+        "type",
+        "service",
+        "queries",
+        "since",
+        "until",
+        "lang",
+        "handle_env",
+        "password_env",
+        "max_retries",
+        "backoff_s",
+        "max_wait_s",
+    },
 }
 
 
@@ -140,16 +168,20 @@ def _check_source_keys(source: Mapping[str, Any], index: int, origin: str) -> No
     kind = source_type(source)
     foreign = sorted(set(source) - SOURCE_KEYS[kind])
     if foreign:
-        raise InputError(f"{origin}: key 'sources[{index}].{foreign[0]}' does not apply to a {kind} source "
-                         f"(its keys: {', '.join(sorted(SOURCE_KEYS[kind]))})")
+        raise InputError(
+            f"{origin}: key 'sources[{index}].{foreign[0]}' does not apply to a {kind} source "
+            f"(its keys: {', '.join(sorted(SOURCE_KEYS[kind]))})"
+        )
     if kind == "reddit_dump":
         stems = [Path(dump).name for dump in source["dumps"]]
         for position, stem in enumerate(stems):
             if stems.index(stem) != position:
                 raise InputError(f"{origin}: key 'sources[{index}].dumps': {stem!r} is listed twice")
     if kind == "bluesky" and source["since"] > source["until"]:
-        raise InputError(f"{origin}: key 'sources[{index}].since' ({source['since']}) is after "
-                         f"'sources[{index}].until' ({source['until']})")
+        raise InputError(
+            f"{origin}: key 'sources[{index}].since' ({source['since']}) is after "
+            f"'sources[{index}].until' ({source['until']})"
+        )
 
 
 def _check_bluesky_credentials(config: Mapping[str, Any], origin: str, environ: Mapping[str, str] | None) -> None:
@@ -158,12 +190,16 @@ def _check_bluesky_credentials(config: Mapping[str, Any], origin: str, environ: 
     for index, source in enumerate(config["sources"]):
         if source_type(source) != "bluesky":
             continue
-        for key, default in (("handle_env", "PERIVIGIL_BLUESKY_HANDLE"),
-                             ("password_env", "PERIVIGIL_BLUESKY_APP_PASSWORD")):
+        for key, default in (
+            ("handle_env", "PERIVIGIL_BLUESKY_HANDLE"),
+            ("password_env", "PERIVIGIL_BLUESKY_APP_PASSWORD"),
+        ):
             variable = source.get(key, default)
             if not environ.get(variable):
-                raise InputError(f"{origin}: key 'sources[{index}].{key}': environment variable {variable} is not "
-                                 "set (see docs/sources.md: a Bluesky app password, never in config)")
+                raise InputError(
+                    f"{origin}: key 'sources[{index}].{key}': environment variable {variable} is not "
+                    "set (see docs/sources.md: a Bluesky app password, never in config)"
+                )
 
 
 def _check_source_files(source: Mapping[str, Any], index: int, origin: str, root: Path) -> None:
@@ -197,9 +233,20 @@ def _git_tracks(path: Path, root: Path) -> bool:
     if not (root / ".git").exists() or not _inside(path, root):
         return False
     try:
-        result = subprocess.run(["git", "-C", str(root), "check-ignore", "-q", "--no-index",
-                                 str(path.resolve().relative_to(root.resolve()))],
-                                capture_output=True, check=False, timeout=10)
+        result = subprocess.run(
+            [
+                "git",
+                "-C",
+                str(root),
+                "check-ignore",
+                "-q",
+                "--no-index",
+                str(path.resolve().relative_to(root.resolve())),
+            ],
+            capture_output=True,
+            check=False,
+            timeout=10,
+        )
     except (OSError, subprocess.SubprocessError):
         return False
     return result.returncode == 1  # 0: ignored; 1: not ignored; 128: not a repository
@@ -216,29 +263,41 @@ def _check_returns_paths(config: Mapping[str, Any], origin: str, root: Path) -> 
     for key, path in (("inbox", inbox), ("adjudicated", adjudicated)):
         for folder in DAG_FOLDERS:
             if _inside(path, root / folder):
-                raise InputError(f"{origin}: key 'annotation.{key}': {section[key]!r} lies inside {folder}/, which the "
-                                 "DAG writes and `make clean` deletes; keep the returns elsewhere (e.g. annotation/)")
+                raise InputError(
+                    f"{origin}: key 'annotation.{key}': {section[key]!r} lies inside {folder}/, which the "
+                    "DAG writes and `make clean` deletes; keep the returns elsewhere (e.g. annotation/)"
+                )
         if _git_tracks(path, root):
-            raise InputError(f"{origin}: key 'annotation.{key}': {section[key]!r} is inside the repository and not "
-                             "git-ignored; returns hold post texts (protocol §7): git-ignore it or move it outside")
+            raise InputError(
+                f"{origin}: key 'annotation.{key}': {section[key]!r} is inside the repository and not "
+                "git-ignored; returns hold post texts (protocol §7): git-ignore it or move it outside"
+            )
     if adjudicated.is_dir():
-        raise InputError(f"{origin}: key 'annotation.adjudicated': {section['adjudicated']!r} is a folder; "
-                         "expected the path of the adjudicator's CSV sheet")
+        raise InputError(
+            f"{origin}: key 'annotation.adjudicated': {section['adjudicated']!r} is a folder; "
+            "expected the path of the adjudicator's CSV sheet"
+        )
     if not inbox.exists():
         return
     if not inbox.is_dir():
-        raise InputError(f"{origin}: key 'annotation.inbox': {section['inbox']!r} is a file; expected a folder "
-                         "holding one folder per annotator")
+        raise InputError(
+            f"{origin}: key 'annotation.inbox': {section['inbox']!r} is a file; expected a folder "
+            "holding one folder per annotator"
+        )
     for entry in sorted(inbox.iterdir()):
         if entry.name.startswith("."):
             continue
         if not entry.is_dir():
             folders = ", ".join(f"{Path(section['inbox']) / name}/" for name in section["annotators"])
-            raise InputError(f"{origin}: key 'annotation.inbox': {entry} is a file; returns go in one folder per "
-                             f"annotator ({folders})")
+            raise InputError(
+                f"{origin}: key 'annotation.inbox': {entry} is a file; returns go in one folder per "
+                f"annotator ({folders})"
+            )
         if entry.name not in section["annotators"]:
-            raise InputError(f"{origin}: key 'annotation.annotators': the inbox has a folder {entry.name!r} that is not "
-                             f"an annotator of the study {section['annotators']} (rename the folder or add the name)")
+            raise InputError(
+                f"{origin}: key 'annotation.annotators': the inbox has a folder {entry.name!r} that is not "
+                f"an annotator of the study {section['annotators']} (rename the folder or add the name)"
+            )
 
 
 def _check_key(config: Mapping[str, Any], origin: str, environ: Mapping[str, str] | None) -> None:

@@ -49,13 +49,21 @@ from scipy.stats import norm
 
 METRICS = ("precision", "recall", "f1", "specificity", "npv", "accuracy", "prevalence", "apparent_prevalence")
 # The posts each metric is a proportion of (masks over tp, fp, fn, tn), for the edge intervals.
-DENOMINATORS = {"precision": (1, 1, 0, 0), "recall": (1, 0, 1, 0), "f1": (1, 1, 1, 0), "specificity": (0, 1, 0, 1),
-                "npv": (0, 0, 1, 1), "accuracy": (1, 1, 1, 1), "prevalence": (1, 1, 1, 1),
-                "apparent_prevalence": (1, 1, 1, 1)}
+DENOMINATORS = {
+    "precision": (1, 1, 0, 0),
+    "recall": (1, 0, 1, 0),
+    "f1": (1, 1, 1, 0),
+    "specificity": (0, 1, 0, 1),
+    "npv": (0, 0, 1, 1),
+    "accuracy": (1, 1, 1, 1),
+    "prevalence": (1, 1, 1, 1),
+    "apparent_prevalence": (1, 1, 1, 1),
+}
 
 
-def cluster_counts(y_true: np.ndarray, y_pred: np.ndarray, clusters: np.ndarray,
-                   weights: np.ndarray | None = None) -> np.ndarray:
+def cluster_counts(
+    y_true: np.ndarray, y_pred: np.ndarray, clusters: np.ndarray, weights: np.ndarray | None = None
+) -> np.ndarray:
     """Clusters × (tp, fp, fn, tn): confusion counts of each cluster (sums of ``weights`` when given)."""
     y_true, y_pred = np.asarray(y_true, bool), np.asarray(y_pred, bool)
     _, index = np.unique(np.asarray(clusters), return_inverse=True)
@@ -82,8 +90,9 @@ def metrics_from_counts(counts: np.ndarray) -> dict[str, np.ndarray]:
         }
 
 
-def resampled_sums(matrices: list[np.ndarray], n_boot: int, rng: np.random.Generator,
-                   chunk: int = 1000) -> list[np.ndarray]:
+def resampled_sums(
+    matrices: list[np.ndarray], n_boot: int, rng: np.random.Generator, chunk: int = 1000
+) -> list[np.ndarray]:
     """For each (clusters × k) matrix, n_boot × k sums over clusters drawn with replacement.
 
     The same draws serve every matrix (a paired bootstrap). Draw counts per replicate come
@@ -97,7 +106,7 @@ def resampled_sums(matrices: list[np.ndarray], n_boot: int, rng: np.random.Gener
         flat = (draws + np.arange(rows)[:, None] * n_clusters).ravel()
         weights = np.bincount(flat, minlength=rows * n_clusters).reshape(rows, n_clusters).astype(np.float64)
         for target, matrix in zip(out, matrices):
-            target[start:start + rows] = weights @ matrix
+            target[start : start + rows] = weights @ matrix
     return out
 
 
@@ -125,10 +134,10 @@ def bca_interval(estimate: float, replicates: np.ndarray, jackknife: np.ndarray,
     z0 = norm.ppf(below)
     jack = jackknife[np.isfinite(jackknife)]
     spread = jack.mean() - jack
-    denominator = 6 * (np.sum(spread ** 2) ** 1.5)
+    denominator = 6 * (np.sum(spread**2) ** 1.5)
     if denominator == 0:
         return Interval(estimate, float(low), float(high), "percentile", "jackknife constant: BCa undefined")
-    acceleration = np.sum(spread ** 3) / denominator
+    acceleration = np.sum(spread**3) / denominator
     quantiles = []
     for z in (norm.ppf(alpha), norm.ppf(1 - alpha)):
         quantiles.append(norm.cdf(z0 + (z0 + z) / (1 - acceleration * (z0 + z))))
@@ -151,7 +160,7 @@ def clopper_pearson(successes: float, n: float, level: float = 0.95) -> tuple[fl
 def kish_effective_n(weights: np.ndarray) -> float:
     """Kish's effective sample size (Σw)² / Σw² (equals n for equal weights)."""
     weights = np.asarray(weights, float)
-    return float(weights.sum() ** 2 / np.sum(weights ** 2)) if len(weights) and np.any(weights) else 0.0
+    return float(weights.sum() ** 2 / np.sum(weights**2)) if len(weights) and np.any(weights) else 0.0
 
 
 def edge_interval(interval: Interval, n: float, level: float, design: bool) -> Interval:
@@ -160,9 +169,14 @@ def edge_interval(interval: Interval, n: float, level: float, design: bool) -> I
         return interval
     low, high = clopper_pearson(interval.estimate * n, n, level)
     size = f"Kish effective n = {n:.1f}" if design else f"n = {n:g}"
-    return Interval(interval.estimate, low, high, "clopper_pearson_kish" if design else "clopper_pearson",
-                    f"bootstrap interval of zero width ({interval.reason or 'replicates equal'}): "
-                    f"Clopper-Pearson on {size} posts of the denominator")
+    return Interval(
+        interval.estimate,
+        low,
+        high,
+        "clopper_pearson_kish" if design else "clopper_pearson",
+        f"bootstrap interval of zero width ({interval.reason or 'replicates equal'}): "
+        f"Clopper-Pearson on {size} posts of the denominator",
+    )
 
 
 def denominator_sizes(y_true, y_pred, weights: np.ndarray | None = None) -> dict[str, float]:
@@ -184,8 +198,15 @@ def metric_intervals(y_true, y_pred, clusters, n_boot: int, seed: int, level: fl
     jackknife = metrics_from_counts(total[None, :] - counts)
     estimates = metrics_from_counts(total)
     sizes = denominator_sizes(y_true, y_pred)
-    return {name: edge_interval(bca_interval(float(estimates[name]), replicates[name], jackknife[name], level),
-                                sizes[name], level, design=False) for name in METRICS}
+    return {
+        name: edge_interval(
+            bca_interval(float(estimates[name]), replicates[name], jackknife[name], level),
+            sizes[name],
+            level,
+            design=False,
+        )
+        for name in METRICS
+    }
 
 
 COLLAPSED = "collapsed strata"
@@ -230,21 +251,22 @@ def rao_wu_multipliers(unit_stratum: np.ndarray, n_boot: int, rng: np.random.Gen
     return out
 
 
-def design_replicate_counts(unit_counts: np.ndarray, unit_stratum: np.ndarray, n_boot: int,
-                            rng: np.random.Generator) -> np.ndarray:
+def design_replicate_counts(
+    unit_counts: np.ndarray, unit_stratum: np.ndarray, n_boot: int, rng: np.random.Generator
+) -> np.ndarray:
     """n_boot × 4 weighted (tp, fp, fn, tn) totals under the Rao–Wu bootstrap."""
     return rao_wu_multipliers(unit_stratum, n_boot, rng) @ unit_counts
 
 
-def design_metric_intervals(y_true, y_pred, weights, strata, clusters, n_boot: int, seed: int,
-                            level: float = 0.95) -> dict[str, Interval]:
+def design_metric_intervals(
+    y_true, y_pred, weights, strata, clusters, n_boot: int, seed: int, level: float = 0.95
+) -> dict[str, Interval]:
     """Every metric weighted by the design (1 / inclusion probability), with its Rao–Wu percentile interval."""
     weights = np.asarray(weights, float)
     unit_of_post, unit_stratum = bootstrap_strata(strata, clusters)
     counts = cluster_counts(y_true, y_pred, unit_of_post, weights)
     estimates = metrics_from_counts(counts.sum(axis=0))
-    replicates = metrics_from_counts(design_replicate_counts(counts, unit_stratum, n_boot,
-                                                             np.random.default_rng(seed)))
+    replicates = metrics_from_counts(design_replicate_counts(counts, unit_stratum, n_boot, np.random.default_rng(seed)))
     sizes = denominator_sizes(y_true, y_pred, weights)
     alpha = (1 - level) / 2
     out = {}
@@ -258,9 +280,13 @@ def design_metric_intervals(y_true, y_pred, weights, strata, clusters, n_boot: i
         if name != "f1" and 0 < estimate < 1 and variance > 0:
             effective = min(estimate * (1 - estimate) / variance, sizes[name])
             low, high = clopper_pearson(estimate * effective, effective, level)
-            out[name] = Interval(estimate, low, high, "korn_graubard",
-                                 f"Clopper-Pearson on the design effective n = {effective:.1f} "
-                                 "(Rao-Wu bootstrap variance)")
+            out[name] = Interval(
+                estimate,
+                low,
+                high,
+                "korn_graubard",
+                f"Clopper-Pearson on the design effective n = {effective:.1f} (Rao-Wu bootstrap variance)",
+            )
             continue
         low, high = np.quantile(values, [alpha, 1 - alpha])
         interval = Interval(estimate, float(low), float(high), "rao_wu_percentile")
@@ -268,8 +294,9 @@ def design_metric_intervals(y_true, y_pred, weights, strata, clusters, n_boot: i
     return out
 
 
-def design_auprc_interval(y_true, scores, weights, strata, clusters, n_boot: int, seed: int,
-                          level: float = 0.95) -> Interval:
+def design_auprc_interval(
+    y_true, scores, weights, strata, clusters, n_boot: int, seed: int, level: float = 0.95
+) -> Interval:
     """Average precision weighted by the design (1 / inclusion probability), with a Rao–Wu percentile interval.
 
     Each replicate multiplies the weights of a unit's posts by its Rao–Wu multiplier (threads drawn
@@ -294,12 +321,22 @@ def design_auprc_interval(y_true, scores, weights, strata, clusters, n_boot: int
         return Interval(estimate, float("nan"), float("nan"), "none", "every replicate had one class only")
     alpha = (1 - level) / 2
     low, high = np.quantile(replicates, [alpha, 1 - alpha])
-    interval = Interval(estimate, float(low), float(high), "rao_wu_percentile",
-                        "AUPRC weighted by the design: Rao-Wu percentile interval")
+    interval = Interval(
+        estimate,
+        float(low),
+        float(high),
+        "rao_wu_percentile",
+        "AUPRC weighted by the design: Rao-Wu percentile interval",
+    )
     if interval.low == interval.high:
-        return Interval(estimate, interval.low, interval.high, "rao_wu_percentile",
-                        "AUPRC weighted by the design: every replicate equal (a perfect ranking), "
-                        "no interval for a ranking statistic")
+        return Interval(
+            estimate,
+            interval.low,
+            interval.high,
+            "rao_wu_percentile",
+            "AUPRC weighted by the design: every replicate equal (a perfect ranking), "
+            "no interval for a ranking statistic",
+        )
     return interval
 
 
@@ -321,8 +358,12 @@ def mcnemar_exact(y_true, pred_a, pred_b) -> tuple[np.ndarray, float]:
 
     right_a = np.asarray(pred_a) == np.asarray(y_true)
     right_b = np.asarray(pred_b) == np.asarray(y_true)
-    table = np.array([[np.sum(right_a & right_b), np.sum(right_a & ~right_b)],
-                      [np.sum(~right_a & right_b), np.sum(~right_a & ~right_b)]])
+    table = np.array(
+        [
+            [np.sum(right_a & right_b), np.sum(right_a & ~right_b)],
+            [np.sum(~right_a & right_b), np.sum(~right_a & ~right_b)],
+        ]
+    )
     return table, float(mcnemar(table, exact=True).pvalue)
 
 
@@ -356,5 +397,10 @@ def auprc_interval(y_true, scores, clusters, n_boot: int, seed: int) -> Interval
             continue
         replicates.append(average_precision_score(y_true, scores, sample_weight=weights))
     low, high = np.quantile(replicates, [0.025, 0.975])
-    return Interval(estimate, float(low), float(high), "percentile",
-                    "AUPRC: percentile interval (BCa needs a jackknife per cluster)")
+    return Interval(
+        estimate,
+        float(low),
+        float(high),
+        "percentile",
+        "AUPRC: percentile interval (BCa needs a jackknife per cluster)",
+    )

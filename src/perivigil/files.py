@@ -31,8 +31,13 @@ from typing import Any
 from perivigil.errors import InputError
 
 # Byte-order marks, longest first (UTF-32's starts with UTF-16's).
-_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
-         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 SEPARATORS = (";", ",", "\t")
 
 
@@ -77,8 +82,7 @@ def atomic_path(target: Path | str) -> Iterator[Path]:
 
 def _utf8_error(path: Path, data: bytes, exc: UnicodeDecodeError) -> InputError:
     line = data.count(b"\n", 0, exc.start) + 1
-    return InputError(f"{path}, line {line}: not valid UTF-8 (byte 0x{data[exc.start]:02x}); "
-                      "save the file as UTF-8")
+    return InputError(f"{path}, line {line}: not valid UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8")
 
 
 def read_text(path: Path | str, what: str = "file") -> str:
@@ -116,13 +120,15 @@ def iter_json_lines(path: Path | str, skip_blank: bool = True) -> Iterator[tuple
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
             if number == 1 and raw.startswith(codecs.BOM_UTF8):
-                raw = raw[len(codecs.BOM_UTF8):]
+                raw = raw[len(codecs.BOM_UTF8) :]
             where = f"{path}, line {number}"
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                raise InputError(f"{where}: not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column "
-                                 f"{exc.start + 1}); JSONL must be saved as UTF-8") from None
+                raise InputError(
+                    f"{where}: not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column "
+                    f"{exc.start + 1}); JSONL must be saved as UTF-8"
+                ) from None
             if not line.strip():
                 if skip_blank:
                     continue
@@ -141,8 +147,9 @@ def decode_text(data: bytes, path: Path) -> str:
             try:
                 return data.decode(encoding)
             except UnicodeDecodeError as exc:
-                raise InputError(f"{path}: not valid {encoding} despite its byte-order mark "
-                                 f"(byte {exc.start})") from None
+                raise InputError(
+                    f"{path}: not valid {encoding} despite its byte-order mark (byte {exc.start})"
+                ) from None
     if b"\x00" in data[:4096]:
         raise InputError(f"{path}: a binary file, not a text file (an .xlsx or .ods renamed .csv?)")
     try:
@@ -153,8 +160,10 @@ def decode_text(data: bytes, path: Path) -> str:
         return data.decode("cp1252")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise InputError(f"{path}, line {line}: neither UTF-8 nor Windows-1252 text (byte 0x{data[exc.start]:02x}); "
-                         "save the file as UTF-8") from None
+        raise InputError(
+            f"{path}, line {line}: neither UTF-8 nor Windows-1252 text (byte 0x{data[exc.start]:02x}); "
+            "save the file as UTF-8"
+        ) from None
 
 
 def _separator(header_line: str) -> str:
@@ -190,8 +199,10 @@ def read_delimited(path: Path | str, what: str = "CSV file") -> tuple[list[str],
             if not any(cell.strip() for cell in cells):
                 continue
             if len(cells) > len(header):
-                raise InputError(f"{path}, row {number}: {len(cells)} cells for {len(header)} columns in the header "
-                                 "(a separator inside an unquoted cell?)")
+                raise InputError(
+                    f"{path}, row {number}: {len(cells)} cells for {len(header)} columns in the header "
+                    "(a separator inside an unquoted cell?)"
+                )
             rows.append((number, dict(zip(header, [*cells, *[""] * (len(header) - len(cells))]))))
     except csv.Error as exc:
         raise InputError(f"{path}, row {reader.line_num}: not readable as CSV ({exc})") from None

@@ -86,24 +86,30 @@ def clear_stale_lock(folder: Path, snakemake: Sequence[str], proc: Path = Path("
     if not locks.is_dir() or not any(locks.iterdir()):
         return None
     if not proc.is_dir():
-        raise InputError(f"{locks}: a lock is left, maybe by an interrupted run; if no other run is working here, "
-                         f"clear it with: {' '.join(snakemake)} --unlock")
+        raise InputError(
+            f"{locks}: a lock is left, maybe by an interrupted run; if no other run is working here, "
+            f"clear it with: {' '.join(snakemake)} --unlock"
+        )
     running = snakemake_processes(folder, proc)
     if running:
-        raise InputError(f"another Snakemake run is working in {folder.resolve()} (process "
-                         f"{', '.join(map(str, running))}): "
-                         "wait for it to end, or stop it, then run again")
+        raise InputError(
+            f"another Snakemake run is working in {folder.resolve()} (process "
+            f"{', '.join(map(str, running))}): "
+            "wait for it to end, or stop it, then run again"
+        )
     result = subprocess.run([*snakemake, "--unlock"], cwd=folder, capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        raise InputError(f"{locks}: could not clear the lock left by an interrupted run: "
-                         f"{' '.join(snakemake)} --unlock said: {result.stderr.strip().splitlines()[-1:]}")
+        raise InputError(
+            f"{locks}: could not clear the lock left by an interrupted run: "
+            f"{' '.join(snakemake)} --unlock said: {result.stderr.strip().splitlines()[-1:]}"
+        )
     return "cleared the lock left by an interrupted run (no Snakemake process was working here)"
 
 
 # ----------------------------------------------------------------------------- the run and its end
 def failure_summary(output: str) -> str:
     """The first failed step's one-line reason and its log, from what the steps printed (perivigil.logs)."""
-    reasons = [line[len(ERROR_PREFIX):].strip() for line in output.splitlines() if line.startswith(ERROR_PREFIX)]
+    reasons = [line[len(ERROR_PREFIX) :].strip() for line in output.splitlines() if line.startswith(ERROR_PREFIX)]
     if reasons:
         more = f" (and {len(reasons) - 1} more step(s) failed, above)" if len(reasons) > 1 else ""
         return reasons[0] + more
@@ -113,8 +119,9 @@ def failure_summary(output: str) -> str:
 
 def run_snakemake(arguments: Sequence[str], folder: Path) -> tuple[int, str]:
     """Run Snakemake, its output shown as it comes and kept for the summary."""
-    process = subprocess.Popen(list(arguments), cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True, bufsize=1)
+    process = subprocess.Popen(
+        list(arguments), cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+    )
     lines = []
     assert process.stdout is not None
     try:
@@ -130,8 +137,13 @@ def run_snakemake(arguments: Sequence[str], folder: Path) -> tuple[int, str]:
 def build_report(snakemake: Sequence[str], folder: Path) -> None:
     """``results/report.html`` (written beside, then moved: a failure leaves no half report)."""
     partial = folder / "results/report.tmp.html"
-    result = subprocess.run([*snakemake, "--quiet", "all", "--report", str(partial.relative_to(folder))],
-                            cwd=folder, capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [*snakemake, "--quiet", "all", "--report", str(partial.relative_to(folder))],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if result.returncode != 0:
         partial.unlink(missing_ok=True)
         last = (result.stderr.strip().splitlines() or ["(no message)"])[-1]

@@ -63,8 +63,15 @@ class Progress:
     ``total`` (when known) adds a percentage.
     """
 
-    def __init__(self, step: str, unit: str, total: int | None = None, every_s: float = 20.0,
-                 clock: Callable[[], float] = time.monotonic, logger: logging.Logger | None = None) -> None:
+    def __init__(
+        self,
+        step: str,
+        unit: str,
+        total: int | None = None,
+        every_s: float = 20.0,
+        clock: Callable[[], float] = time.monotonic,
+        logger: logging.Logger | None = None,
+    ) -> None:
         self.step, self.unit, self.total, self.every_s = step, unit, total, every_s
         self.done = 0
         self._clock = clock
@@ -88,5 +95,13 @@ class Progress:
         share = f" of {self.total:,} ({self.done / self.total:.0%})" if self.total else ""
         extra = f", {detail}" if detail else ""
         verb = "done" if final else "so far"
-        self._logger.info("[%s] %s: %s %s%s%s, %.0f s", self.step, verb, f"{self.done:,}", self.unit, share, extra,
-                          now - self._started)
+        self._logger.info(
+            "[%s] %s: %s %s%s%s, %.0f s",
+            self.step,
+            verb,
+            f"{self.done:,}",
+            self.unit,
+            share,
+            extra,
+            now - self._started,
+        )

@@ -20,6 +20,7 @@ import logging
 import platform
 import subprocess
 from collections.abc import Iterable, Mapping
+from datetime import UTC
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -80,6 +81,7 @@ def _exists(path: Path) -> bool:
 
 def git_state(root: Path) -> dict[str, Any]:
     """``commit`` and ``dirty`` (uncommitted changes to tracked files), or nulls and the reason."""
+
     def run(*args: str) -> str:
         return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
 
@@ -115,8 +117,12 @@ def job_records(metadata_dir: Path) -> dict[str, dict[str, Any]]:
         else:
             unreadable.append(file.name)
     if unreadable:
-        LOG.warning("%s: %d job records unreadable, their outputs get rule null (first: %s)", metadata_dir,
-                    len(unreadable), unreadable[0])
+        LOG.warning(
+            "%s: %d job records unreadable, their outputs get rule null (first: %s)",
+            metadata_dir,
+            len(unreadable),
+            unreadable[0],
+        )
     return records
 
 
@@ -132,8 +138,10 @@ def expand(paths: Iterable[Path]) -> list[Path]:
 
 
 def package_versions() -> dict[str, str]:
-    return {dist.metadata["Name"].lower(): dist.version
-            for dist in sorted(metadata.distributions(), key=lambda d: d.metadata["Name"].lower())}
+    return {
+        dist.metadata["Name"].lower(): dist.version
+        for dist in sorted(metadata.distributions(), key=lambda d: d.metadata["Name"].lower())
+    }
 
 
 def relative(path: Path, root: Path) -> str:
@@ -143,8 +151,15 @@ def relative(path: Path, root: Path) -> str:
         return path.resolve().as_posix()
 
 
-def build(root: Path, config: Mapping[str, Any], config_files: Iterable[str], outputs: Iterable[Path],
-          started_at: str | None, finished_at: str, exclude: Iterable[str] = ()) -> dict[str, Any]:
+def build(
+    root: Path,
+    config: Mapping[str, Any],
+    config_files: Iterable[str],
+    outputs: Iterable[Path],
+    started_at: str | None,
+    finished_at: str,
+    exclude: Iterable[str] = (),
+) -> dict[str, Any]:
     """The provenance record of the run in ``root`` (paths relative to it)."""
     root = Path(root)
     records = job_records(root / ".snakemake" / "metadata")
@@ -183,19 +198,26 @@ def build(root: Path, config: Mapping[str, Any], config_files: Iterable[str], ou
     }
 
 
-def write_provenance(config: Mapping[str, Any], config_files: Iterable[str], output: str | Path,
-                     root: Path = Path(".")) -> dict[str, Any]:
+def write_provenance(
+    config: Mapping[str, Any], config_files: Iterable[str], output: str | Path, root: Path = Path(".")
+) -> dict[str, Any]:
     """Write ``output`` for the run in ``root``: every file of ``results/`` but the report and itself."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from perivigil.files import atomic_path
 
     started = root / "logs" / "run_started.txt"
     started_at = started.read_text(encoding="utf-8").strip() if started.is_file() else None
     output = Path(output)
-    record = build(root, config, list(config_files), [root / "results"], started_at,
-                   datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                   exclude=[relative(output, root), "results/report.html"])
+    record = build(
+        root,
+        config,
+        list(config_files),
+        [root / "results"],
+        started_at,
+        datetime.now(UTC).isoformat(timespec="seconds"),
+        exclude=[relative(output, root), "results/report.html"],
+    )
     with atomic_path(output) as tmp:
         tmp.write_text(json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
     return record

@@ -41,31 +41,48 @@ def wald_n(proportion: float, half_width: float, level: float = 0.95) -> int:
     """Observations for a Wald interval of ``half_width`` around ``proportion``: ⌈z² p (1 − p) / d²⌉."""
     _check("proportion", proportion, low_open=False)
     _check("half-width", half_width)
-    return math.ceil(_z(level) ** 2 * proportion * (1 - proportion) / half_width ** 2)
+    return math.ceil(_z(level) ** 2 * proportion * (1 - proportion) / half_width**2)
 
 
-def buderer_n(accuracy: float, prevalence: float, half_width: float, level: float = 0.95,
-              specificity: bool = False) -> int:
+def buderer_n(
+    accuracy: float, prevalence: float, half_width: float, level: float = 0.95, specificity: bool = False
+) -> int:
     """Posts for Se (or Sp) within ± ``half_width``: z² Se (1 − Se) / d² ÷ prevalence (Sp: ÷ 1 − prevalence)."""
     _check("sensitivity or specificity", accuracy, low_open=False)
     _check("half-width", half_width)
     _check("expected prevalence", prevalence)
     share = 1 - prevalence if specificity else prevalence
-    return math.ceil(_z(level) ** 2 * accuracy * (1 - accuracy) / half_width ** 2 / share)
+    return math.ceil(_z(level) ** 2 * accuracy * (1 - accuracy) / half_width**2 / share)
 
 
-def stratum_sizes(prevalence: float, sensitivity: float, specificity: float, se_half_width: float,
-                  sp_half_width: float, prevalence_half_width: float, level: float = 0.95) -> dict[str, int]:
+def stratum_sizes(
+    prevalence: float,
+    sensitivity: float,
+    specificity: float,
+    se_half_width: float,
+    sp_half_width: float,
+    prevalence_half_width: float,
+    level: float = 0.95,
+) -> dict[str, int]:
     """Posts of one stratum for each target, and the largest (``posts``)."""
-    sizes = {"sensitivity": buderer_n(sensitivity, prevalence, se_half_width, level),
-             "specificity": buderer_n(specificity, prevalence, sp_half_width, level, specificity=True),
-             "prevalence": wald_n(prevalence, prevalence_half_width, level)}
+    sizes = {
+        "sensitivity": buderer_n(sensitivity, prevalence, se_half_width, level),
+        "specificity": buderer_n(specificity, prevalence, sp_half_width, level, specificity=True),
+        "prevalence": wald_n(prevalence, prevalence_half_width, level),
+    }
     return {**sizes, "posts": max(sizes.values())}
 
 
 #: The ``sample_size`` section's defaults (those of ``perivigil sample-size``).
-DEFAULTS = {"level": 0.95, "sensitivity": 0.9, "specificity": 0.95, "se_half_width": 0.1, "sp_half_width": 0.05,
-            "prevalence_half_width": 0.05, "expected_prevalence": {"candidates": 0.2, "noncandidates": 0.02}}
+DEFAULTS = {
+    "level": 0.95,
+    "sensitivity": 0.9,
+    "specificity": 0.95,
+    "se_half_width": 0.1,
+    "sp_half_width": 0.05,
+    "prevalence_half_width": 0.05,
+    "expected_prevalence": {"candidates": 0.2, "noncandidates": 0.02},
+}
 STRATA = ("candidates", "noncandidates")
 #: The interval behind ``half_width_reached``.
 METHOD = "clopper_pearson"
@@ -88,28 +105,58 @@ def sample_size_table(settings, frame, gold, labels=("iso_t1", "nsaid_late")):
     settings = {**DEFAULTS, **(settings or {})}
     expected = {**DEFAULTS["expected_prevalence"], **(settings.get("expected_prevalence") or {})}
     level = float(settings["level"])
-    stratum_of = pd.Series(frame["candidate"].astype(bool).map({True: "candidates", False: "noncandidates"}).values,
-                           index=frame["post_id"].astype(str).values)
+    stratum_of = pd.Series(
+        frame["candidate"].astype(bool).map({True: "candidates", False: "noncandidates"}).values,
+        index=frame["post_id"].astype(str).values,
+    )
     decided = gold[gold["value"].astype(str).isin(["0", "1"])]
     rows = []
     for stratum in STRATA:
-        plan = stratum_sizes(float(expected[stratum]), float(settings["sensitivity"]), float(settings["specificity"]),
-                             float(settings["se_half_width"]), float(settings["sp_half_width"]),
-                             float(settings["prevalence_half_width"]), level)
+        plan = stratum_sizes(
+            float(expected[stratum]),
+            float(settings["sensitivity"]),
+            float(settings["specificity"]),
+            float(settings["se_half_width"]),
+            float(settings["sp_half_width"]),
+            float(settings["prevalence_half_width"]),
+            level,
+        )
         for label in labels:
             values = decided.loc[decided["label"] == label]
             values = values.loc[values["post_id"].astype(str).map(stratum_of).eq(stratum)]
             n, positives = len(values), int(values["value"].astype(str).eq("1").sum())
             low, high = clopper_pearson(positives, n, level)
-            rows.append({"stratum": stratum, "label": label, "expected_prevalence": float(expected[stratum]),
-                         "n_sensitivity": plan["sensitivity"], "n_specificity": plan["specificity"],
-                         "n_prevalence": plan["prevalence"], "planned_posts": plan["posts"],
-                         "annotated_posts": n, "positives": positives,
-                         "observed_prevalence": positives / n if n else float("nan"),
-                         "ci_low": low, "ci_high": high,
-                         "target_half_width": float(settings["prevalence_half_width"]),
-                         "half_width_reached": (high - low) / 2 if n else float("nan"),
-                         "level": level, "method": METHOD})
+            rows.append(
+                {
+                    "stratum": stratum,
+                    "label": label,
+                    "expected_prevalence": float(expected[stratum]),
+                    "n_sensitivity": plan["sensitivity"],
+                    "n_specificity": plan["specificity"],
+                    "n_prevalence": plan["prevalence"],
+                    "planned_posts": plan["posts"],
+                    "annotated_posts": n,
+                    "positives": positives,
+                    "observed_prevalence": positives / n if n else float("nan"),
+                    "ci_low": low,
+                    "ci_high": high,
+                    "target_half_width": float(settings["prevalence_half_width"]),
+                    "half_width_reached": (high - low) / 2 if n else float("nan"),
+                    "level": level,
+                    "method": METHOD,
+                }
+            )
     table = pd.DataFrame(rows)
-    return table.astype({column: "int64" for column in ("n_sensitivity", "n_specificity", "n_prevalence",
-                                                        "planned_posts", "annotated_posts", "positives")})
+    return table.astype(
+        {
+            column: "int64"
+            for column in (
+                "n_sensitivity",
+                "n_specificity",
+                "n_prevalence",
+                "planned_posts",
+                "annotated_posts",
+                "positives",
+            )
+        }
+    )

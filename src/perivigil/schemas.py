@@ -62,13 +62,38 @@ SOURCE_YIELD = pa.DataFrameSchema(
     {
         "source": pa.Column(str),
         "period": pa.Column(str, pa.Check.str_matches(r"^\d{4}-\d{2}$"), description="UTC month of created_at"),
-        **{name: pa.Column("int64", pa.Check.ge(0)) for name in (
-            "posts", "french_posts", "drug_of_interest_posts", "pregnancy_term_posts", "candidates_iso",
-            "candidates_nsaid", "rule_iso_t1", "rule_nsaid_late", "exact_duplicates", "near_duplicates")},
+        **{
+            name: pa.Column("int64", pa.Check.ge(0))
+            for name in (
+                "posts",
+                "french_posts",
+                "drug_of_interest_posts",
+                "pregnancy_term_posts",
+                "candidates_iso",
+                "candidates_nsaid",
+                "rule_iso_t1",
+                "rule_nsaid_late",
+                "exact_duplicates",
+                "near_duplicates",
+            )
+        },
     },
-    checks=[pa.Check(lambda t: (t[["french_posts", "drug_of_interest_posts", "pregnancy_term_posts",
-                                   "exact_duplicates", "near_duplicates"]].le(t["posts"], axis=0)).all(axis=None),
-                     error="a count is larger than the posts of its row")],
+    checks=[
+        pa.Check(
+            lambda t: (
+                t[
+                    [
+                        "french_posts",
+                        "drug_of_interest_posts",
+                        "pregnancy_term_posts",
+                        "exact_duplicates",
+                        "near_duplicates",
+                    ]
+                ].le(t["posts"], axis=0)
+            ).all(axis=None),
+            error="a count is larger than the posts of its row",
+        )
+    ],
     strict=True,
     ordered=True,
     unique=["source", "period"],
@@ -96,8 +121,13 @@ def check(schema: pa.DataFrameSchema, frame, where: str):
     its columns, built from no rows, have none.
     """
     if len(frame) == 0:
-        frame = frame.astype({name: column.dtype.type for name, column in schema.columns.items()
-                              if not column.regex and name in frame and column.dtype is not None})
+        frame = frame.astype(
+            {
+                name: column.dtype.type
+                for name, column in schema.columns.items()
+                if not column.regex and name in frame and column.dtype is not None
+            }
+        )
     try:
         return schema.validate(frame, lazy=False)
     except (SchemaError, SchemaErrors) as exc:
@@ -108,13 +138,16 @@ def check(schema: pa.DataFrameSchema, frame, where: str):
             detail += f" (first failing case: {first})"
         raise InputError(f"{where}: table '{schema.name}' breaks its schema: {detail}") from None
 
+
 LEXICON = pa.DataFrameSchema(
     {
         "surface": pa.Column(str, pa.Check.str_length(min_value=2), unique=True),
         "inn": pa.Column(str),
         "atc": pa.Column(str),
-        "drug_class": pa.Column(str, pa.Check.isin(
-            ["isotretinoin", "nsaid", "aspirin_analgesic", "aspirin_antiplatelet", "aspirin", "other"])),
+        "drug_class": pa.Column(
+            str,
+            pa.Check.isin(["isotretinoin", "nsaid", "aspirin_analgesic", "aspirin_antiplatelet", "aspirin", "other"]),
+        ),
         "route": pa.Column(str, pa.Check.isin(["oral", "cutaneous", "rectal", "parenteral", "other", "any"])),
         "unit_mg": pa.Column(float, pa.Check.gt(0), nullable=True),
         "fuzzy": pa.Column(bool),
@@ -139,12 +172,14 @@ MENTIONS = pa.DataFrameSchema(
         "drug_class": pa.Column(str),
         "route": pa.Column(str, pa.Check.isin(["oral", "cutaneous", "rectal", "parenteral", "other", "any"])),
         "matched_by": pa.Column(str, pa.Check.isin(["exact", "fuzzy"])),
-        "status": pa.Column(str, pa.Check.isin(
-            ["taken", "not_taken", "intended", "hypothetical", "general", "mentioned"])),
+        "status": pa.Column(
+            str, pa.Check.isin(["taken", "not_taken", "intended", "hypothetical", "general", "mentioned"])
+        ),
         "person": pa.Column(str, pa.Check.isin(["self", "relative", "other", "general"])),
         "person_pregnant": pa.Column("boolean", nullable=True),
-        "timing": pa.Column(str, pa.Check.isin(
-            ["pregnancy", "unknown", "postpartum", "breastfeeding", "before_conception"])),
+        "timing": pa.Column(
+            str, pa.Check.isin(["pregnancy", "unknown", "postpartum", "breastfeeding", "before_conception"])
+        ),
         "first_trimester": pa.Column(bool),
         # negative: weeks before the last period (an intake dated before the pregnancy; timing before_conception)
         "gestational_age_sa": pa.Column(float, pa.Check.le(45), nullable=True),
@@ -159,8 +194,10 @@ MENTIONS = pa.DataFrameSchema(
     strict=True,
     ordered=True,
     unique=["post_id", "mention_index"],
-    checks=pa.Check(lambda f: ~(f["gestational_age_sa"] < 0) | (f["timing"] == "before_conception"),
-                    name="an_intake_before_the_last_period_is_before_conception"),
+    checks=pa.Check(
+        lambda f: ~(f["gestational_age_sa"] < 0) | (f["timing"] == "before_conception"),
+        name="an_intake_before_the_last_period_is_before_conception",
+    ),
     name="mentions",
 )
 
@@ -257,8 +294,16 @@ SPLIT = pa.DataFrameSchema(
     name="split",
 )
 
-CI_METHODS = ["bca", "percentile", "none", "rao_wu_percentile", "korn_graubard", "clopper_pearson",
-              "clopper_pearson_kish", "bootstrap_rogan_gladen"]
+CI_METHODS = [
+    "bca",
+    "percentile",
+    "none",
+    "rao_wu_percentile",
+    "korn_graubard",
+    "clopper_pearson",
+    "clopper_pearson_kish",
+    "bootstrap_rogan_gladen",
+]
 
 METRICS_TABLE = pa.DataFrameSchema(
     {
@@ -355,10 +400,19 @@ SENSITIVITY = pa.DataFrameSchema(
         "apparent_prevalence": pa.Column(float, _PROPORTION),
         "apparent_ci_low": pa.Column(float, _PROPORTION),
         "apparent_ci_high": pa.Column(float, _PROPORTION),
-        **{column: pa.Column(float, _PROPORTION, nullable=True)
-           for column in ("corrected_prevalence", "corrected_ci_low", "corrected_ci_high",
-                          *(f"{metric}{suffix}" for metric in ("sensitivity", "specificity", "f1")
-                            for suffix in ("", "_ci_low", "_ci_high")))},
+        **{
+            column: pa.Column(float, _PROPORTION, nullable=True)
+            for column in (
+                "corrected_prevalence",
+                "corrected_ci_low",
+                "corrected_ci_high",
+                *(
+                    f"{metric}{suffix}"
+                    for metric in ("sensitivity", "specificity", "f1")
+                    for suffix in ("", "_ci_low", "_ci_high")
+                ),
+            )
+        },
         "ci_note": pa.Column(str),
     },
     strict=True,
@@ -372,11 +426,21 @@ SAMPLE_SIZE = pa.DataFrameSchema(
         "stratum": pa.Column(str, pa.Check.isin(["candidates", "noncandidates"])),
         "label": pa.Column(str, pa.Check.isin(LABEL_NAMES)),
         "expected_prevalence": pa.Column(float, pa.Check.in_range(0, 1, include_min=False, include_max=False)),
-        **{column: pa.Column("int64", pa.Check.ge(0))
-           for column in ("n_sensitivity", "n_specificity", "n_prevalence", "planned_posts", "annotated_posts",
-                          "positives")},
-        **{column: pa.Column(float, _PROPORTION, nullable=True)
-           for column in ("observed_prevalence", "ci_low", "ci_high")},
+        **{
+            column: pa.Column("int64", pa.Check.ge(0))
+            for column in (
+                "n_sensitivity",
+                "n_specificity",
+                "n_prevalence",
+                "planned_posts",
+                "annotated_posts",
+                "positives",
+            )
+        },
+        **{
+            column: pa.Column(float, _PROPORTION, nullable=True)
+            for column in ("observed_prevalence", "ci_low", "ci_high")
+        },
         "target_half_width": pa.Column(float, pa.Check.in_range(0, 1, include_min=False)),
         "half_width_reached": pa.Column(float, pa.Check.in_range(0, 0.5), nullable=True),
         "level": pa.Column(float, pa.Check.in_range(0, 1, include_min=False, include_max=False)),
@@ -404,16 +468,25 @@ POSITIVES_BY_BOARD_MONTH = pa.DataFrameSchema(
 
 def _characterisation(column: str, name: str, extra: dict | None = None) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(
-        {"label": pa.Column(str, pa.Check.isin(LABEL_NAMES)), column: pa.Column(str),
-         "posts": pa.Column("int64", pa.Check.gt(0)), **(extra or {})},
-        strict=True, ordered=True, unique=["label", column], name=name)
+        {
+            "label": pa.Column(str, pa.Check.isin(LABEL_NAMES)),
+            column: pa.Column(str),
+            "posts": pa.Column("int64", pa.Check.gt(0)),
+            **(extra or {}),
+        },
+        strict=True,
+        ordered=True,
+        unique=["label", column],
+        name=name,
+    )
 
 
 CHARACTERISATION_DRUGS = _characterisation("inn", "characterisation_drugs")
 CHARACTERISATION_AGES = _characterisation("gestational_age", "characterisation_gestational_age")
 CHARACTERISATION_PERSON = _characterisation("person", "characterisation_person")
-CHARACTERISATION_INDICATION = _characterisation("indication", "characterisation_indication",
-                                                {"positives": pa.Column("int64", pa.Check.gt(0))})
+CHARACTERISATION_INDICATION = _characterisation(
+    "indication", "characterisation_indication", {"positives": pa.Column("int64", pa.Check.gt(0))}
+)
 
 CALIBRATION = pa.DataFrameSchema(
     {

@@ -66,5 +66,7 @@ def check_no_leak(split: pd.DataFrame) -> None:
         if len(leaking):
             value = leaking.index[0]
             rows = used.loc[used[key] == value].sort_values("split")
-            raise InputError(f"split leak: {name} {value!r} is in train and test (posts "
-                             f"{rows['post_id'].iloc[-1]!r} in train and {rows['post_id'].iloc[0]!r} in test)")
+            raise InputError(
+                f"split leak: {name} {value!r} is in train and test (posts "
+                f"{rows['post_id'].iloc[-1]!r} in train and {rows['post_id'].iloc[0]!r} in test)"
+            )

@@ -68,8 +68,11 @@ class StudyState:
 def _inbox_files(inbox: Path) -> list[Path]:
     if not inbox.is_dir():
         return []
-    return sorted(p for p in inbox.rglob("*") if p.is_file() and not any(part.startswith(".") for part in
-                                                                         p.relative_to(inbox).parts))
+    return sorted(
+        p
+        for p in inbox.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(inbox).parts)
+    )
 
 
 def inbox_files(inbox: Path | str) -> list[str]:
@@ -96,8 +99,12 @@ def adjudication_state(root: Path, adjudicated: Path, inbox: Path) -> Adjudicati
     wanted = {(p, label) for p, label, _ in _sheet_keys(sheet)}
     back = {(p, label): decision for p, label, decision in _sheet_keys(adjudicated)} if adjudicated.is_file() else {}
     newest_return = max((p.stat().st_mtime for p in _inbox_files(inbox)), default=0.0)
-    return Adjudication(len(wanted), len(wanted & set(back)), sum(1 for key in wanted if back.get(key)),
-                        newest_return <= sheet.stat().st_mtime)
+    return Adjudication(
+        len(wanted),
+        len(wanted & set(back)),
+        sum(1 for key in wanted if back.get(key)),
+        newest_return <= sheet.stat().st_mtime,
+    )
 
 
 def study_stage(config: Mapping[str, Any], root: Path = Path(".")) -> StudyState:
@@ -114,8 +121,9 @@ def study_stage(config: Mapping[str, Any], root: Path = Path(".")) -> StudyState
     if waiting_for(returns):
         return StudyState("annotators", returns=returns, **base)
     adjudication = adjudication_state(root, adjudicated, inbox)
-    done = (adjudication is not None and adjudication.sheet_is_current
-            and adjudication.returned == adjudication.to_decide)
+    done = (
+        adjudication is not None and adjudication.sheet_is_current and adjudication.returned == adjudication.to_decide
+    )
     return StudyState("complete" if done else "adjudicator", returns=returns, adjudication=adjudication, **base)
 
 
@@ -127,16 +135,20 @@ def format_status(state: StudyState, root: Path = Path(".")) -> str:
     if posts.is_file():
         import pyarrow.parquet as pq
 
-        lines.append(f"  1. corpus          done: {pq.ParquetFile(posts).metadata.num_rows:,} posts in "
-                     "results/corpus/posts.parquet")
+        lines.append(
+            f"  1. corpus          done: {pq.ParquetFile(posts).metadata.num_rows:,} posts in "
+            "results/corpus/posts.parquet"
+        )
     else:
         lines.append("  1. corpus          to build: collection, preprocessing, extraction, sample")
     if (root / ASSIGNMENTS).is_file():
         import pandas as pd
 
         sizes = pd.read_csv(root / ASSIGNMENTS, dtype=str)["annotator"].value_counts().sort_index()
-        lines.append(f"     batches         {BATCHES}/<annotator>/: "
-                     + ", ".join(f"{name} {n:,} posts" for name, n in sizes.items()))
+        lines.append(
+            f"     batches         {BATCHES}/<annotator>/: "
+            + ", ".join(f"{name} {n:,} posts" for name, n in sizes.items())
+        )
     if state.demo:
         lines.append("  2. annotators      simulated (demo)")
         lines.append("  3. adjudicator     simulated (demo)")
@@ -161,8 +173,10 @@ def _adjudication_line(state: StudyState) -> str:
         return "  3. adjudicator     nothing to decide: the annotators agree everywhere"
     if not adjudication.sheet_is_current:
         return "  3. adjudicator     the returns changed since the sheet was made: it is rebuilt by the next run"
-    return (f"  3. adjudicator     {adjudication.returned} of {adjudication.to_decide} disagreements back in "
-            f"{state.adjudicated} ({adjudication.decided} decided), sheet: {SHEET}")
+    return (
+        f"  3. adjudicator     {adjudication.returned} of {adjudication.to_decide} disagreements back in "
+        f"{state.adjudicated} ({adjudication.decided} decided), sheet: {SHEET}"
+    )
 
 
 def next_step(state: StudyState) -> str:
@@ -170,14 +184,18 @@ def next_step(state: StudyState) -> str:
     if state.stage == "corpus":
         return "run `make study`: it collects, preprocesses, extracts and writes the annotation batches"
     if state.stage == "annotators":
-        return (f"send each annotator their folder of {BATCHES}/; put each return in {state.inbox}/<annotator>/ "
-                "as the tool exports it, then run `make study` again")
+        return (
+            f"send each annotator their folder of {BATCHES}/; put each return in {state.inbox}/<annotator>/ "
+            "as the tool exports it, then run `make study` again"
+        )
     if state.stage == "adjudicator":
         adjudication = state.adjudication
         if adjudication is None or not adjudication.sheet_is_current:
             return "run `make study`: it imports the returns, measures agreement and writes the adjudication sheet"
-        return (f"send {SHEET} (or .xlsx) to the adjudicator; save it back, with the decision and adjudicator "
-                f"columns filled, as {state.adjudicated}, then run `make study` again")
+        return (
+            f"send {SHEET} (or .xlsx) to the adjudicator; save it back, with the decision and adjudicator "
+            f"columns filled, as {state.adjudicated}, then run `make study` again"
+        )
     return f"open {REPORT}"
 
 
@@ -225,8 +243,10 @@ def headline(root: Path = Path(".")) -> str:
         table = pd.read_csv(prevalence)
         if "weighting" in table:
             table = table[table["weighting"] == "design"]
-        parts = [f"{r.label} {_fmt(r.corrected_prevalence, True)} [{_fmt(r.ci_low, True)}, {_fmt(r.ci_high, True)}]"
-                 for r in table.itertuples()]
+        parts = [
+            f"{r.label} {_fmt(r.corrected_prevalence, True)} [{_fmt(r.ci_low, True)}, {_fmt(r.ci_high, True)}]"
+            for r in table.itertuples()
+        ]
         model = table["model"].iloc[0] if len(table) else "?"
         lines.append(f"  corrected prevalence ({model}, design-weighted Se/Sp, 95 % CI): " + "; ".join(parts))
     if (root / REPORT).is_file():

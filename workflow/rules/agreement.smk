@@ -42,9 +42,9 @@ rule agreement:
         ),
     log:
         "logs/agreement/agreement.log",
-    params:
-        settings=config["agreement"],
     conda:
         "../envs/perivigil.yaml"
+    params:
+        settings=config["agreement"],
     script:
         "../scripts/agreement.py"

@@ -11,10 +11,10 @@ rule sample:
         assignments="results/annotation/assignments.csv",
     log:
         "logs/annotation/sample.log",
-    params:
-        section=config["annotation"],
     conda:
         "../envs/perivigil.yaml"
+    params:
+        section=config["annotation"],
     script:
         "../scripts/sample.py"
 
@@ -29,10 +29,10 @@ rule export_batches:
         directory("results/annotation/batches"),
     log:
         "logs/annotation/export_batches.log",
-    params:
-        section=config["annotation"],
     conda:
         "../envs/perivigil.yaml"
+    params:
+        section=config["annotation"],
     script:
         "../scripts/export_batches.py"
 
@@ -53,11 +53,11 @@ rule import_annotations:
         ),
     log:
         "logs/annotation/import_annotations.log",
+    conda:
+        "../envs/perivigil.yaml"
     params:
         inbox=config["annotation"]["inbox"],
         section=config["annotation"],
-    conda:
-        "../envs/perivigil.yaml"
     script:
         "../scripts/import_annotations.py"
 
@@ -93,10 +93,10 @@ rule gold:
         undecided="results/annotation/undecided.csv",
     log:
         "logs/annotation/gold.log",
-    params:
-        section=config["annotation"],
     conda:
         "../envs/perivigil.yaml"
+    params:
+        section=config["annotation"],
     script:
         "../scripts/gold.py"
 
@@ -112,11 +112,11 @@ if config["demo"]:
             directory(config["annotation"]["inbox"]),
         log:
             "logs/annotation/simulate_annotators.log",
+        conda:
+            "../envs/perivigil.yaml"
         params:
             section=config["annotation"],
             source=config["sources"][0]["name"],
-        conda:
-            "../envs/perivigil.yaml"
         script:
             "../scripts/simulate_annotators.py"
 
@@ -128,10 +128,10 @@ if config["demo"]:
             config["annotation"]["adjudicated"],
         log:
             "logs/annotation/simulate_adjudicator.log",
+        conda:
+            "../envs/perivigil.yaml"
         params:
             section=config["annotation"],
             source=config["sources"][0]["name"],
-        conda:
-            "../envs/perivigil.yaml"
         script:
             "../scripts/simulate_adjudicator.py"

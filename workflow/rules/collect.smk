@@ -2,8 +2,6 @@
 
 
 rule collect:
-    wildcard_constraints:
-        source=_any_of(sources_of("forum")),
     input:
         unpack(collect_inputs),
     output:
@@ -15,25 +13,24 @@ rule collect:
         "logs/collect/{source}.log",
     benchmark:
         "benchmarks/collect/{source}.tsv"
-    params:
-        source=source_config,
-        politeness=config["collect"],
+    wildcard_constraints:
+        source=_any_of(sources_of("forum")),
+    conda:
+        "../envs/perivigil.yaml"
     threads: 1
     resources:
         # one crawl per site at a time; polite delays make a crawl I/O-bound
         mem_mb=1000,
         runtime=720,
-    conda:
-        "../envs/perivigil.yaml"
+    params:
+        source=source_config,
+        politeness=config["collect"],
     script:
         "../scripts/collect.py"
 
 
 # A Reddit source: one job per monthly dump file (RS_ submissions, RC_ comments).
 rule collect_reddit:
-    wildcard_constraints:
-        source=_any_of(sources_of("reddit_dump")),
-        dump=r"R[SC]_\d{4}-\d{2}",
     input:
         unpack(reddit_dump_inputs),
     output:
@@ -43,24 +40,24 @@ rule collect_reddit:
         "logs/collect/{source}/{dump}.log",
     benchmark:
         "benchmarks/collect/{source}/{dump}.tsv"
-    params:
-        source=source_config,
+    wildcard_constraints:
+        source=_any_of(sources_of("reddit_dump")),
+        dump=r"R[SC]_\d{4}-\d{2}",
+    conda:
+        "../envs/perivigil.yaml"
     threads: 1
     resources:
         # streaming: one zstd window (up to 2 GiB) and a line at a time
         mem_mb=3000,
         runtime=240,
-    conda:
-        "../envs/perivigil.yaml"
+    params:
+        source=source_config,
     script:
         "../scripts/collect_reddit.py"
 
 
 # A Bluesky search: one job per calendar month of the configured span (resumable).
 rule collect_bluesky:
-    wildcard_constraints:
-        source=_any_of(sources_of("bluesky")),
-        period=r"\d{4}-\d{2}",
     output:
         posts="raw/{source}/{period}.jsonl",
         report="results/corpus/collection/{source}/{period}.csv",
@@ -68,16 +65,19 @@ rule collect_bluesky:
         "logs/collect/{source}/{period}.log",
     benchmark:
         "benchmarks/collect/{source}/{period}.tsv"
-    params:
-        source=source_config,
+    wildcard_constraints:
+        source=_any_of(sources_of("bluesky")),
+        period=r"\d{4}-\d{2}",
+    conda:
+        "../envs/perivigil.yaml"
     threads: 1
     resources:
         # one account's rate limit: the months of one source are best run one after another
         bluesky=1,
         mem_mb=1000,
         runtime=720,
-    conda:
-        "../envs/perivigil.yaml"
+    params:
+        source=source_config,
     script:
         "../scripts/collect_bluesky.py"
 

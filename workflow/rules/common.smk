@@ -10,7 +10,6 @@ if SRC not in sys.path:
 
 from perivigil.config import validate_config
 
-
 # Stops the run before any job, with the key's name: a wrong key, type or threshold, a broken
 # site profile, a misplaced annotation inbox, a real study without its pseudonymisation key.
 validate_config(
@@ -44,7 +43,6 @@ COLLECTION_REPORTS = [
 
 from perivigil.models import LABELS
 from perivigil.study import inbox_files, study_stage
-
 
 # Where a real study stands between its human steps (the demo is always complete).
 STAGE = study_stage(config)

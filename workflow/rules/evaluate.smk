@@ -14,10 +14,10 @@ rule split:
         ),
     log:
         "logs/evaluate/split.log",
-    params:
-        section=config["split"],
     conda:
         "../envs/perivigil.yaml"
+    params:
+        section=config["split"],
     script:
         "../scripts/split.py"
 
@@ -33,13 +33,13 @@ rule train:
         "logs/evaluate/train_{model}_{label}.log",
     benchmark:
         "benchmarks/evaluate/train_{model}_{label}.tsv"
-    params:
-        settings={key: config["models"][key] for key in ("c_grid", "cv_folds", "seed")},
+    conda:
+        "../envs/perivigil.yaml"
     threads: 1
     resources:
         mem_mb=2000,
-    conda:
-        "../envs/perivigil.yaml"
+    params:
+        settings={key: config["models"][key] for key in ("c_grid", "cv_folds", "seed")},
     script:
         "../scripts/train.py"
 
@@ -55,16 +55,16 @@ rule train_transformer:
         "logs/evaluate/train_transformer_{label}.log",
     benchmark:
         "benchmarks/evaluate/train_transformer_{label}.tsv"
-    params:
-        settings=config["models"]["transformer"],
-        seed=config["models"]["seed"],
+    conda:
+        "../envs/transformer.yaml"
     threads: 4
     resources:
         mem_mb=16000,
         gpu=1,
         runtime=240,
-    conda:
-        "../envs/transformer.yaml"
+    params:
+        settings=config["models"]["transformer"],
+        seed=config["models"]["seed"],
     script:
         "../scripts/train_transformer.py"
 
@@ -103,11 +103,11 @@ rule evaluate:
         ),
     log:
         "logs/evaluate/evaluate.log",
+    conda:
+        "../envs/perivigil.yaml"
     params:
         config={key: config[key] for key in ("evaluation",)},
         models=list(trained_models(None)),
-    conda:
-        "../envs/perivigil.yaml"
     script:
         "../scripts/evaluate.py"
 
@@ -158,12 +158,12 @@ rule apply:
         ),
     log:
         "logs/evaluate/apply.log",
+    conda:
+        "../envs/perivigil.yaml"
     params:
         settings=config["apply"],
         rules=config["rules"],
         models=list(applied_models(None)),
-    conda:
-        "../envs/perivigil.yaml"
     script:
         "../scripts/apply.py"
 
@@ -211,11 +211,11 @@ rule diagnostics:
         learning_pdf="results/figures/learning_curve.pdf",
     log:
         "logs/evaluate/diagnostics.log",
+    conda:
+        "../envs/perivigil.yaml"
     params:
         config={key: config[key] for key in ("evaluation",)},
         records=list(trained_records(None)),
-    conda:
-        "../envs/perivigil.yaml"
     script:
         "../scripts/diagnostics.py"
 
@@ -241,10 +241,10 @@ rule sensitivity:
         pdf="results/figures/sensitivity.pdf",
     log:
         "logs/evaluate/sensitivity.log",
-    params:
-        config={key: config.get(key, {}) for key in ("rules", "apply", "sensitivity")},
     conda:
         "../envs/perivigil.yaml"
+    params:
+        config={key: config.get(key, {}) for key in ("rules", "apply", "sensitivity")},
     script:
         "../scripts/sensitivity.py"
 
@@ -262,9 +262,9 @@ rule sample_size:
         ),
     log:
         "logs/evaluate/sample_size.log",
-    params:
-        settings=config.get("sample_size", {}),
     conda:
         "../envs/perivigil.yaml"
+    params:
+        settings=config.get("sample_size", {}),
     script:
         "../scripts/sample_size.py"

@@ -17,10 +17,10 @@ rule lexicon:
         ),
     log:
         "logs/extract/lexicon.log",
-    params:
-        config={key: config[key] for key in ("lexicon",)},
     conda:
         "../envs/perivigil.yaml"
+    params:
+        config={key: config[key] for key in ("lexicon",)},
     script:
         "../scripts/lexicon.py"
 
@@ -41,13 +41,13 @@ rule extract:
         "logs/extract/extract.log",
     benchmark:
         "benchmarks/extract/extract.tsv"
-    params:
-        config={key: config[key] for key in ("extract",)},
+    conda:
+        "../envs/perivigil.yaml"
     threads: 1
     resources:
         mem_mb=2000,
-    conda:
-        "../envs/perivigil.yaml"
+    params:
+        config={key: config[key] for key in ("extract",)},
     script:
         "../scripts/extract.py"
 
@@ -60,10 +60,10 @@ rule decide:
         "results/corpus/decisions.parquet",
     log:
         "logs/extract/decide.log",
-    params:
-        config={key: config[key] for key in ("rules",)},
     conda:
         "../envs/perivigil.yaml"
+    params:
+        config={key: config[key] for key in ("rules",)},
     script:
         "../scripts/decide.py"
 
@@ -81,9 +81,9 @@ rule challenge:
         ),
     log:
         "logs/extract/challenge.log",
-    params:
-        config={key: config[key] for key in ("challenge", "extract", "rules")},
     conda:
         "../envs/perivigil.yaml"
+    params:
+        config={key: config[key] for key in ("challenge", "extract", "rules")},
     script:
         "../scripts/challenge.py"

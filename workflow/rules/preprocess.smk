@@ -16,12 +16,12 @@ rule preprocess:
         "logs/preprocess/preprocess.log",
     benchmark:
         "benchmarks/preprocess/preprocess.tsv"
-    params:
-        config={key: config[key] for key in ("demo", "preprocess")},
+    conda:
+        "../envs/perivigil.yaml"
     threads: 2
     resources:
         mem_mb=4000,
-    conda:
-        "../envs/perivigil.yaml"
+    params:
+        config={key: config[key] for key in ("demo", "preprocess")},
     script:
         "../scripts/preprocess.py"

@@ -1,4 +1,5 @@
 """Rule adjudication_sheet: the disagreements, with the text and each annotator's value."""
+
 from perivigil.logs import log_to
 
 log_to(snakemake.log[0])

@@ -1,4 +1,5 @@
 """Rule challenge: the challenge suite through the rule system -> results/tables/challenge.csv."""
+
 from perivigil.logs import log_to
 
 log_to(snakemake.log[0])

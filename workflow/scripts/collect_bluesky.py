@@ -1,4 +1,5 @@
 """Rule collect_bluesky: search one month of Bluesky posts into the raw zone and count what was kept or dropped."""
+
 from perivigil.logs import log_to
 
 log_to(snakemake.log[0])

@@ -1,4 +1,5 @@
 """Rule collect_reddit: keep one Reddit monthly dump's posts of the configured subreddits, and count the rest."""
+
 from perivigil.logs import log_to
 
 log_to(snakemake.log[0])

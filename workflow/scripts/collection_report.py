@@ -1,4 +1,5 @@
 """Rule collection_report: one table of pages and posts kept or dropped, all sources."""
+
 from perivigil.logs import log_to
 
 log_to(snakemake.log[0])

@@ -1,4 +1,5 @@
 """Rule corpus_overview: posts by board and month, as CSV, LaTeX and a figure."""
+
 from perivigil.logs import log_to
 
 log_to(snakemake.log[0])

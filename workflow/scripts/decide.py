@@ -1,4 +1,5 @@
 """Rule decide: the rule system on every post's exposure events -> decisions.parquet (read by every later stage)."""
+
 from perivigil.logs import log_to
 
 log_to(snakemake.log[0])

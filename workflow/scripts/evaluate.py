@@ -1,4 +1,5 @@
 """Rule evaluate: every model's metrics on the test split (cluster-bootstrap BCa CIs) and paired comparisons."""
+
 from perivigil.logs import log_to
 
 log_to(snakemake.log[0])
@@ -6,6 +7,12 @@ log_to(snakemake.log[0])
 from perivigil.models.evaluate import evaluate_models
 
 models = {key: snakemake.input[key] for key in snakemake.params.models}
-evaluate_models(snakemake.input.split, snakemake.input.posts, snakemake.input.decisions, models,
-                snakemake.params.config, snakemake.output,
-                snakemake.input.frame)
+evaluate_models(
+    snakemake.input.split,
+    snakemake.input.posts,
+    snakemake.input.decisions,
+    models,
+    snakemake.params.config,
+    snakemake.output,
+    snakemake.input.frame,
+)

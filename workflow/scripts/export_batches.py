@@ -1,4 +1,5 @@
 """Rule export_batches: each annotator's posts in every tool's format, with the guidelines."""
+
 from perivigil.logs import log_to
 
 log_to(snakemake.log[0])

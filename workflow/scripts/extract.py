@@ -1,4 +1,5 @@
 """Rule extract: posts.parquet -> mentions.parquet (drugs, gestational age, dose, cues, evidence)."""
+
 from perivigil.logs import log_to
 
 log_to(snakemake.log[0])

@@ -1,4 +1,5 @@
 """Rule lexicon: BDPM subset + edsnlp drugs.json + forum variants -> one surface per row."""
+
 from perivigil.logs import log_to
 
 log_to(snakemake.log[0])

@@ -1,4 +1,5 @@
 """Rule preprocess: raw posts -> pseudonymised, masked, normalised posts.parquet."""
+
 from perivigil.logs import log_to
 
 log_to(snakemake.log[0])

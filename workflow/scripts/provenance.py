@@ -1,4 +1,5 @@
 """Rule provenance: results/provenance.json (git commit, config hash, input and output SHA-256, versions, times)."""
+
 from perivigil.logs import log_to
 
 log_to(snakemake.log[0])

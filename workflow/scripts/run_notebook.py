@@ -1,4 +1,5 @@
 """Rule notebook (a script not named notebook.py, which would shadow the package nbconvert imports): run a stage notebook on its inputs (it writes its numbers), then render it to HTML."""
+
 from perivigil.logs import log_to
 
 log_to(snakemake.log.log)

@@ -1,4 +1,5 @@
 """Rule sample_size: posts to annotate per stratum (planned) beside those annotated, and the precision reached."""
+
 from perivigil.logs import log_to
 
 log_to(snakemake.log[0])

@@ -1,9 +1,15 @@
 """Rule sensitivity: the rule system decided again with each scenario's thresholds; prevalence, Se, Sp, F1."""
+
 from perivigil.logs import log_to
 
 log_to(snakemake.log[0])
 
 from perivigil.models.sensitivity import sensitivity_analysis
 
-sensitivity_analysis(snakemake.input.posts, snakemake.input.mentions, snakemake.input.predictions,
-                     snakemake.params.config, snakemake.output)
+sensitivity_analysis(
+    snakemake.input.posts,
+    snakemake.input.mentions,
+    snakemake.input.predictions,
+    snakemake.params.config,
+    snakemake.output,
+)

@@ -1,4 +1,5 @@
 """Rule source_yield: posts, French posts, drug and pregnancy terms, candidates, by source and month."""
+
 from perivigil.logs import log_to
 
 log_to(snakemake.log[0])

@@ -1,4 +1,5 @@
 """Rule split: gold posts -> train / test by thread, stratified, seeded, leak-checked."""
+
 from perivigil.logs import log_to
 
 log_to(snakemake.log[0])

@@ -1,9 +1,17 @@
 """Rule train: one linear model for one label, C chosen by grouped cross-validation inside train."""
+
 from perivigil.logs import log_to
 
 log_to(snakemake.log[0])
 
 from perivigil.models.evaluate import train_linear
 
-train_linear(snakemake.input.split, snakemake.input.posts, snakemake.wildcards.model, snakemake.wildcards.label,
-             snakemake.params.settings, snakemake.output.model, snakemake.output.record)
+train_linear(
+    snakemake.input.split,
+    snakemake.input.posts,
+    snakemake.wildcards.model,
+    snakemake.wildcards.label,
+    snakemake.params.settings,
+    snakemake.output.model,
+    snakemake.output.record,
+)

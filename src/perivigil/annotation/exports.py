@@ -38,7 +38,7 @@ def text_hash(text: str) -> str:
 
 
 def labelstudio_config(scheme: Scheme) -> str:
-    parts = ['<View>', '  <Header value="Post $post_id"/>', '  <Text name="text" value="$text"/>']
+    parts = ["<View>", '  <Header value="Post $post_id"/>', '  <Text name="text" value="$text"/>']
     for label in scheme.labels:
         required = ' required="true"' if label.required else ""
         parts.append(f'  <Header value={quoteattr(label.description)} size="6"/>')
@@ -47,8 +47,10 @@ def labelstudio_config(scheme: Scheme) -> str:
             parts += [f'    <Choice value="{value}"/>' for value in label.values]
             parts.append("  </Choices>")
         else:
-            parts.append(f'  <Number name="{label.name}" toName="text" min="{label.minimum:g}" '
-                         f'max="{label.maximum:g}"{required}/>')
+            parts.append(
+                f'  <Number name="{label.name}" toName="text" min="{label.minimum:g}" '
+                f'max="{label.maximum:g}"{required}/>'
+            )
     parts.append("</View>")
     return "\n".join(parts) + "\n"
 
@@ -68,7 +70,8 @@ def typesystem_xml(scheme: Scheme) -> str:
     features = "\n".join(
         f"        <featureDescription><name>{name}</name><description/>"
         f"<rangeTypeName>uima.cas.String</rangeTypeName></featureDescription>"
-        for name in ("post_id", *scheme.names))
+        for name in ("post_id", *scheme.names)
+    )
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <typeSystemDescription xmlns="http://uima.apache.org/resourceSpecifier">
   <types>
@@ -114,8 +117,10 @@ def write_sheet(posts: pd.DataFrame, scheme: Scheme, csv_path: Path, xlsx_path: 
     from openpyxl.worksheet.datavalidation import DataValidation
 
     header = ["post_id", "text", "text_sha256", *scheme.names, "comment"]
-    rows = [[row.post_id, row.text, text_hash(row.text), *([""] * len(scheme.names)), ""]
-            for row in posts.itertuples(index=False)]
+    rows = [
+        [row.post_id, row.text, text_hash(row.text), *([""] * len(scheme.names)), ""]
+        for row in posts.itertuples(index=False)
+    ]
     book, sheet = table_files(header, rows, csv_path, "annotation")
     for cell in sheet[1]:
         cell.font = Font(bold=True)
@@ -129,8 +134,13 @@ def write_sheet(posts: pd.DataFrame, scheme: Scheme, csv_path: Path, xlsx_path: 
         if label.categorical:
             rule = DataValidation(type="list", formula1=f'"{",".join(label.values)}"', allow_blank=not label.required)
         else:
-            rule = DataValidation(type="decimal", operator="between", formula1=str(label.minimum),
-                                  formula2=str(label.maximum), allow_blank=True)
+            rule = DataValidation(
+                type="decimal",
+                operator="between",
+                formula1=str(label.minimum),
+                formula2=str(label.maximum),
+                allow_blank=True,
+            )
         rule.error = f"{label.name}: {label.description}"
         sheet.add_data_validation(rule)
         rule.add(f"{column}2:{column}{last}")
@@ -168,15 +178,23 @@ def write_batch(posts: pd.DataFrame, scheme: Scheme, folder: Path, guidelines: P
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     posts = posts[["post_id", "text"]].sort_values("post_id")
-    tasks = [{"data": {"post_id": r.post_id, "text": r.text, "text_sha256": text_hash(r.text)}}
-             for r in posts.itertuples(index=False)]
-    (folder / "labelstudio_tasks.json").write_text(json.dumps(tasks, ensure_ascii=False, indent=1) + "\n",
-                                                  encoding="utf-8")
+    tasks = [
+        {"data": {"post_id": r.post_id, "text": r.text, "text_sha256": text_hash(r.text)}}
+        for r in posts.itertuples(index=False)
+    ]
+    (folder / "labelstudio_tasks.json").write_text(
+        json.dumps(tasks, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+    )
     (folder / "labelstudio_config.xml").write_text(labelstudio_config(scheme), encoding="utf-8")
     with (folder / "doccano.jsonl").open("w", encoding="utf-8") as handle:
         for r in posts.itertuples(index=False):
-            handle.write(json.dumps({"text": r.text, "post_id": r.post_id, "text_sha256": text_hash(r.text),
-                                     "label": []}, ensure_ascii=False) + "\n")
+            handle.write(
+                json.dumps(
+                    {"text": r.text, "post_id": r.post_id, "text_sha256": text_hash(r.text), "label": []},
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
     write_brat(posts, scheme, folder / "brat")
     write_inception(posts, scheme, folder / "inception")
     write_sheet(posts, scheme, folder / "sheet.csv", folder / "sheet.xlsx")

@@ -35,13 +35,22 @@ def disagreements(judgements: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_adjudication_sheet(disagreed: pd.DataFrame, texts: dict[str, str], csv_path: Path,
-                             xlsx_path: Path) -> None:
+def write_adjudication_sheet(disagreed: pd.DataFrame, texts: dict[str, str], csv_path: Path, xlsx_path: Path) -> None:
     """CSV and XLSX: post text, each annotator's value, empty ``decision`` and ``adjudicator`` columns."""
     annotators = [c for c in disagreed.columns if c not in ("post_id", "label")]
     header = ["post_id", "label", "text", *annotators, "decision", "adjudicator", "note"]
-    rows = [[r["post_id"], r["label"], texts[r["post_id"]], *[("" if pd.isna(r[a]) else r[a]) for a in annotators],
-             "", "", ""] for _, r in disagreed.iterrows()]
+    rows = [
+        [
+            r["post_id"],
+            r["label"],
+            texts[r["post_id"]],
+            *[("" if pd.isna(r[a]) else r[a]) for a in annotators],
+            "",
+            "",
+            "",
+        ]
+        for _, r in disagreed.iterrows()
+    ]
     book, _ = table_files(header, rows, csv_path, "adjudication")
     save_xlsx(book, xlsx_path)
 
@@ -64,8 +73,14 @@ def read_adjudication(path: Path, scheme: Scheme, disagreed: pd.DataFrame) -> pd
             decision = scheme[row["label"]].parse(decision, f"{where}, field 'decision'")
             if not row["adjudicator"].strip():
                 raise InputError(f"{where}: field 'adjudicator' is empty for a decision")
-        out.append({"post_id": row["post_id"], "label": row["label"], "decision": decision,
-                    "adjudicator": row["adjudicator"].strip()})
+        out.append(
+            {
+                "post_id": row["post_id"],
+                "label": row["label"],
+                "decision": decision,
+                "adjudicator": row["adjudicator"].strip(),
+            }
+        )
     return pd.DataFrame(out, columns=["post_id", "label", "decision", "adjudicator"])
 
 
@@ -79,13 +94,20 @@ def check_adjudication_covers(adjudicated: pd.DataFrame, disagreed: pd.DataFrame
     missing = [(p, label) for p, label in zip(disagreed["post_id"], disagreed["label"]) if (p, label) not in returned]
     if missing:
         post_id, label = missing[0]
-        raise InputError(f"{path}: {len(missing)} of {len(disagreed)} disagreements are not in the adjudicator's sheet "
-                         f"(e.g. post {post_id!r} field '{label}'): send the current "
-                         "results/annotation/adjudication/to_adjudicate.csv to the adjudicator")
+        raise InputError(
+            f"{path}: {len(missing)} of {len(disagreed)} disagreements are not in the adjudicator's sheet "
+            f"(e.g. post {post_id!r} field '{label}'): send the current "
+            "results/annotation/adjudication/to_adjudicate.csv to the adjudicator"
+        )
 
 
-def build_gold(judgements: pd.DataFrame, adjudicated: pd.DataFrame, majority_fallback: bool,
-               sample_ids: list[str] | None = None, required: tuple[str, ...] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
+def build_gold(
+    judgements: pd.DataFrame,
+    adjudicated: pd.DataFrame,
+    majority_fallback: bool,
+    sample_ids: list[str] | None = None,
+    required: tuple[str, ...] = (),
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(gold, undecided)``: one row per (post, label) with a value and its provenance; and the rest,
     with the reason: a disagreement nobody decided, or a required label no annotator gave."""
     decisions = {(r.post_id, r.label): (r.decision, r.adjudicator) for r in adjudicated.itertuples(index=False)}
@@ -109,9 +131,18 @@ def build_gold(judgements: pd.DataFrame, adjudicated: pd.DataFrame, majority_fal
     for post_id in sorted(sample_ids or []):
         for label in required:
             if (post_id, label) not in given:
-                undecided.append({"post_id": post_id, "label": label, "n_annotators": 0, "annotator_values": "",
-                                  "reason": "no annotator gave a value"})
+                undecided.append(
+                    {
+                        "post_id": post_id,
+                        "label": label,
+                        "n_annotators": 0,
+                        "annotator_values": "",
+                        "reason": "no annotator gave a value",
+                    }
+                )
     gold_frame = pd.DataFrame(gold, columns=GOLD_COLUMNS)
     gold_frame["n_annotators"] = gold_frame["n_annotators"].astype("int64")
-    undecided_frame = pd.DataFrame(undecided, columns=["post_id", "label", "n_annotators", "annotator_values", "reason"])
+    undecided_frame = pd.DataFrame(
+        undecided, columns=["post_id", "label", "n_annotators", "annotator_values", "reason"]
+    )
     return gold_frame, undecided_frame

@@ -47,8 +47,14 @@ class Returns:
         return f"{self.annotator} ({done}{', withdrawn' if self.withdrawn else ''})"
 
 
-def returns_progress(judgements: pd.DataFrame, skipped: Mapping[str, set[str]], assignments: pd.DataFrame,
-                     annotators: Sequence[str], withdrawn: Sequence[str], inbox: Path | str) -> list[Returns]:
+def returns_progress(
+    judgements: pd.DataFrame,
+    skipped: Mapping[str, set[str]],
+    assignments: pd.DataFrame,
+    annotators: Sequence[str],
+    withdrawn: Sequence[str],
+    inbox: Path | str,
+) -> list[Returns]:
     """Each annotator's :class:`Returns`, in the order of ``annotators``.
 
     ``judgements`` is the long table of the import (post_id, annotator, …), ``skipped`` the
@@ -62,12 +68,15 @@ def returns_progress(judgements: pd.DataFrame, skipped: Mapping[str, set[str]], 
         stray = theirs[~theirs["post_id"].isin(batch)]
         if len(stray):
             first = stray.iloc[0]
-            raise InputError(f"{first.source_file}: post {first.post_id!r} is not in the batch of {annotator!r} "
-                             f"(another annotator's export in {Path(inbox) / annotator}/?)")
+            raise InputError(
+                f"{first.source_file}: post {first.post_id!r} is not in the batch of {annotator!r} "
+                f"(another annotator's export in {Path(inbox) / annotator}/?)"
+            )
         returned = (set(theirs["post_id"]) | set(skipped.get(annotator, set()))) & batch
         missing = sorted(batch - returned)
-        progress.append(Returns(annotator, len(batch), len(returned), annotator in withdrawn,
-                                missing[0] if missing else ""))
+        progress.append(
+            Returns(annotator, len(batch), len(returned), annotator in withdrawn, missing[0] if missing else "")
+        )
     return progress
 
 
@@ -81,9 +90,11 @@ def check_returns(progress: Sequence[Returns], inbox: Path | str) -> None:
     waiting = waiting_for(progress)
     if waiting:
         example = next(r.missing_example for r in waiting)
-        raise InputError(f"{inbox}: waiting for returns from {', '.join(r.describe() for r in waiting)} "
-                         f"(e.g. post {example!r} not returned yet); rerun when they arrive, or list an annotator "
-                         "who will return nothing more in annotation.withdrawn")
+        raise InputError(
+            f"{inbox}: waiting for returns from {', '.join(r.describe() for r in waiting)} "
+            f"(e.g. post {example!r} not returned yet); rerun when they arrive, or list an annotator "
+            "who will return nothing more in annotation.withdrawn"
+        )
 
 
 def report_rows(progress: Sequence[Returns]) -> list[dict[str, object]]:
@@ -93,6 +104,12 @@ def report_rows(progress: Sequence[Returns]) -> list[dict[str, object]]:
         rows.append({"annotator": r.annotator, "file": "", "what": "posts assigned", "count": r.assigned})
         rows.append({"annotator": r.annotator, "file": "", "what": "posts returned", "count": r.returned})
         if r.withdrawn:
-            rows.append({"annotator": r.annotator, "file": "", "what": "posts not returned (annotator withdrawn)",
-                         "count": r.missing})
+            rows.append(
+                {
+                    "annotator": r.annotator,
+                    "file": "",
+                    "what": "posts not returned (annotator withdrawn)",
+                    "count": r.missing,
+                }
+            )
     return rows

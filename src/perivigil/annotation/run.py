@@ -10,8 +10,13 @@ from typing import Any
 import pandas as pd
 
 from perivigil.annotation.exports import write_batch
-from perivigil.annotation.gold import (build_gold, check_adjudication_covers, disagreements, read_adjudication,
-                                       write_adjudication_sheet)
+from perivigil.annotation.gold import (
+    build_gold,
+    check_adjudication_covers,
+    disagreements,
+    read_adjudication,
+    write_adjudication_sheet,
+)
 from perivigil.annotation.imports import REPORT_COLUMNS, ImportReport, import_inbox
 from perivigil.annotation.returns import Returns, check_returns, report_rows, returns_progress
 from perivigil.annotation.sampling import assign, build_frame, draw
@@ -34,24 +39,51 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
         frame.to_csv(tmp, index=False, lineterminator="\n")
 
 
-def sample_posts(posts_path: Path, mentions_path: Path, section: Mapping[str, Any], frame_path: Path,
-                 sample_path: Path, assignments_path: Path) -> pd.DataFrame:
+def sample_posts(
+    posts_path: Path,
+    mentions_path: Path,
+    section: Mapping[str, Any],
+    frame_path: Path,
+    sample_path: Path,
+    assignments_path: Path,
+) -> pd.DataFrame:
     posts = pd.read_parquet(posts_path)
     mentions = pd.read_parquet(mentions_path, columns=["post_id", "drug_class"])
-    frame = draw(build_frame(posts, mentions, section["strata"], section["period"]), section["n_candidates"],
-                 section["n_noncandidates"], section["min_per_stratum"], section["seed"])
+    frame = draw(
+        build_frame(posts, mentions, section["strata"], section["period"]),
+        section["n_candidates"],
+        section["n_noncandidates"],
+        section["min_per_stratum"],
+        section["seed"],
+    )
     _write_parquet(frame, frame_path)
     chosen = frame[frame["selected"]]
     assignments = assign(chosen["post_id"].tolist(), section["annotators"], section["overlap"], section["seed"])
     overlap = set(assignments.loc[assignments["overlap"], "post_id"])
-    sample = (chosen[["post_id", "thread_id", "source", "board", "period", "situation", "candidate", "stratum",
-                      "inclusion_probability"]]
-              .merge(posts[["post_id", "text"]], on="post_id").assign(overlap=lambda f: f["post_id"].isin(overlap))
-              .sort_values("post_id").reset_index(drop=True))
+    sample = (
+        chosen[
+            [
+                "post_id",
+                "thread_id",
+                "source",
+                "board",
+                "period",
+                "situation",
+                "candidate",
+                "stratum",
+                "inclusion_probability",
+            ]
+        ]
+        .merge(posts[["post_id", "text"]], on="post_id")
+        .assign(overlap=lambda f: f["post_id"].isin(overlap))
+        .sort_values("post_id")
+        .reset_index(drop=True)
+    )
     _write_parquet(check(SAMPLE, sample, str(sample_path)), sample_path)
     _write_csv(assignments, assignments_path)
-    LOG.info("sample: %d posts (%d candidates), %d in the overlap", len(sample), int(sample["candidate"].sum()),
-             len(overlap))
+    LOG.info(
+        "sample: %d posts (%d candidates), %d in the overlap", len(sample), int(sample["candidate"].sum()), len(overlap)
+    )
     return sample
 
 
@@ -74,38 +106,58 @@ def read_truths(truths: Mapping[str, Path | str]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def simulate_annotators(sample_path: Path, assignments_path: Path, truths: Mapping[str, Path | str],
-                        section: Mapping[str, Any], inbox: Path, annotators: Sequence[str] | None = None,
-                        limit: int | None = None) -> dict[str, int]:
+def simulate_annotators(
+    sample_path: Path,
+    assignments_path: Path,
+    truths: Mapping[str, Path | str],
+    section: Mapping[str, Any],
+    inbox: Path,
+    annotators: Sequence[str] | None = None,
+    limit: int | None = None,
+) -> dict[str, int]:
     """Simulated returns in the inbox, from the truth: every annotator of ``annotation.simulation`` (or
     ``annotators``), each whole batch (or its first ``limit`` posts: a partial return)."""
     profiles = section["simulation"]["annotators"]
     unknown = [name for name in annotators or () if name not in profiles]
     if unknown:
         raise InputError(f"config: key 'annotation.simulation.annotators': no profile for {unknown}")
-    return simulate_returns(pd.read_parquet(sample_path), pd.read_csv(assignments_path, dtype=str),
-                            read_truths(truths), load_scheme(Path(section["labels"])), profiles, Path(inbox),
-                            section["seed"], annotators, limit)
+    return simulate_returns(
+        pd.read_parquet(sample_path),
+        pd.read_csv(assignments_path, dtype=str),
+        read_truths(truths),
+        load_scheme(Path(section["labels"])),
+        profiles,
+        Path(inbox),
+        section["seed"],
+        annotators,
+        limit,
+    )
 
 
-def read_returns(inbox: Path, sample_path: Path, assignments_path: Path,
-                 section: Mapping[str, Any]) -> tuple[pd.DataFrame, ImportReport, list[Returns]]:
+def read_returns(
+    inbox: Path, sample_path: Path, assignments_path: Path, section: Mapping[str, Any]
+) -> tuple[pd.DataFrame, ImportReport, list[Returns]]:
     """Every judgement of the inbox, the import report, and how much of each batch came back."""
-    judgements, report = import_inbox(Path(inbox), load_scheme(Path(section["labels"])), pd.read_parquet(sample_path),
-                                      section.get("tool_users") or {})
+    judgements, report = import_inbox(
+        Path(inbox), load_scheme(Path(section["labels"])), pd.read_parquet(sample_path), section.get("tool_users") or {}
+    )
     strangers = judgements[~judgements["annotator"].isin(section["annotators"])]
     if len(strangers):
         first = strangers.iloc[0]
-        raise InputError(f"{first.source_file}: annotator {first.annotator!r} is not one of annotation.annotators "
-                         f"{list(section['annotators'])}: name the tool's user in annotation.tool_users")
+        raise InputError(
+            f"{first.source_file}: annotator {first.annotator!r} is not one of annotation.annotators "
+            f"{list(section['annotators'])}: name the tool's user in annotation.tool_users"
+        )
     assignments = pd.read_csv(assignments_path, dtype=str)
-    progress = returns_progress(judgements, report.skipped, assignments, section["annotators"], section["withdrawn"],
-                                inbox)
+    progress = returns_progress(
+        judgements, report.skipped, assignments, section["annotators"], section["withdrawn"], inbox
+    )
     return judgements, report, progress
 
 
-def import_annotations(inbox: Path, sample_path: Path, assignments_path: Path, section: Mapping[str, Any],
-                       output: Path, report_path: Path) -> pd.DataFrame:
+def import_annotations(
+    inbox: Path, sample_path: Path, assignments_path: Path, section: Mapping[str, Any], output: Path, report_path: Path
+) -> pd.DataFrame:
     """``annotations.parquet`` and ``import_report.csv``, once every batch came back (or its annotator withdrew)."""
     judgements, report, progress = read_returns(inbox, sample_path, assignments_path, section)
     check_returns(progress, inbox)
@@ -113,8 +165,12 @@ def import_annotations(inbox: Path, sample_path: Path, assignments_path: Path, s
     rows = report_rows(progress) + report.rows()
     _write_csv(pd.DataFrame(rows, columns=list(REPORT_COLUMNS)), report_path)
     for withdrawn in (r for r in progress if r.withdrawn):
-        LOG.warning("annotator %s withdrawn: %d of %d posts returned", withdrawn.annotator, withdrawn.returned,
-                    withdrawn.assigned)
+        LOG.warning(
+            "annotator %s withdrawn: %d of %d posts returned",
+            withdrawn.annotator,
+            withdrawn.returned,
+            withdrawn.assigned,
+        )
     LOG.info("imported %d judgements from %d annotators", len(judgements), judgements["annotator"].nunique())
     return judgements
 
@@ -128,15 +184,27 @@ def adjudication_sheet(annotations_path: Path, sample_path: Path, csv_path: Path
     return len(disagreed)
 
 
-def simulate_adjudicator(sheet_path: Path, truths: Mapping[str, Path | str], section: Mapping[str, Any],
-                         output: Path) -> int:
+def simulate_adjudicator(
+    sheet_path: Path, truths: Mapping[str, Path | str], section: Mapping[str, Any], output: Path
+) -> int:
     """The simulated adjudicator's sheet, decided from the truth; returns the decisions made."""
-    return adjudicate_from_truth(Path(sheet_path), read_truths(truths), load_scheme(Path(section["labels"])),
-                                 Path(output), section["simulation"]["adjudicator"])
+    return adjudicate_from_truth(
+        Path(sheet_path),
+        read_truths(truths),
+        load_scheme(Path(section["labels"])),
+        Path(output),
+        section["simulation"]["adjudicator"],
+    )
 
 
-def make_gold(annotations_path: Path, adjudicated_path: Path | None, sample_path: Path, section: Mapping[str, Any],
-              gold_path: Path, undecided_path: Path) -> pd.DataFrame:
+def make_gold(
+    annotations_path: Path,
+    adjudicated_path: Path | None,
+    sample_path: Path,
+    section: Mapping[str, Any],
+    gold_path: Path,
+    undecided_path: Path,
+) -> pd.DataFrame:
     """The gold standard; refused when the adjudicator's sheet does not cover today's disagreements."""
     judgements = pd.read_parquet(annotations_path)
     scheme = load_scheme(Path(section["labels"]))
@@ -151,6 +219,7 @@ def make_gold(annotations_path: Path, adjudicated_path: Path | None, sample_path
     gold, undecided = build_gold(judgements, adjudicated, section["majority_fallback"], sample_ids, required)
     _write_parquet(check(GOLD, gold, str(gold_path)), gold_path)
     _write_csv(undecided, undecided_path)
-    LOG.info("gold: %d labels (%s); undecided: %d", len(gold), gold["provenance"].value_counts().to_dict(),
-             len(undecided))
+    LOG.info(
+        "gold: %d labels (%s); undecided: %d", len(gold), gold["provenance"].value_counts().to_dict(), len(undecided)
+    )
     return gold

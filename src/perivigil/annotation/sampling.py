@@ -22,8 +22,13 @@ import pandas as pd
 
 from perivigil.errors import InputError
 
-INTEREST = {"isotretinoin": "iso", "nsaid": "nsaid", "aspirin_analgesic": "nsaid",
-            "aspirin_antiplatelet": "nsaid", "aspirin": "nsaid"}
+INTEREST = {
+    "isotretinoin": "iso",
+    "nsaid": "nsaid",
+    "aspirin_analgesic": "nsaid",
+    "aspirin_antiplatelet": "nsaid",
+    "aspirin": "nsaid",
+}
 NONCANDIDATE = "noncandidate"
 
 
@@ -56,8 +61,10 @@ def allocate(sizes: pd.Series, n: int, minimum: int) -> pd.Series:
     n = min(n, int(sizes.sum()))
     base = np.minimum(sizes.to_numpy(), minimum)
     if base.sum() > n:
-        raise InputError(f"config: key 'annotation.min_per_stratum': {minimum} per stratum over {len(sizes)} "
-                         f"strata needs {int(base.sum())} posts, more than the {n} to sample")
+        raise InputError(
+            f"config: key 'annotation.min_per_stratum': {minimum} per stratum over {len(sizes)} "
+            f"strata needs {int(base.sum())} posts, more than the {n} to sample"
+        )
     room = sizes.to_numpy() - base
     left = n - int(base.sum())
     if left and room.sum():
@@ -70,8 +77,7 @@ def allocate(sizes: pd.Series, n: int, minimum: int) -> pd.Series:
     return pd.Series(base.astype(int), index=sizes.index)
 
 
-def draw(frame: pd.DataFrame, n_candidates: int, n_noncandidates: int, min_per_stratum: int,
-         seed: int) -> pd.DataFrame:
+def draw(frame: pd.DataFrame, n_candidates: int, n_noncandidates: int, min_per_stratum: int, seed: int) -> pd.DataFrame:
     """Add ``selected`` and ``inclusion_probability`` (n_h / N_h, 0 for ineligible posts) to the frame."""
     rng = np.random.default_rng(seed)
     eligible = frame[frame["eligible"]]
@@ -104,5 +110,8 @@ def assign(sample_ids: Sequence[str], annotators: Sequence[str], overlap: int, s
     overlap = min(overlap, len(ids))
     rows = [(post_id, annotator, True) for post_id in ids[:overlap] for annotator in annotators]
     rows += [(post_id, annotators[i % len(annotators)], False) for i, post_id in enumerate(ids[overlap:])]
-    return (pd.DataFrame(rows, columns=["post_id", "annotator", "overlap"])
-            .sort_values(["annotator", "post_id"]).reset_index(drop=True))
+    return (
+        pd.DataFrame(rows, columns=["post_id", "annotator", "overlap"])
+        .sort_values(["annotator", "post_id"])
+        .reset_index(drop=True)
+    )

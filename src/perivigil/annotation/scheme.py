@@ -40,14 +40,18 @@ class Label:
         if self.categorical:
             text = str(int(raw)) if isinstance(raw, (bool, float)) and float(raw).is_integer() else str(raw).strip()
             if text not in self.values:
-                raise InputError(f"{where}: field '{self.name}' has value {text!r} outside the scheme {list(self.values)}")
+                raise InputError(
+                    f"{where}: field '{self.name}' has value {text!r} outside the scheme {list(self.values)}"
+                )
             return text
         try:
             number = float(str(raw).replace(",", "."))
         except ValueError:
             raise InputError(f"{where}: field '{self.name}' is not a number: {raw!r}") from None
         if (self.minimum is not None and number < self.minimum) or (self.maximum is not None and number > self.maximum):
-            raise InputError(f"{where}: field '{self.name}' = {number:g} is outside [{self.minimum:g}, {self.maximum:g}]")
+            raise InputError(
+                f"{where}: field '{self.name}' = {number:g} is outside [{self.minimum:g}, {self.maximum:g}]"
+            )
         return f"{number:g}"
 
 
@@ -88,6 +92,15 @@ def load_scheme(path: Path) -> Scheme:
         values = tuple(str(v) for v in spec.get("values", ()))
         if spec["type"] in ("binary", "nominal") and len(values) < 2:
             raise InputError(f"{where}: key 'values' needs at least two values")
-        labels.append(Label(name, spec["type"], values, bool(spec.get("required", False)),
-                            str(spec.get("description", "")), spec.get("min"), spec.get("max")))
+        labels.append(
+            Label(
+                name,
+                spec["type"],
+                values,
+                bool(spec.get("required", False)),
+                str(spec.get("description", "")),
+                spec.get("min"),
+                spec.get("max"),
+            )
+        )
     return Scheme(tuple(labels))

@@ -49,15 +49,21 @@ def noisy_values(truth_row: pd.Series, scheme: Scheme, profile: dict[str, Any], 
     values = truth_values(truth_row, scheme)
     ga = truth_row.get("gestational_age_sa")
     drug = truth_row.get("drug")
-    if (truth_row.get("exposure") == "intended" and rng.random() < profile.get("misses_questions", 0.0)):
+    if truth_row.get("exposure") == "intended" and rng.random() < profile.get("misses_questions", 0.0):
         values["exposure"] = "actual"
         if drug == "isotretinoin" and (ga != ga or ga <= 14):
             values["iso_t1"] = "1"
         elif drug != "isotretinoin" and ga == ga and ga >= 24:
             values["nsaid_late"] = "1"
     dose = truth_row.get("dose_mg_day")
-    if (drug == "aspirin" and dose == dose and dose < 500 and ga == ga and ga >= 24
-            and rng.random() < profile.get("confuses_low_dose_aspirin", 0.0)):
+    if (
+        drug == "aspirin"
+        and dose == dose
+        and dose < 500
+        and ga == ga
+        and ga >= 24
+        and rng.random() < profile.get("confuses_low_dose_aspirin", 0.0)
+    ):
         values["nsaid_late"] = "1"
     for label in scheme.labels:
         if label.categorical and label.name in values and rng.random() < profile.get("flip_rate", 0.0):
@@ -70,19 +76,47 @@ def write_labelstudio(posts: pd.DataFrame, answers: list[dict[str, str]], path: 
     """A Label Studio JSON export: tasks with integer ids, one skipped, one relabelled, one draft."""
     tasks = []
     for index, (row, values) in enumerate(zip(posts.itertuples(index=False), answers), start=1):
-        result = [{"id": f"r{index}{name}", "from_name": name, "to_name": "text",
-                   "type": "choices" if name not in ("gestational_age_sa", "dose_mg_day") else "number",
-                   "value": {"choices": [value]} if name not in ("gestational_age_sa", "dose_mg_day")
-                   else {"number": float(value)}} for name, value in values.items()]
-        annotation = {"id": 1000 + index, "completed_by": 1, "result": result, "was_cancelled": False,
-                      "created_at": f"2025-02-{1 + index % 27:02d}T10:00:00.000000Z",
-                      "updated_at": f"2025-02-{1 + index % 27:02d}T10:05:00.000000Z", "lead_time": 42.5}
-        task = {"id": index, "data": {"post_id": row.post_id, "text": row.text, "text_sha256": text_hash(row.text)},
-                "annotations": [annotation], "drafts": [], "predictions": [], "project": 1}
+        result = [
+            {
+                "id": f"r{index}{name}",
+                "from_name": name,
+                "to_name": "text",
+                "type": "choices" if name not in ("gestational_age_sa", "dose_mg_day") else "number",
+                "value": {"choices": [value]}
+                if name not in ("gestational_age_sa", "dose_mg_day")
+                else {"number": float(value)},
+            }
+            for name, value in values.items()
+        ]
+        annotation = {
+            "id": 1000 + index,
+            "completed_by": 1,
+            "result": result,
+            "was_cancelled": False,
+            "created_at": f"2025-02-{1 + index % 27:02d}T10:00:00.000000Z",
+            "updated_at": f"2025-02-{1 + index % 27:02d}T10:05:00.000000Z",
+            "lead_time": 42.5,
+        }
+        task = {
+            "id": index,
+            "data": {"post_id": row.post_id, "text": row.text, "text_sha256": text_hash(row.text)},
+            "annotations": [annotation],
+            "drafts": [],
+            "predictions": [],
+            "project": 1,
+        }
         if index == 2:  # a relabelled task: an earlier annotation, superseded
-            earlier = dict(annotation, id=900, updated_at="2025-01-01T09:00:00.000000Z",
-                           result=[dict(r, value={"choices": ["0"]}) if r["type"] == "choices" and r["from_name"] in
-                                   ("iso_t1", "nsaid_late") else r for r in result])
+            earlier = dict(
+                annotation,
+                id=900,
+                updated_at="2025-01-01T09:00:00.000000Z",
+                result=[
+                    dict(r, value={"choices": ["0"]})
+                    if r["type"] == "choices" and r["from_name"] in ("iso_t1", "nsaid_late")
+                    else r
+                    for r in result
+                ],
+            )
             task["annotations"] = [earlier, annotation]
         if index == 3:  # a draft left in the task
             task["drafts"] = [{"id": 5, "result": [], "created_at": "2025-02-03T08:00:00Z"}]
@@ -95,10 +129,20 @@ def write_labelstudio(posts: pd.DataFrame, answers: list[dict[str, str]], path: 
 def write_doccano(posts: pd.DataFrame, answers: list[dict[str, str]], path: Path) -> None:
     with path.open("w", encoding="utf-8") as handle:
         for index, (row, values) in enumerate(zip(posts.itertuples(index=False), answers), start=1):
-            handle.write(json.dumps({"id": index, "text": row.text, "post_id": row.post_id,
-                                     "text_sha256": text_hash(row.text),
-                                     "label": [f"{k}:{v}" for k, v in values.items()], "Comments": []},
-                                    ensure_ascii=False) + "\n")
+            handle.write(
+                json.dumps(
+                    {
+                        "id": index,
+                        "text": row.text,
+                        "post_id": row.post_id,
+                        "text_sha256": text_hash(row.text),
+                        "label": [f"{k}:{v}" for k, v in values.items()],
+                        "Comments": [],
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
 
 
 def write_sheet(posts: pd.DataFrame, answers: list[dict[str, str]], scheme: Scheme, path: Path) -> None:
@@ -114,9 +158,17 @@ def write_sheet(posts: pd.DataFrame, answers: list[dict[str, str]], scheme: Sche
     save_xlsx(book, path)
 
 
-def simulate_returns(sample: pd.DataFrame, assignments: pd.DataFrame, truth: pd.DataFrame, scheme: Scheme,
-                     profiles: dict[str, dict[str, Any]], inbox: Path, seed: int, only: Sequence[str] | None = None,
-                     limit: int | None = None) -> dict[str, int]:
+def simulate_returns(
+    sample: pd.DataFrame,
+    assignments: pd.DataFrame,
+    truth: pd.DataFrame,
+    scheme: Scheme,
+    profiles: dict[str, dict[str, Any]],
+    inbox: Path,
+    seed: int,
+    only: Sequence[str] | None = None,
+    limit: int | None = None,
+) -> dict[str, int]:
     """Write each simulated annotator's return into ``inbox/<annotator>/`` (those in ``only`` when given; the
     first ``limit`` posts of each batch when given: a partial return); return posts per annotator.
 
@@ -144,8 +196,7 @@ def simulate_returns(sample: pd.DataFrame, assignments: pd.DataFrame, truth: pd.
     return counts
 
 
-def adjudicate_from_truth(sheet_path: Path, truth: pd.DataFrame, scheme: Scheme, output: Path,
-                          adjudicator: str) -> int:
+def adjudicate_from_truth(sheet_path: Path, truth: pd.DataFrame, scheme: Scheme, output: Path, adjudicator: str) -> int:
     """Fill the decision column of an adjudication sheet from the truth; return decisions made."""
     truth = truth.set_index("post_id")
     with sheet_path.open(encoding="utf-8-sig", newline="") as handle:

@@ -86,20 +86,27 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 from atproto import Client, Request, Session
 from atproto.exceptions import (
-    AtProtocolError, BadRequestError, LoginRequiredError, NetworkError, RateLimitExceededError, RequestErrorBase,
-    RequestException, TokenDecodeError, UnauthorizedError,
+    AtProtocolError,
+    BadRequestError,
+    LoginRequiredError,
+    NetworkError,
+    RateLimitExceededError,
+    RequestErrorBase,
+    RequestException,
+    TokenDecodeError,
+    UnauthorizedError,
 )
 
 from perivigil.collect.crawler import CollectionReport
 from perivigil.collect.records import raw_record
-from perivigil.collect.shards import months
 from perivigil.collect.run import write_report
+from perivigil.collect.shards import months
 from perivigil.errors import InputError
 from perivigil.files import atomic_path
 from perivigil.logs import Progress
@@ -120,7 +127,7 @@ ONE_MS = timedelta(milliseconds=1)
 # ----------------------------------------------------------------------------- months and dates
 def _month(value: str, what: str) -> datetime:
     try:
-        return datetime.strptime(str(value), "%Y-%m").replace(tzinfo=timezone.utc)
+        return datetime.strptime(str(value), "%Y-%m").replace(tzinfo=UTC)
     except ValueError:
         raise InputError(f"{what} {value!r} is not a month (YYYY-MM)") from None
 
@@ -133,8 +140,9 @@ def periods(since: str, until: str) -> list[str]:
     """The months from ``since`` to ``until`` (both "YYYY-MM"), inclusive."""
     first, last = _month(since, "bluesky since"), _month(until, "bluesky until")
     if first > last:
-        raise InputError(f"bluesky until {until!r} is before since {since!r}: expected since before or equal, "
-                         "until after")
+        raise InputError(
+            f"bluesky until {until!r} is before since {since!r}: expected since before or equal, until after"
+        )
     return months(since, until)
 
 
@@ -147,8 +155,8 @@ def _moment(value: Any) -> datetime | None:
     except ValueError:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def normalise_created_at(value: Any) -> str | None:
@@ -159,7 +167,7 @@ def normalise_created_at(value: Any) -> str | None:
 
 def _iso_ms(moment: datetime) -> str:
     """The form of ``since``/``until`` sent to the search: UTC, milliseconds (truncated), ``Z``."""
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 # ----------------------------------------------------------------------------- configuration
@@ -189,11 +197,17 @@ def settings_of(source: Mapping[str, Any]) -> Settings:
     lang = source.get("lang")
     if lang is not None and (not isinstance(lang, str) or not lang.strip()):
         raise InputError(f"source {name}: 'lang' must be a language code such as 'fr', got {lang!r}")
-    return Settings(name=name, service=str(source.get("service") or DEFAULT_SERVICE), queries=tuple(queries),
-                    lang=lang, handle_env=str(source.get("handle_env") or HANDLE_ENV),
-                    password_env=str(source.get("password_env") or PASSWORD_ENV),
-                    max_retries=int(source.get("max_retries", 4)), backoff_s=float(source.get("backoff_s", 1.0)),
-                    max_wait_s=float(source.get("max_wait_s", 900.0)))
+    return Settings(
+        name=name,
+        service=str(source.get("service") or DEFAULT_SERVICE),
+        queries=tuple(queries),
+        lang=lang,
+        handle_env=str(source.get("handle_env") or HANDLE_ENV),
+        password_env=str(source.get("password_env") or PASSWORD_ENV),
+        max_retries=int(source.get("max_retries", 4)),
+        backoff_s=float(source.get("backoff_s", 1.0)),
+        max_wait_s=float(source.get("max_wait_s", 900.0)),
+    )
 
 
 @dataclass(frozen=True)
@@ -208,8 +222,10 @@ def credentials_of(settings: Settings, environ: Mapping[str, str]) -> Credential
     for variable, what in ((settings.handle_env, "handle"), (settings.password_env, "app password")):
         value = environ.get(variable, "").strip()
         if not value:
-            raise InputError(f"source {settings.name}: environment variable {variable} is not set: export the "
-                             f"Bluesky {what} of the collecting account there")
+            raise InputError(
+                f"source {settings.name}: environment variable {variable} is not set: export the "
+                f"Bluesky {what} of the collecting account there"
+            )
         values.append(value)
     return Credentials(values[0].removeprefix("@"), values[1])
 
@@ -270,8 +286,16 @@ def _transient(exc: BaseException) -> str | None:
 class Bluesky:
     """The atproto SDK client, logged in from the environment, with the module's retry policy."""
 
-    def __init__(self, settings: Settings, credentials: Credentials, session_path: Path, report: CollectionReport,
-                 *, sleep: Callable[[float], None], now: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        credentials: Credentials,
+        session_path: Path,
+        report: CollectionReport,
+        *,
+        sleep: Callable[[float], None],
+        now: Callable[[], datetime],
+    ) -> None:
         self.settings, self.credentials, self.session_path = settings, credentials, session_path
         self.report, self.sleep, self.now = report, sleep, now
         self.client = Client(base_url=settings.service, request=Request(timeout=TIMEOUT_S))
@@ -290,24 +314,26 @@ class Bluesky:
         if stored:
             try:
                 self.client.login(session_string=stored, fetch_bsky_profile=False)
-                LOG.info("source %s: reusing the Bluesky session stored in %s", self.settings.name,
-                         self.session_path.name)
+                LOG.info(
+                    "source %s: reusing the Bluesky session stored in %s", self.settings.name, self.session_path.name
+                )
                 return
             except (ValueError, AtProtocolError):
-                LOG.warning("source %s: the stored Bluesky session is unreadable: logging in again",
-                            self.settings.name)
+                LOG.warning("source %s: the stored Bluesky session is unreadable: logging in again", self.settings.name)
         self.login()
 
     def login(self) -> None:
         """``createSession`` with the app password; a refusal is one line naming the handle."""
         handle, password = self.credentials.handle, self.credentials.password
         try:
-            self.call(lambda: self.client.login(handle, password, fetch_bsky_profile=False), "bluesky login",
-                      renew=False)
+            self.call(
+                lambda: self.client.login(handle, password, fetch_bsky_profile=False), "bluesky login", renew=False
+            )
         except (BadRequestError, UnauthorizedError) as exc:
-            raise InputError(f"bluesky login refused for handle {handle} ({_detail(exc, password)}): check "
-                             f"{self.settings.handle_env} and the app password in {self.settings.password_env}") \
-                from None
+            raise InputError(
+                f"bluesky login refused for handle {handle} ({_detail(exc, password)}): check "
+                f"{self.settings.handle_env} and the app password in {self.settings.password_env}"
+            ) from None
         except RequestErrorBase as exc:
             raise InputError(f"bluesky login for handle {handle} failed: {_detail(exc, password)}") from None
         LOG.info("source %s: logged in to %s", self.settings.name, self.settings.service)
@@ -316,9 +342,13 @@ class Bluesky:
         """Refresh the session with its refresh token; log in again when the server refuses that too."""
         try:
             old = Session.decode(self.client.export_session_string())
-            fresh = self.call(lambda: self.client.com.atproto.server.refresh_session(
-                headers={"Authorization": f"Bearer {old.refresh_jwt}"}, ignore_session_check=True),
-                "bluesky session refresh", renew=False)
+            fresh = self.call(
+                lambda: self.client.com.atproto.server.refresh_session(
+                    headers={"Authorization": f"Bearer {old.refresh_jwt}"}, ignore_session_check=True
+                ),
+                "bluesky session refresh",
+                renew=False,
+            )
             renewed = Session(fresh.handle, fresh.did, fresh.access_jwt, fresh.refresh_jwt, old.pds_endpoint)
             self.client.login(session_string=renewed.export(), fetch_bsky_profile=False)
             LOG.info("source %s: Bluesky session refreshed", self.settings.name)
@@ -343,8 +373,10 @@ class Bluesky:
                 waits += 1
                 delay = self._rate_limit_wait(exc, waits)
                 if waits > settings.max_retries or delay > settings.max_wait_s:
-                    raise InputError(f"{what}: rate limited ({_detail(exc, password)}), the limit resets in "
-                                     f"{delay:.0f} s; rerun later to resume") from None
+                    raise InputError(
+                        f"{what}: rate limited ({_detail(exc, password)}), the limit resets in "
+                        f"{delay:.0f} s; rerun later to resume"
+                    ) from None
                 self.report.add("request", "retried", "rate_limited")
                 LOG.warning("%s: rate limited, waiting %.0f s", what, delay)
                 self.sleep(delay)
@@ -353,12 +385,21 @@ class Bluesky:
                 if reason is not None:
                     failures += 1
                     if failures > settings.max_retries:
-                        raise InputError(f"{what}: failed {failures} times ({_detail(exc, password)}); what was "
-                                         "collected so far is kept: rerun to resume") from None
+                        raise InputError(
+                            f"{what}: failed {failures} times ({_detail(exc, password)}); what was "
+                            "collected so far is kept: rerun to resume"
+                        ) from None
                     delay = settings.backoff_s * 2 ** (failures - 1)
                     self.report.add("request", "retried", reason)
-                    LOG.warning("%s: %s (%s), retry %d of %d in %.1f s", what, reason, _detail(exc, password),
-                                failures, settings.max_retries, delay)
+                    LOG.warning(
+                        "%s: %s (%s), retry %d of %d in %.1f s",
+                        what,
+                        reason,
+                        _detail(exc, password),
+                        failures,
+                        settings.max_retries,
+                        delay,
+                    )
                     self.sleep(delay)
                 elif renew and not renewed and _token_problem(exc):
                     renewed = True
@@ -417,18 +458,31 @@ class State:
     counts: list[list[Any]] = field(default_factory=list)
 
     def to_json(self) -> str:
-        return json.dumps({"version": STATE_VERSION, "key": self.key, "committed": self.committed,
-                           "queries": {q: asdict(s) for q, s in self.queries.items()}, "dropped": self.dropped,
-                           "counts": self.counts}, ensure_ascii=False, indent=1)
+        return json.dumps(
+            {
+                "version": STATE_VERSION,
+                "key": self.key,
+                "committed": self.committed,
+                "queries": {q: asdict(s) for q, s in self.queries.items()},
+                "dropped": self.dropped,
+                "counts": self.counts,
+            },
+            ensure_ascii=False,
+            indent=1,
+        )
 
     @classmethod
     def from_json(cls, text: str) -> State:
         data = json.loads(text)
         if data.get("version") != STATE_VERSION:
             raise ValueError("another version")
-        return cls(key=data["key"], committed=int(data["committed"]),
-                   queries={q: QueryState(**s) for q, s in data["queries"].items()},
-                   dropped=list(data["dropped"]), counts=list(data["counts"]))
+        return cls(
+            key=data["key"],
+            committed=int(data["committed"]),
+            queries={q: QueryState(**s) for q, s in data["queries"].items()},
+            dropped=list(data["dropped"]),
+            counts=list(data["counts"]),
+        )
 
 
 def _state_key(settings: Settings, period: str) -> dict[str, Any]:
@@ -450,8 +504,9 @@ def _read_uris(path: Path, size: int) -> list[str] | None:
     return uris
 
 
-def resume(partial: Path, state_path: Path, key: dict[str, Any], first: QueryState,
-           queries: tuple[str, ...]) -> tuple[State, set[str]]:
+def resume(
+    partial: Path, state_path: Path, key: dict[str, Any], first: QueryState, queries: tuple[str, ...]
+) -> tuple[State, set[str]]:
     """The state to go on from and the uris already seen; a fresh start when there is nothing usable."""
     fresh = State(key=key, queries={q: QueryState(**asdict(first)) for q in queries})
     state = None
@@ -465,8 +520,11 @@ def resume(partial: Path, state_path: Path, key: dict[str, Any], first: QuerySta
         state = None
     uris = _read_uris(partial, state.committed) if state is not None and partial.exists() else None
     if state is not None and uris is None:
-        LOG.warning("%s: does not hold the %d bytes its state recorded: collecting the month again",
-                    partial.name, state.committed)
+        LOG.warning(
+            "%s: does not hold the %d bytes its state recorded: collecting the month again",
+            partial.name,
+            state.committed,
+        )
         state = None
     if state is None:
         partial.parent.mkdir(parents=True, exist_ok=True)
@@ -494,8 +552,9 @@ def _sort_at(view: Any) -> datetime | None:
     return min(moments) if moments else None
 
 
-def to_record(view: Any, source: str, location: str, collected_at: str,
-              month: tuple[datetime, datetime]) -> tuple[dict[str, str] | None, str]:
+def to_record(
+    view: Any, source: str, location: str, collected_at: str, month: tuple[datetime, datetime]
+) -> tuple[dict[str, str] | None, str]:
     """A raw record from a ``postView``, or None and the reason it is dropped."""
     uri = str(view.uri)
     parts = uri.removeprefix("at://").split("/")
@@ -517,10 +576,19 @@ def to_record(view: Any, source: str, location: str, collected_at: str,
     profile = handle if handle and handle != "handle.invalid" else str(view.author.did)
     langs = getattr(record, "langs", None) or []
     return raw_record(
-        source=source, post_id=uri, thread_id=str(root), parent_id=str(parent), thread_title="", board="bluesky",
-        url=f"https://bsky.app/profile/{profile}/post/{parts[2]}", author=handle or profile,
-        created_at=created_at.isoformat(timespec="seconds"), collected_at=collected_at,
-        language=",".join(str(lang) for lang in langs), text=text, raw_location=location,
+        source=source,
+        post_id=uri,
+        thread_id=str(root),
+        parent_id=str(parent),
+        thread_title="",
+        board="bluesky",
+        url=f"https://bsky.app/profile/{profile}/post/{parts[2]}",
+        author=handle or profile,
+        created_at=created_at.isoformat(timespec="seconds"),
+        collected_at=collected_at,
+        language=",".join(str(lang) for lang in langs),
+        text=text,
+        raw_location=location,
     ), ""
 
 
@@ -563,8 +631,14 @@ class _Month:
                 qs = self.state.queries[query]
                 kept = self.report.total("post", "kept")
                 if not qs.done:
-                    LOG.info("source %s: searching q=%r since=%s until=%s%s", self.settings.name, query, self.since,
-                             qs.until, f" from page {qs.page + 1}" if qs.page else "")
+                    LOG.info(
+                        "source %s: searching q=%r since=%s until=%s%s",
+                        self.settings.name,
+                        query,
+                        self.since,
+                        qs.until,
+                        f" from page {qs.page + 1}" if qs.page else "",
+                    )
                 while not qs.done:
                     lines = self._page(query, qs)
                     out.write(lines)
@@ -573,14 +647,23 @@ class _Month:
                     self.state.committed = out.tell()
                     _save_state(self.state, self.report, state_path)
                     progress.advance(detail=f"{self.report.total('post', 'kept'):,} posts kept")
-                LOG.info("source %s: q=%r done (%d posts kept by it in this run)", self.settings.name, query,
-                         self.report.total("post", "kept") - kept)
+                LOG.info(
+                    "source %s: q=%r done (%d posts kept by it in this run)",
+                    self.settings.name,
+                    query,
+                    self.report.total("post", "kept") - kept,
+                )
         progress.finish(detail=f"{self.report.total('post', 'kept'):,} posts kept")
 
     def _page(self, query: str, qs: QueryState) -> bytes:
         """Fetch the query's next page, take its posts, move the cursor or the window; the records' bytes."""
-        params: dict[str, Any] = {"q": query, "sort": "latest", "since": self.since, "until": qs.until,
-                                  "limit": PAGE_LIMIT}
+        params: dict[str, Any] = {
+            "q": query,
+            "sort": "latest",
+            "since": self.since,
+            "until": qs.until,
+            "limit": PAGE_LIMIT,
+        }
         if self.settings.lang:
             params["lang"] = self.settings.lang
         if qs.cursor:
@@ -590,7 +673,7 @@ class _Month:
         qs.page += 1
         self.report.add("page", "kept", "search")
         location = f"searchPosts q={query} since={self.since} until={qs.until} page={qs.page}"
-        collected_at = self.now().astimezone(timezone.utc).isoformat(timespec="seconds")
+        collected_at = self.now().astimezone(UTC).isoformat(timespec="seconds")
         lines = []
         for view in response.posts:
             record = self._take(view, qs, location, collected_at)
@@ -636,26 +719,46 @@ class _Month:
             return
         until = datetime.fromisoformat(_iso_ms(oldest + ONE_MS).replace("Z", "+00:00"))
         if until >= _moment(qs.until) or until <= self.bounds[0]:  # type: ignore[operator]
-            LOG.warning("source %s: q=%r since=%s until=%s: more results than the search pages through, in one "
-                        "millisecond: the rest cannot be reached", self.settings.name, query, self.since, qs.until)
+            LOG.warning(
+                "source %s: q=%r since=%s until=%s: more results than the search pages through, in one "
+                "millisecond: the rest cannot be reached",
+                self.settings.name,
+                query,
+                self.since,
+                qs.until,
+            )
             self.report.add("page", "dropped", "result_cap")
             qs.done = True
             return
-        LOG.info("source %s: q=%r since=%s until=%s: %d results received of %s: narrowing the window to until=%s",
-                 self.settings.name, query, self.since, qs.until, qs.fetched, hits if hits is not None else "more",
-                 _iso_ms(until))
+        LOG.info(
+            "source %s: q=%r since=%s until=%s: %d results received of %s: narrowing the window to until=%s",
+            self.settings.name,
+            query,
+            self.since,
+            qs.until,
+            qs.fetched,
+            hits if hits is not None else "more",
+            _iso_ms(until),
+        )
         self.report.add("request", "retried", "window_split")
         qs.until, qs.cursor, qs.page, qs.fetched, qs.new = _iso_ms(until), None, 0, 0, 0
         qs.boundary, qs.oldest, qs.oldest_uris = qs.oldest_uris, None, []
 
 
 def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
-def collect_bluesky(source: Mapping[str, Any], period: str, output: Path, report_path: Path, *,
-                    environ: Mapping[str, str] = os.environ, sleep: Callable[[float], None] = time.sleep,
-                    now: Callable[[], datetime] = _utc_now) -> CollectionReport:
+def collect_bluesky(
+    source: Mapping[str, Any],
+    period: str,
+    output: Path,
+    report_path: Path,
+    *,
+    environ: Mapping[str, str] = os.environ,
+    sleep: Callable[[float], None] = time.sleep,
+    now: Callable[[], datetime] = _utc_now,
+) -> CollectionReport:
     """Collect the posts of ``period`` ("YYYY-MM") matching the source's queries into ``output`` (raw JSONL).
 
     Resumes ``<output>.partial`` and ``<output>.state.json`` when a previous run stopped; writes
@@ -664,8 +767,10 @@ def collect_bluesky(source: Mapping[str, Any], period: str, output: Path, report
     settings = settings_of(source)
     span = periods(str(source.get("since", period)), str(source.get("until", period)))
     if period not in span:
-        raise InputError(f"source {settings.name}: period {period!r} is not one of the months from "
-                         f"{span[0]} to {span[-1]} (bluesky since/until)")
+        raise InputError(
+            f"source {settings.name}: period {period!r} is not one of the months from "
+            f"{span[0]} to {span[-1]} (bluesky since/until)"
+        )
     credentials = credentials_of(settings, environ)
     output, report_path = Path(output), Path(report_path)
     partial = output.with_name(output.name + ".partial")
@@ -681,18 +786,33 @@ def collect_bluesky(source: Mapping[str, Any], period: str, output: Path, report
             state, seen = resume(partial, state_path, _state_key(settings, period), first, settings.queries)
             for level, outcome, reason, n in state.counts:
                 report.add(level, outcome, reason, n)
-            LOG.info("source %s: searching %d queries over %s (since=%s until=%s)", settings.name,
-                     len(settings.queries), period, _iso_ms(bounds[0]), _iso_ms(bounds[1]))
+            LOG.info(
+                "source %s: searching %d queries over %s (since=%s until=%s)",
+                settings.name,
+                len(settings.queries),
+                period,
+                _iso_ms(bounds[0]),
+                _iso_ms(bounds[1]),
+            )
             _Month(settings, bluesky, report, state, seen, period, bounds, now).run(partial, state_path)
         finally:
             bluesky.close()
     kept = report.total("post", "kept")
     if kept == 0:
-        LOG.warning("source %s: no post kept for %s (%s)", settings.name, period,
-                    report.reasons("post", "dropped") or "the searches found nothing")
+        LOG.warning(
+            "source %s: no post kept for %s (%s)",
+            settings.name,
+            period,
+            report.reasons("post", "dropped") or "the searches found nothing",
+        )
     else:
-        LOG.info("source %s: %d posts kept for %s; dropped: %s", settings.name, kept, period,
-                 report.reasons("post", "dropped") or "none")
+        LOG.info(
+            "source %s: %d posts kept for %s; dropped: %s",
+            settings.name,
+            kept,
+            period,
+            report.reasons("post", "dropped") or "none",
+        )
     write_report(report, report_path)
     os.replace(partial, output)
     state_path.unlink(missing_ok=True)

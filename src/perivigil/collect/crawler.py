@@ -90,14 +90,20 @@ class CrawlOutcome:
     written: int = 0
 
     def to_json(self) -> dict[str, Any]:
-        return {"source": self.report.source, "counts": [[*key, n] for key, n in self.report.counts.items()],
-                "found": dict(self.found), "robots_unreachable": self.robots_unreachable, "closed": self.closed,
-                "written": self.written}
+        return {
+            "source": self.report.source,
+            "counts": [[*key, n] for key, n in self.report.counts.items()],
+            "found": dict(self.found),
+            "robots_unreachable": self.robots_unreachable,
+            "closed": self.closed,
+            "written": self.written,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CrawlOutcome:
-        report = CollectionReport(data["source"], Counter({(lv, out, reason): n
-                                                           for lv, out, reason, n in data["counts"]}))
+        report = CollectionReport(
+            data["source"], Counter({(lv, out, reason): n for lv, out, reason, n in data["counts"]})
+        )
         return cls(report, Counter(data["found"]), dict(data["robots_unreachable"]), data["closed"], data["written"])
 
     def why_no_post(self, profile: SiteProfile) -> str:
@@ -113,13 +119,17 @@ class CrawlOutcome:
         if report.get("page", "kept", "board") == 0:
             return f"no board page could be fetched ({report.reasons('page', 'dropped')})"
         if self.found["thread_links"] == 0:
-            return (f"selector selectors.thread_links {profile.thread_links!r} matched no link on "
-                    f"{report.get('page', 'kept', 'board')} board pages")
+            return (
+                f"selector selectors.thread_links {profile.thread_links!r} matched no link on "
+                f"{report.get('page', 'kept', 'board')} board pages"
+            )
         if report.get("page", "kept", "thread") == 0:
             return f"no thread page could be read ({report.reasons('page', 'dropped')})"
         if self.found["post_elements"] == 0:
-            return (f"selector selectors.post {profile.post!r} matched nothing on "
-                    f"{report.get('page', 'kept', 'thread')} thread pages")
+            return (
+                f"selector selectors.post {profile.post!r} matched nothing on "
+                f"{report.get('page', 'kept', 'thread')} thread pages"
+            )
         return f"every post was dropped ({report.reasons('post', 'dropped')})"
 
 
@@ -128,14 +138,18 @@ def check_outcome(outcome: CrawlOutcome, profile: SiteProfile, max_failed_share:
     report = outcome.report
     pages = report.total("page", "kept") + report.total("page", "dropped")
     failed = sum(report.get("page", "dropped", reason) for reason in FAILURES)
-    counts = (f"pages kept {report.total('page', 'kept')}, dropped {report.total('page', 'dropped')}"
-              f"{' (' + report.reasons('page', 'dropped') + ')' if report.total('page', 'dropped') else ''}")
+    counts = (
+        f"pages kept {report.total('page', 'kept')}, dropped {report.total('page', 'dropped')}"
+        f"{' (' + report.reasons('page', 'dropped') + ')' if report.total('page', 'dropped') else ''}"
+    )
     if report.total("post", "kept") == 0:
         raise CollectionFailed(f"source {report.source}: no post collected: {outcome.why_no_post(profile)}; {counts}")
     if pages and failed / pages > max_failed_share:
-        raise CollectionFailed(f"source {report.source}: {failed} of {pages} pages failed ({failed / pages:.0%}, more "
-                               f"than collect.max_failed_share = {max_failed_share:.0%}); {counts}; "
-                               "rerun later: pages already fetched are kept")
+        raise CollectionFailed(
+            f"source {report.source}: {failed} of {pages} pages failed ({failed / pages:.0%}, more "
+            f"than collect.max_failed_share = {max_failed_share:.0%}); {counts}; "
+            "rerun later: pages already fetched are kept"
+        )
 
 
 def partial_path(output: Path) -> Path:
@@ -160,8 +174,9 @@ def recover_partial(path: Path) -> set[str]:
                 break
             good_bytes += len(line)
     if good_bytes != path.stat().st_size:
-        LOG.warning("%s: dropping %d bytes of a line cut by an interrupted crawl",
-                    path, path.stat().st_size - good_bytes)
+        LOG.warning(
+            "%s: dropping %d bytes of a line cut by an interrupted crawl", path, path.stat().st_size - good_bytes
+        )
         with path.open("r+b") as handle:
             handle.truncate(good_bytes)
     return ids

@@ -40,7 +40,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -99,7 +99,9 @@ class OutsideSnapshot(IgnoreRequest):
 
 
 _OWN_REASONS: tuple[tuple[type[Exception], str], ...] = (
-    (RobotsDisallowed, "robots_disallowed"), (RedirectLoop, "redirect_loop"), (RateLimited, "rate_limited"),
+    (RobotsDisallowed, "robots_disallowed"),
+    (RedirectLoop, "redirect_loop"),
+    (RateLimited, "rate_limited"),
     (OutsideSnapshot, "unreachable"),
 )
 
@@ -131,12 +133,12 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
     except (TypeError, ValueError):
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return max(0.0, (moment - (now or datetime.now(timezone.utc))).total_seconds())
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - (now or datetime.now(UTC))).total_seconds())
 
 
 def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _header(response: Response, name: str) -> str:
@@ -146,8 +148,13 @@ def _header(response: Response, name: str) -> str:
 
 def page_of(response: Response) -> Page:
     """The :class:`Page` of a Scrapy response: its final URL, body, declared type and fetch date."""
-    return Page(response.url, response.status, response.body, _header(response, "Content-Type"),
-                _header(response, FETCHED_AT) or utc_now())
+    return Page(
+        response.url,
+        response.status,
+        response.body,
+        _header(response, "Content-Type"),
+        _header(response, FETCHED_AT) or utc_now(),
+    )
 
 
 def _count_retry(crawler: Crawler, reason: str) -> None:
@@ -167,7 +174,8 @@ class PoliteRetryMiddleware(RetryMiddleware):
         self.max_wait_s = settings.getfloat("PERIVIGIL_MAX_WAIT_S")
 
     async def process_response(  # type: ignore[override]
-            self, request: Request, response: Response) -> Request | Response:
+        self, request: Request, response: Response
+    ) -> Request | Response:
         if request.meta.get("dont_retry") or response.status not in self.retry_http_codes:
             return response
         reason = "rate_limited" if response.status == 429 else f"http_{response.status}"
@@ -175,7 +183,8 @@ class PoliteRetryMiddleware(RetryMiddleware):
         return retry or response
 
     async def process_exception(  # type: ignore[override]
-            self, request: Request, exception: Exception) -> Request | None:
+        self, request: Request, exception: Exception
+    ) -> Request | None:
         if request.meta.get("dont_retry") or not isinstance(exception, self.exceptions_to_retry):
             return None
         return await self._wait_and_retry(request, "unreachable", None)
@@ -184,10 +193,12 @@ class PoliteRetryMiddleware(RetryMiddleware):
         attempt = request.meta.get("retry_times", 0)
         if attempt >= request.meta.get("max_retry_times", self.max_retry_times):
             return None  # given up: the spider names the last answer
-        wait = self.backoff_s * 2 ** attempt if asked is None else asked
+        wait = self.backoff_s * 2**attempt if asked is None else asked
         if wait > self.max_wait_s:
-            raise RateLimited(f"the site asks to wait {wait:.0f} s (Retry-After), more than collect.max_wait_s "
-                              f"= {self.max_wait_s:g} s")
+            raise RateLimited(
+                f"the site asks to wait {wait:.0f} s (Retry-After), more than collect.max_wait_s "
+                f"= {self.max_wait_s:g} s"
+            )
         retry = self._retry(request, reason)
         if retry is not None:
             _count_retry(self.crawler, reason)
@@ -277,8 +288,9 @@ class RobotsMiddleware:
         return rules
 
     async def _read(self, host: str) -> RobotsRules:
-        request = Request(f"{host}/robots.txt", callback=NO_CALLBACK,
-                          meta={"dont_obey_robotstxt": True, "kind": "robots"})
+        request = Request(
+            f"{host}/robots.txt", callback=NO_CALLBACK, meta={"dont_obey_robotstxt": True, "kind": "robots"}
+        )
         try:
             response = await self.crawler.engine.download_async(request)
         except Exception as exc:  # noqa: BLE001 (every failure forbids the site, RFC 9309 §2.3.1.4)
@@ -317,7 +329,7 @@ def snapshot_path(root_url: str, root_dir: Path, url: str) -> Path | None:
     """The file of ``url`` in a snapshot of ``root_url`` (a folder means its index.html); None outside the root."""
     if not url.startswith(root_url):
         return None
-    relative = unquote(urlsplit(url).path)[len(urlsplit(root_url).path):]
+    relative = unquote(urlsplit(url).path)[len(urlsplit(root_url).path) :]
     root = root_dir.resolve()
     path = (root / relative).resolve()
     if root != path and root not in path.parents:
@@ -338,8 +350,11 @@ class SnapshotMiddleware:
         settings = crawler.settings
         if not settings.get("PERIVIGIL_SNAPSHOT_DIR"):
             raise NotConfigured
-        return cls(settings["PERIVIGIL_SNAPSHOT_ROOT_URL"], Path(settings["PERIVIGIL_SNAPSHOT_DIR"]),
-                   settings["PERIVIGIL_SNAPSHOT_CAPTURED_AT"])
+        return cls(
+            settings["PERIVIGIL_SNAPSHOT_ROOT_URL"],
+            Path(settings["PERIVIGIL_SNAPSHOT_DIR"]),
+            settings["PERIVIGIL_SNAPSHOT_CAPTURED_AT"],
+        )
 
     def process_request(self, request: Request) -> Response:
         path = snapshot_path(self.root_url, self.root_dir, request.url)
@@ -349,8 +364,9 @@ class SnapshotMiddleware:
         if not path.is_file():
             return Response(request.url, status=404, headers=headers, request=request, flags=["snapshot"])
         headers["Content-Type"] = "text/plain" if path.suffix == ".txt" else "text/html"
-        return Response(request.url, status=200, headers=headers, body=path.read_bytes(), request=request,
-                        flags=["snapshot"])
+        return Response(
+            request.url, status=200, headers=headers, body=path.read_bytes(), request=request, flags=["snapshot"]
+        )
 
 
 class FetchedAtMiddleware:
@@ -370,8 +386,9 @@ class PageCachePolicy(DummyPolicy):
 
 
 # ----------------------------------------------------------------------------- settings
-def crawl_settings(politeness: dict[str, Any], *, cache_dir: Path, jobdir: Path,
-                   snapshot: tuple[str, Path, str] | None = None) -> dict[str, Any]:
+def crawl_settings(
+    politeness: dict[str, Any], *, cache_dir: Path, jobdir: Path, snapshot: tuple[str, Path, str] | None = None
+) -> dict[str, Any]:
     """The Scrapy settings of one crawl (https://docs.scrapy.org/en/latest/topics/settings.html).
 
     ``politeness`` is the configuration's ``collect`` section; ``snapshot`` is
@@ -459,7 +476,9 @@ def crawl_settings(politeness: dict[str, Any], *, cache_dir: Path, jobdir: Path,
     }
     if snapshot is not None:
         root_url, folder, captured_at = snapshot
-        settings.update(PERIVIGIL_SNAPSHOT_ROOT_URL=root_url, PERIVIGIL_SNAPSHOT_DIR=str(folder),
-                        PERIVIGIL_SNAPSHOT_CAPTURED_AT=captured_at)
+        settings.update(
+            PERIVIGIL_SNAPSHOT_ROOT_URL=root_url,
+            PERIVIGIL_SNAPSHOT_DIR=str(folder),
+            PERIVIGIL_SNAPSHOT_CAPTURED_AT=captured_at,
+        )
     return settings
-

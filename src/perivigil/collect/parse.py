@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from urllib.parse import urldefrag, urljoin
 
@@ -143,14 +143,18 @@ def parse_date(text: str, languages: tuple[str, ...], order: str, tz: str) -> st
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        settings = {"DATE_ORDER": order, "TIMEZONE": tz, "RETURN_AS_TIMEZONE_AWARE": True,
-                    "PREFER_DAY_OF_MONTH": "first"}
+        settings = {
+            "DATE_ORDER": order,
+            "TIMEZONE": tz,
+            "RETURN_AS_TIMEZONE_AWARE": True,
+            "PREFER_DAY_OF_MONTH": "first",
+        }
         moment = dateparser.parse(text, languages=list(languages), settings=settings)
         if moment is None:
             return None
     if moment.tzinfo is None:
         return None
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 @dataclass
@@ -187,10 +191,20 @@ def parse_thread_page(soup: BeautifulSoup, page: Page, profile: SiteProfile, sou
         author = field_value(element, profile.author)
         raw_date = field_value(element, profile.created_at)
         body = field_value(element, profile.text)
-        created_at = parse_date(raw_date, profile.date_languages, profile.date_order, profile.timezone) \
-            if raw_date else None
-        reason = ("missing_author" if not author else "missing_text" if not body
-                  else "missing_date" if not raw_date else "unparsed_date" if not created_at else "")
+        created_at = (
+            parse_date(raw_date, profile.date_languages, profile.date_order, profile.timezone) if raw_date else None
+        )
+        reason = (
+            "missing_author"
+            if not author
+            else "missing_text"
+            if not body
+            else "missing_date"
+            if not raw_date
+            else "unparsed_date"
+            if not created_at
+            else ""
+        )
         if reason:
             result.dropped.append((post_id, reason))
             continue
@@ -203,9 +217,22 @@ def parse_thread_page(soup: BeautifulSoup, page: Page, profile: SiteProfile, sou
                 if profile.quote_author is not None:
                     quote["quote_author"] = field_value(element, profile.quote_author) or ""
         # A forum thread is flat (parent_id ""), declares no language; raw_location: the page read.
-        result.posts.append(raw_record(
-            source=source, post_id=post_id, thread_id=result.thread_id, parent_id="",
-            thread_title=result.thread_title or "", board=result.board or "",
-            url=f"{page_url}#{anchor}" if anchor else page_url, author=author, created_at=created_at,
-            collected_at=page.fetched_at, language="", text=body, raw_location=page_url, **quote))
+        result.posts.append(
+            raw_record(
+                source=source,
+                post_id=post_id,
+                thread_id=result.thread_id,
+                parent_id="",
+                thread_title=result.thread_title or "",
+                board=result.board or "",
+                url=f"{page_url}#{anchor}" if anchor else page_url,
+                author=author,
+                created_at=created_at,
+                collected_at=page.fetched_at,
+                language="",
+                text=body,
+                raw_location=page_url,
+                **quote,
+            )
+        )
     return result

@@ -99,8 +99,9 @@ def _field_spec(raw: Any, where: str) -> FieldSpec:
         except (re.error, TypeError) as exc:
             raise InputError(f"{where}.pattern: {values['pattern']!r} is not a regular expression ({exc})") from None
         if groups != 1:
-            raise InputError(f"{where}.pattern: {values['pattern']!r} needs exactly one group (the value kept), "
-                             f"it has {groups}")
+            raise InputError(
+                f"{where}.pattern: {values['pattern']!r} needs exactly one group (the value kept), it has {groups}"
+            )
     return FieldSpec(**values)
 
 
@@ -114,8 +115,9 @@ def _check_dates(dates: dict[str, Any], origin: str) -> None:
     try:
         zoneinfo.ZoneInfo(str(zone))
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise InputError(f"{origin}: key 'dates.timezone': unknown time zone {zone!r} "
-                         "(an IANA name such as 'Europe/Paris')") from None
+        raise InputError(
+            f"{origin}: key 'dates.timezone': unknown time zone {zone!r} (an IANA name such as 'Europe/Paris')"
+        ) from None
     languages = dates.get("languages", ["fr"])
     if not isinstance(languages, list) or not languages:
         raise InputError(f"{origin}: key 'dates.languages' must be a list of language codes such as [fr]")

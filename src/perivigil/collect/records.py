@@ -42,16 +42,35 @@ from perivigil.errors import InputError
 from perivigil.files import iter_json_lines
 
 RAW_FIELDS: tuple[str, ...] = (
-    "source", "post_id", "thread_id", "thread_title", "board", "url",
-    "author", "created_at", "text", "collected_at",
+    "source",
+    "post_id",
+    "thread_id",
+    "thread_title",
+    "board",
+    "url",
+    "author",
+    "created_at",
+    "text",
+    "collected_at",
 )
 # Written by every connector; read as "" from raw files written before they existed.
 LATER_FIELDS: tuple[str, ...] = ("parent_id", "language", "raw_location")
 OPTIONAL_FIELDS: tuple[str, ...] = ("quote_author", "quote_text")
 # The order in which connectors write a record's fields (readable raw files; same bytes each run).
 FIELD_ORDER: tuple[str, ...] = (
-    "source", "post_id", "thread_id", "parent_id", "thread_title", "board", "url", "author",
-    "created_at", "collected_at", "language", "text", "raw_location",
+    "source",
+    "post_id",
+    "thread_id",
+    "parent_id",
+    "thread_title",
+    "board",
+    "url",
+    "author",
+    "created_at",
+    "collected_at",
+    "language",
+    "text",
+    "raw_location",
 )
 
 

@@ -78,7 +78,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, Collection, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -180,15 +180,19 @@ def _stream_error(path: Path, lines: int, stream: _ZstdFrames, error: Exception)
     if isinstance(error, _Empty):
         return InputError(f"{path}: empty file, not a zstd dump (an interrupted download?)")
     if isinstance(error, _Truncated):
-        return InputError(f"{path}: truncated: the zstd stream ends inside a frame, {after} "
-                          f"({stream.compressed_bytes:,} bytes read); download the dump again and check its "
-                          "size or SHA-256")
+        return InputError(
+            f"{path}: truncated: the zstd stream ends inside a frame, {after} "
+            f"({stream.compressed_bytes:,} bytes read); download the dump again and check its "
+            "size or SHA-256"
+        )
     if isinstance(error, UnicodeDecodeError):
         return InputError(f"{path}: not valid UTF-8 text {after} (byte 0x{error.object[error.start]:02x})")
     message = str(error).replace("\n", " ")
     if "too much memory" in message or "window" in message.lower():
-        return InputError(f"{path}: zstd frame needs a window larger than {_size(MAX_WINDOW_SIZE)} ({message}); "
-                          "the Reddit dumps use 2 GiB (zstd --long=31): not a Reddit dump?")
+        return InputError(
+            f"{path}: zstd frame needs a window larger than {_size(MAX_WINDOW_SIZE)} ({message}); "
+            "the Reddit dumps use 2 GiB (zstd --long=31): not a Reddit dump?"
+        )
     if not stream.decompressed_bytes and "Unknown frame descriptor" in message:
         return InputError(f"{path}: not a zstd file ({message}); expected a Reddit dump RS_/RC_YYYY-MM.zst")
     return InputError(f"{path}: corrupt zstd data {after} ({message}); download the dump again")
@@ -205,8 +209,9 @@ def iter_dump_lines(path: Path, *, chunk_size: int = CHUNK_SIZE) -> Iterator[tup
     number = 0
     with path.open("rb") as handle:
         stream = _ZstdFrames(handle, chunk_size)
-        text = io.TextIOWrapper(io.BufferedReader(stream, buffer_size=max(1, chunk_size)), encoding="utf-8",
-                                newline="\n")
+        text = io.TextIOWrapper(
+            io.BufferedReader(stream, buffer_size=max(1, chunk_size)), encoding="utf-8", newline="\n"
+        )
         try:
             for number, line in enumerate(text, start=1):
                 yield number, line
@@ -230,7 +235,7 @@ def _unix_time(value: Any) -> datetime | None:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         return None
     try:
-        return datetime.fromtimestamp(int(float(value)), timezone.utc)
+        return datetime.fromtimestamp(int(float(value)), UTC)
     except (ValueError, OverflowError, OSError):
         return None
 
@@ -332,8 +337,7 @@ def _url(item: dict[str, Any], kind: str, subreddit: str, post: str, thread: str
     return f"{REDDIT}/r/{subreddit}/comments/{post[3:]}/"
 
 
-def to_record(item: dict[str, Any], kind: str, text: str, *, source: str, where: str,
-              location: str) -> dict[str, str]:
+def to_record(item: dict[str, Any], kind: str, text: str, *, source: str, where: str, location: str) -> dict[str, str]:
     """The raw record of a kept item (see the module docstring for each field)."""
     item_id = _string(item, "id", where)
     if not item_id.strip():
@@ -351,10 +355,19 @@ def to_record(item: dict[str, Any], kind: str, text: str, *, source: str, where:
         title = _unescape(_string(item, "title", where, required=False)).strip()
     author = item.get("author")
     return raw_record(
-        source=source, post_id=post_id, thread_id=thread_id, parent_id=parent_id, thread_title=title,
-        board=subreddit, url=_url(item, kind, subreddit, post_id, thread_id),
-        author=author if isinstance(author, str) else "", created_at=_iso(created),
-        collected_at=_iso(collected_time(item, created)), language="", text=text, raw_location=location,
+        source=source,
+        post_id=post_id,
+        thread_id=thread_id,
+        parent_id=parent_id,
+        thread_title=title,
+        board=subreddit,
+        url=_url(item, kind, subreddit, post_id, thread_id),
+        author=author if isinstance(author, str) else "",
+        created_at=_iso(created),
+        collected_at=_iso(collected_time(item, created)),
+        language="",
+        text=text,
+        raw_location=location,
     )
 
 
@@ -376,8 +389,14 @@ def _subreddit_pattern(names: frozenset[str]) -> re.Pattern[str]:
     return re.compile(r'"subreddit"\s*:\s*"(?i:' + alternatives + ')"')
 
 
-def filter_dump(path: Path, *, source: str, subreddits: Collection[str], keep: Callable[[str], bool] | None = None,
-                report: CollectionReport) -> Iterator[dict[str, str]]:
+def filter_dump(
+    path: Path,
+    *,
+    source: str,
+    subreddits: Collection[str],
+    keep: Callable[[str], bool] | None = None,
+    report: CollectionReport,
+) -> Iterator[dict[str, str]]:
     """The raw records of ``path``'s items posted in ``subreddits``, in dump order.
 
     ``keep`` (optional) tests a record's text (e.g. a lexicon hit). Every item is counted in
@@ -425,12 +444,21 @@ def filter_dump(path: Path, *, source: str, subreddits: Collection[str], keep: C
 
 def summary(path: Path, report: CollectionReport) -> str:
     """``RC_2024-01.zst: 3 posts kept; dropped: other_subreddit 3, deleted 1`` (counts only)."""
-    return f"{Path(path).name}: {report.get('post', 'kept'):,} posts kept; " \
-           f"dropped: {report.reasons('post', 'dropped') or 'none'}"
+    return (
+        f"{Path(path).name}: {report.get('post', 'kept'):,} posts kept; "
+        f"dropped: {report.reasons('post', 'dropped') or 'none'}"
+    )
 
 
-def collect_dump(path: Path, output: Path, *, source: str, subreddits: Collection[str],
-                 keep: Callable[[str], bool] | None = None, report_path: Path | None = None) -> CollectionReport:
+def collect_dump(
+    path: Path,
+    output: Path,
+    *,
+    source: str,
+    subreddits: Collection[str],
+    keep: Callable[[str], bool] | None = None,
+    report_path: Path | None = None,
+) -> CollectionReport:
     """Write the raw records of one dump to ``output`` (JSONL, atomically), and its report to ``report_path``.
 
     A dump that keeps no post is not an error (a month may have none): it writes an empty

@@ -72,14 +72,22 @@ def write_report(report: CollectionReport, path: Path) -> None:
             writer.writerows(report.rows())
 
 
-def crawl_job(source: Mapping[str, Any], politeness: Mapping[str, Any], output: Path,
-              scrapy_settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def crawl_job(
+    source: Mapping[str, Any],
+    politeness: Mapping[str, Any],
+    output: Path,
+    scrapy_settings: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     """The job of a crawl process (see :class:`perivigil.collect.spider.CrawlJob`), paths made absolute."""
     snapshot = source.get("snapshot")
     return {
-        "source": source["name"], "start_url": source["start_url"], "profile": str(Path(source["profile"]).resolve()),
-        "output": str(Path(output).resolve()), "politeness": dict(politeness),
-        "snapshot": str(Path(snapshot).resolve()) if snapshot else None, "captured_at": source.get("captured_at"),
+        "source": source["name"],
+        "start_url": source["start_url"],
+        "profile": str(Path(source["profile"]).resolve()),
+        "output": str(Path(output).resolve()),
+        "politeness": dict(politeness),
+        "snapshot": str(Path(snapshot).resolve()) if snapshot else None,
+        "captured_at": source.get("captured_at"),
         "settings": dict(scrapy_settings or {}),
     }
 
@@ -109,8 +117,15 @@ def _relay(stream: IO[str]) -> tuple[CrawlOutcome | None, str]:
 def run_crawl_process(job: dict[str, Any]) -> CrawlOutcome:
     """Crawl in a fresh process (see the module docstring); raise :class:`CollectionInterrupted` if it died."""
     command = [sys.executable, "-m", "perivigil.collect.spider"]
-    with subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                          text=True, encoding="utf-8", errors="replace") as process:
+    with subprocess.Popen(
+        command,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+    ) as process:
         assert process.stdin is not None and process.stderr is not None
         process.stdin.write(json.dumps(job) + "\n")
         process.stdin.flush()
@@ -125,14 +140,22 @@ def run_crawl_process(job: dict[str, Any]) -> CrawlOutcome:
                 process.stdin.close()
         status = process.wait()
     if outcome is None:
-        raise CollectionInterrupted(f"source {job['source']}: the crawl process stopped before its end (exit status "
-                                    f"{status}{', ' + error if error else ''}); rerun to resume: posts already "
-                                    "collected are kept; details in collect_details.log (raw zone)")
+        raise CollectionInterrupted(
+            f"source {job['source']}: the crawl process stopped before its end (exit status "
+            f"{status}{', ' + error if error else ''}); rerun to resume: posts already "
+            "collected are kept; details in collect_details.log (raw zone)"
+        )
     return outcome
 
 
-def collect_source(source: Mapping[str, Any], politeness: Mapping[str, Any], output: Path, report_path: Path,
-                   *, scrapy_settings: Mapping[str, Any] | None = None) -> CollectionReport:
+def collect_source(
+    source: Mapping[str, Any],
+    politeness: Mapping[str, Any],
+    output: Path,
+    report_path: Path,
+    *,
+    scrapy_settings: Mapping[str, Any] | None = None,
+) -> CollectionReport:
     """Crawl ``source`` into ``output`` (raw JSONL, resumable) and write its report.
 
     ``politeness`` is the configuration's ``collect`` section; ``scrapy_settings`` overrides
@@ -150,8 +173,10 @@ def collect_source(source: Mapping[str, Any], politeness: Mapping[str, Any], out
         LOG.info("URLs of dropped pages and posts: %s (raw zone)", details)
         outcome = run_crawl_process(job)
     if outcome.closed != "finished":
-        raise CollectionInterrupted(f"source {source['name']}: the crawl stopped before its end ({outcome.closed}) "
-                                    f"after {outcome.report.total('post', 'kept')} posts; rerun to resume")
+        raise CollectionInterrupted(
+            f"source {source['name']}: the crawl stopped before its end ({outcome.closed}) "
+            f"after {outcome.report.total('post', 'kept')} posts; rerun to resume"
+        )
     check_outcome(outcome, profile, float(politeness["max_failed_share"]))
     os.replace(partial_path(output), output)
     write_report(outcome.report, Path(report_path))

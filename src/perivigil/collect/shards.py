@@ -32,7 +32,7 @@ def months(since: str, until: str) -> list[str]:
 def dump_stem(path: str) -> str:
     """``RC_2024-01`` for ``/data/reddit/RC_2024-01.zst``."""
     name = Path(path).name
-    return name[:-len(".zst")] if name.endswith(".zst") else name
+    return name[: -len(".zst")] if name.endswith(".zst") else name
 
 
 def shards(source: Mapping[str, Any]) -> list[str]:
@@ -65,8 +65,9 @@ def dump_of(source: Mapping[str, Any], shard: str) -> str:
     raise KeyError(f"source {source['name']}: no dump file for shard {shard!r}")
 
 
-def collect_shard(source: Mapping[str, Any], shard: str | None, politeness: Mapping[str, Any], output: Path,
-                  report_path: Path) -> Any:
+def collect_shard(
+    source: Mapping[str, Any], shard: str | None, politeness: Mapping[str, Any], output: Path, report_path: Path
+) -> Any:
     """Collect one shard of any source by hand (``perivigil collect``); the rules call each connector directly.
 
     A forum has one shard (``shard`` may be omitted); a Reddit source's shard is a dump's stem
@@ -83,8 +84,13 @@ def collect_shard(source: Mapping[str, Any], shard: str | None, politeness: Mapp
     if kind == "reddit_dump":
         from perivigil.collect.reddit import collect_dump
 
-        return collect_dump(Path(dump_of(source, shard)), Path(output), source=source["name"],
-                            subreddits=source["subreddits"], report_path=Path(report_path))
+        return collect_dump(
+            Path(dump_of(source, shard)),
+            Path(output),
+            source=source["name"],
+            subreddits=source["subreddits"],
+            report_path=Path(report_path),
+        )
     if kind == "bluesky":
         from perivigil.collect.bluesky import collect_bluesky
 

@@ -189,34 +189,44 @@ class ForumSpider(scrapy.Spider):
             self._out.close()
 
     def outcome(self) -> CrawlOutcome:
-        return CrawlOutcome(self.report, self.found, self.robots_unreachable, self.close_reason or "error",
-                            self.written)
+        return CrawlOutcome(
+            self.report, self.found, self.robots_unreachable, self.close_reason or "error", self.written
+        )
 
     def _failed(self, failure: Failure, response: Response, spider: scrapy.Spider) -> None:
         """A bug met on a page stops the crawl (the next run walks the site again): no page is dropped silently."""
         kind = response.meta.get("kind", "?") if response is not None else "?"
         LOG.error("the crawl stopped on a %s page: %s", kind, failure.type.__name__)
-        DETAILS.error("the crawl stopped on a %s page: %s\n%s", kind, getattr(response, "url", "?"),
-                      "".join(traceback.format_exception(failure.value)))
+        DETAILS.error(
+            "the crawl stopped on a %s page: %s\n%s",
+            kind,
+            getattr(response, "url", "?"),
+            "".join(traceback.format_exception(failure.value)),
+        )
         deferred_from_coro(self.crawler.engine.close_spider_async(reason="spider_error"))
 
     # -- requests and pages ----------------------------------------------------------
     def _request(self, url: str, kind: str, priority: int) -> scrapy.Request:
         callback = {"index": self.parse_index, "board": self.parse_board, "thread": self.parse_thread}[kind]
-        return scrapy.Request(url, callback=callback, errback=self.dropped, priority=priority,
-                              meta={"kind": kind, "url": url})
+        return scrapy.Request(
+            url, callback=callback, errback=self.dropped, priority=priority, meta={"kind": kind, "url": url}
+        )
 
     def _progress_detail(self) -> str:
-        return (f"{self.report.total('post', 'kept'):,} posts, "
-                f"{self.report.total('page', 'dropped'):,} pages dropped")
+        return f"{self.report.total('post', 'kept'):,} posts, {self.report.total('page', 'dropped'):,} pages dropped"
 
     def _read(self, response: Response) -> tuple[str, Page] | None:
         """Decode a page, or count and log why not."""
         self.progress.advance(detail=self._progress_detail())
         kind, url = response.meta["kind"], response.meta["url"]
         if response.status != 200:
-            reason = ("not_found" if response.status in (404, 410) else "rate_limited" if response.status == 429
-                      else "http_error")
+            reason = (
+                "not_found"
+                if response.status in (404, 410)
+                else "rate_limited"
+                if response.status == 429
+                else "http_error"
+            )
             snapshot_gap = "snapshot" in response.flags and response.status == 404
             self._drop_page(url, kind, reason, "not found" if snapshot_gap else f"HTTP {response.status}")
             return None
@@ -253,8 +263,9 @@ class ForumSpider(scrapy.Spider):
             return
         self.report.add("page", "kept", "index")
         start_url = self.job.start_url
-        boards = [url for url in links(soup_of(fetched[0]), self.profile.board_links, start_url)
-                  if _same_site(url, start_url)]
+        boards = [
+            url for url in links(soup_of(fetched[0]), self.profile.board_links, start_url) if _same_site(url, start_url)
+        ]
         self.found["board_links"] += len(boards)
         for url in boards:
             yield self._request(url, "board", BOARD_PRIORITY)
@@ -346,8 +357,11 @@ def prepare_jobdir(jobdir: Path) -> bool:
         marker.unlink()  # written again only if this run too stops cleanly before its end
         return True
     if jobdir.exists():
-        LOG.warning("%s: the last crawl did not stop cleanly; walking the site again (cached pages are not "
-                    "asked again, posts already collected are kept)", jobdir.name)
+        LOG.warning(
+            "%s: the last crawl did not stop cleanly; walking the site again (cached pages are not "
+            "asked again, posts already collected are kept)",
+            jobdir.name,
+        )
         shutil.rmtree(jobdir)
     return False
 
@@ -395,4 +409,3 @@ if __name__ == "__main__":  # run the module's canonical copy, not this __main__
     from perivigil.collect.spider import main as _main
 
     sys.exit(_main())
-

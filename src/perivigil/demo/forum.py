@@ -32,7 +32,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -42,8 +42,20 @@ PARIS = ZoneInfo("Europe/Paris")
 FIRST_DAY = datetime(2016, 1, 1, 8, 0, tzinfo=PARIS)
 SPAN_SECONDS = 9 * 365 * 24 * 3600  # threads start between 2016 and the end of 2024
 ARCHIVE_BEFORE = datetime(2018, 1, 1, tzinfo=PARIS)  # older pages show dates as text only
-MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-             "septembre", "octobre", "novembre", "décembre")
+MONTHS_FR = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
 
 # Probabilities of each label-neutral change; none of them touches digits or units.
 P_OPENER = 0.35
@@ -71,12 +83,25 @@ P_DOUBLE_POST = 0.01
 OPENER_JOINS = (", ", " ! ", "\n", " ")
 CLOSER_JOINS = (" ", "\n", "\n\n")
 SMS = (
-    (r"\bc'est\b", "c"), (r"\bque\b", "ke"), (r"\bqu'", "k'"), (r"\bquoi\b", "koi"),
-    (r"\bbeaucoup\b", "bcp"), (r"\bpour\b", "pr"), (r"\bje suis\b", "jsuis"),
-    (r"\btoujours\b", "tjrs"), (r"\baujourd'hui\b", "ajd"), (r"\brendez-vous\b", "rdv"),
-    (r"\bparce que\b", "pcq"), (r"\bs'il vous plaît\b", "svp"), (r"\bvraiment\b", "vrmt"),
-    (r"\bquelqu'un\b", "qqn"), (r"\bpendant\b", "pdt"), (r"\bj'ai\b", "g"),
-    (r"\bbébé\b", "bb"), (r"\bavec\b", "avc"), (r"\bmerci\b", "mci"),
+    (r"\bc'est\b", "c"),
+    (r"\bque\b", "ke"),
+    (r"\bqu'", "k'"),
+    (r"\bquoi\b", "koi"),
+    (r"\bbeaucoup\b", "bcp"),
+    (r"\bpour\b", "pr"),
+    (r"\bje suis\b", "jsuis"),
+    (r"\btoujours\b", "tjrs"),
+    (r"\baujourd'hui\b", "ajd"),
+    (r"\brendez-vous\b", "rdv"),
+    (r"\bparce que\b", "pcq"),
+    (r"\bs'il vous plaît\b", "svp"),
+    (r"\bvraiment\b", "vrmt"),
+    (r"\bquelqu'un\b", "qqn"),
+    (r"\bpendant\b", "pdt"),
+    (r"\bj'ai\b", "g"),
+    (r"\bbébé\b", "bb"),
+    (r"\bavec\b", "avc"),
+    (r"\bmerci\b", "mci"),
 )
 
 
@@ -141,7 +166,7 @@ def one_typo(text: str, rng: random.Random) -> str:
         return text
     word = rng.choice(words)
     i = rng.randrange(word.start() + 1, word.end() - 2)
-    return text[:i] + text[i + 1] + text[i] + text[i + 2:]
+    return text[:i] + text[i + 1] + text[i] + text[i + 2 :]
 
 
 def perturb(text: str, rng: random.Random, fragments: Fragments) -> str:
@@ -164,7 +189,8 @@ def perturb(text: str, rng: random.Random, fragments: Fragments) -> str:
         text = f"{text} {rng.choice(fragments.emoji) * rng.randint(1, 3)}"
     if rng.random() < P_CONTACT:
         line = rng.choice(fragments.contact_lines).format(
-            email=rng.choice(fragments.emails), phone=rng.choice(fragments.phones), url=rng.choice(fragments.urls))
+            email=rng.choice(fragments.emails), phone=rng.choice(fragments.phones), url=rng.choice(fragments.urls)
+        )
         text = f"{text}\n{line}"
     return text
 
@@ -226,9 +252,15 @@ def iter_threads(seeds: list[SeedPost], fragments: Fragments, n_posts: int, seed
                 text, seed_id, case, truth = perturb(chosen.text, rng, fragments), chosen.id, chosen.case, chosen.truth
             else:
                 k = rng.randrange(len(fragments.replies))
-                text, seed_id, case, truth = perturb(fragments.replies[k], rng, fragments), reply_seeds[k], "reply", NEGATIVE
-            post = Post(post_id, thread_id, author, when, text, seed_id, case, truth,
-                        signature=signature_of.get(author))
+                text, seed_id, case, truth = (
+                    perturb(fragments.replies[k], rng, fragments),
+                    reply_seeds[k],
+                    "reply",
+                    NEGATIVE,
+                )
+            post = Post(
+                post_id, thread_id, author, when, text, seed_id, case, truth, signature=signature_of.get(author)
+            )
             earlier = [p for p in thread.posts if not p.deleted]
             if earlier and rng.random() < P_QUOTE:
                 quoted = rng.choice(earlier)
@@ -245,8 +277,19 @@ def iter_threads(seeds: list[SeedPost], fragments: Fragments, n_posts: int, seed
             if earlier and not post.deleted and len(thread.posts) < size and rng.random() < P_DOUBLE_POST:
                 # The same author sends the same message twice, a minute apart.
                 post_id += 1
-                thread.posts.append(Post(post_id, thread_id, author, when, post.text, post.seed_id, post.case,
-                                         post.truth, signature=post.signature))
+                thread.posts.append(
+                    Post(
+                        post_id,
+                        thread_id,
+                        author,
+                        when,
+                        post.text,
+                        post.seed_id,
+                        post.case,
+                        post.truth,
+                        signature=post.signature,
+                    )
+                )
                 when += timedelta(seconds=60)
         made += len(thread.posts)
         yield thread
@@ -292,24 +335,28 @@ def _date_html(post: Post) -> str:
         return '<span class="post-date post-date-unknown">date inconnue</span>'
     if post.created_at < ARCHIVE_BEFORE:
         return f'<span class="post-date">le {post.created_at:%d/%m/%Y à %Hh%M}</span>'
-    return (f'<time class="post-date" datetime="{post.created_at.isoformat()}">'
-            f"{_french_date(post.created_at)}</time>")
+    return f'<time class="post-date" datetime="{post.created_at.isoformat()}">{_french_date(post.created_at)}</time>'
 
 
 def _post_html(post: Post) -> str:
-    parts = [f'<article class="post" id="msg{post.post_id}" data-post-id="{post.post_id}">',
-             '<header class="post-header">',
-             f'<a class="post-author author-link" href="../membres/{html.escape(post.author)}.html">'
-             f"{html.escape(post.author)}</a>",
-             _date_html(post), "</header>"]
+    parts = [
+        f'<article class="post" id="msg{post.post_id}" data-post-id="{post.post_id}">',
+        '<header class="post-header">',
+        f'<a class="post-author author-link" href="../membres/{html.escape(post.author)}.html">'
+        f"{html.escape(post.author)}</a>",
+        _date_html(post),
+        "</header>",
+    ]
     if post.deleted:
         parts.append('<div class="post-body post-deleted"></div>')
         parts.append('<p class="moderation-note">Message supprimé par la modération.</p>')
     else:
         body = []
         if post.quote_text is not None:
-            body.append(f'<blockquote class="quote"><div class="quote-author">{html.escape(post.quote_author or "")}'
-                        f' a écrit :</div><div class="quote-text">{_paragraphs(post.quote_text)}</div></blockquote>')
+            body.append(
+                f'<blockquote class="quote"><div class="quote-author">{html.escape(post.quote_author or "")}'
+                f' a écrit :</div><div class="quote-text">{_paragraphs(post.quote_text)}</div></blockquote>'
+            )
         body.append(_paragraphs(post.text))
         parts.append(f'<div class="post-body">{"".join(body)}</div>')
     if post.signature:
@@ -323,8 +370,11 @@ def _pagination(current: int, pages: int, name_of) -> str:
     if current > 1:
         links.append(f'<a class="pagination-prev" href="{name_of(current - 1)}">« Précédent</a>')
     for n in range(1, pages + 1):
-        links.append(f'<span class="pagination-current">{n}</span>' if n == current
-                     else f'<a class="pagination-page" href="{name_of(n)}">{n}</a>')
+        links.append(
+            f'<span class="pagination-current">{n}</span>'
+            if n == current
+            else f'<a class="pagination-page" href="{name_of(n)}">{n}</a>'
+        )
     if current < pages:
         links.append(f'<a class="pagination-next" href="{name_of(current + 1)}">Suivant »</a>')
     return f'<nav class="pagination">{" ".join(links)}</nav>'
@@ -348,8 +398,9 @@ class SiteLayout:
     dead_pagination_links: int = 1
 
 
-def write_site(threads: list[Thread], fragments: Fragments, site_dir: Path, truth_path: Path,
-               layout: SiteLayout, seed: int) -> dict[str, int]:
+def write_site(
+    threads: list[Thread], fragments: Fragments, site_dir: Path, truth_path: Path, layout: SiteLayout, seed: int
+) -> dict[str, int]:
     """Write the HTML snapshot under ``site_dir`` and the truth table at ``truth_path``.
 
     Returns counts of what was written, defects included.
@@ -360,11 +411,19 @@ def write_site(threads: list[Thread], fragments: Fragments, site_dir: Path, trut
     (site_dir / "static").mkdir(exist_ok=True)
     (site_dir / "static" / "forum.css").write_text(CSS, encoding="utf-8")
     (site_dir / "robots.txt").write_text(
-        "User-agent: *\nDisallow: /membres/\nDisallow: /recherche/\nCrawl-delay: 1\n", encoding="utf-8")
-    (site_dir / "regles.html").write_text(PAGE.format(
-        title="Règles", forum=html.escape(forum), root="", main_class="rules", main_attrs="",
-        body="<h1>Règles du forum</h1><p>Soyez bienveillantes. Pas de conseil médical : demandez à un professionnel.</p>"),
-        encoding="utf-8")
+        "User-agent: *\nDisallow: /membres/\nDisallow: /recherche/\nCrawl-delay: 1\n", encoding="utf-8"
+    )
+    (site_dir / "regles.html").write_text(
+        PAGE.format(
+            title="Règles",
+            forum=html.escape(forum),
+            root="",
+            main_class="rules",
+            main_attrs="",
+            body="<h1>Règles du forum</h1><p>Soyez bienveillantes. Pas de conseil médical : demandez à un professionnel.</p>",
+        ),
+        encoding="utf-8",
+    )
     board_titles = {b["slug"]: b["title"] for b in fragments.boards}
     multi_page = [t for t in threads if len(t.posts) > layout.posts_per_page]
     broken = {t.thread_id for t in rng.sample(multi_page, min(layout.broken_encoding_pages, len(multi_page)))}
@@ -378,19 +437,28 @@ def write_site(threads: list[Thread], fragments: Fragments, site_dir: Path, trut
     for thread in threads:
         pages = -(-len(thread.posts) // layout.posts_per_page)
         for page in range(1, pages + 1):
-            chunk = thread.posts[(page - 1) * layout.posts_per_page: page * layout.posts_per_page]
+            chunk = thread.posts[(page - 1) * layout.posts_per_page : page * layout.posts_per_page]
             if page == 2 and thread.thread_id in dead:
                 for post in chunk:
                     status[post.post_id] = "page_missing"
                 continue  # the link on page 1 leads nowhere
-            body = (f'<nav class="breadcrumb"><a href="../index.html">Forums</a> › '
-                    f'<a class="breadcrumb-board" href="../forum/{thread.board}/index.html">'
-                    f"{html.escape(board_titles[thread.board])}</a></nav>\n"
-                    f'<h1 class="thread-title">{html.escape(thread.title)}</h1>\n'
-                    + "\n".join(_post_html(p) for p in chunk) + "\n"
-                    + _pagination(page, pages, lambda n, t=thread: _thread_page_name(t, n)))
-            text = PAGE.format(title=html.escape(thread.title), forum=html.escape(forum), root="../",
-                               main_class="thread", main_attrs=f' data-thread-id="{thread.thread_id}"', body=body)
+            body = (
+                f'<nav class="breadcrumb"><a href="../index.html">Forums</a> › '
+                f'<a class="breadcrumb-board" href="../forum/{thread.board}/index.html">'
+                f"{html.escape(board_titles[thread.board])}</a></nav>\n"
+                f'<h1 class="thread-title">{html.escape(thread.title)}</h1>\n'
+                + "\n".join(_post_html(p) for p in chunk)
+                + "\n"
+                + _pagination(page, pages, lambda n, t=thread: _thread_page_name(t, n))
+            )
+            text = PAGE.format(
+                title=html.escape(thread.title),
+                forum=html.escape(forum),
+                root="../",
+                main_class="thread",
+                main_attrs=f' data-thread-id="{thread.thread_id}"',
+                body=body,
+            )
             data = text.encode("utf-8")
             if page == 2 and thread.thread_id in broken:
                 # Declared UTF-8, saved as Windows-1252: a real encoding accident.
@@ -401,28 +469,51 @@ def write_site(threads: list[Thread], fragments: Fragments, site_dir: Path, trut
             counts["pages"] += 1
     # Board pages, most recent activity first as on a real forum.
     for slug, title in board_titles.items():
-        board_threads = sorted((t for t in threads if t.board == slug),
-                               key=lambda t: (t.posts[-1].created_at, t.thread_id), reverse=True)
+        board_threads = sorted(
+            (t for t in threads if t.board == slug), key=lambda t: (t.posts[-1].created_at, t.thread_id), reverse=True
+        )
         board_dir = site_dir / "forum" / slug
         board_dir.mkdir(parents=True, exist_ok=True)
         pages = max(1, -(-len(board_threads) // layout.threads_per_page))
         for page in range(1, pages + 1):
-            chunk = board_threads[(page - 1) * layout.threads_per_page: page * layout.threads_per_page]
+            chunk = board_threads[(page - 1) * layout.threads_per_page : page * layout.threads_per_page]
             rows = "\n".join(
                 f'<li class="thread-row"><a class="thread-link" href="../../sujet/{_thread_page_name(t, 1)}">'
-                f"{html.escape(t.title)}</a> <span class=\"thread-meta\">{len(t.posts)} messages</span></li>"
-                for t in chunk)
-            body = (f'<h1 class="board-title">{html.escape(title)}</h1>\n<ul class="thread-list">\n{rows}\n</ul>\n'
-                    + _pagination(page, pages, _board_page_name))
-            (board_dir / _board_page_name(page)).write_text(PAGE.format(
-                title=html.escape(title), forum=html.escape(forum), root="../../", main_class="board",
-                main_attrs=f' data-board="{slug}"', body=body), encoding="utf-8")
+                f'{html.escape(t.title)}</a> <span class="thread-meta">{len(t.posts)} messages</span></li>'
+                for t in chunk
+            )
+            body = (
+                f'<h1 class="board-title">{html.escape(title)}</h1>\n<ul class="thread-list">\n{rows}\n</ul>\n'
+                + _pagination(page, pages, _board_page_name)
+            )
+            (board_dir / _board_page_name(page)).write_text(
+                PAGE.format(
+                    title=html.escape(title),
+                    forum=html.escape(forum),
+                    root="../../",
+                    main_class="board",
+                    main_attrs=f' data-board="{slug}"',
+                    body=body,
+                ),
+                encoding="utf-8",
+            )
             counts["pages"] += 1
-    rows = "\n".join(f'<li class="board-row"><a class="board-link" href="forum/{b["slug"]}/index.html">'
-                     f'{html.escape(b["title"])}</a></li>' for b in fragments.boards)
-    (site_dir / "index.html").write_text(PAGE.format(
-        title="Forums", forum=html.escape(forum), root="", main_class="forum-index", main_attrs="",
-        body=f'<h1>Forums</h1>\n<ul class="board-list">\n{rows}\n</ul>'), encoding="utf-8")
+    rows = "\n".join(
+        f'<li class="board-row"><a class="board-link" href="forum/{b["slug"]}/index.html">'
+        f"{html.escape(b['title'])}</a></li>"
+        for b in fragments.boards
+    )
+    (site_dir / "index.html").write_text(
+        PAGE.format(
+            title="Forums",
+            forum=html.escape(forum),
+            root="",
+            main_class="forum-index",
+            main_attrs="",
+            body=f'<h1>Forums</h1>\n<ul class="board-list">\n{rows}\n</ul>',
+        ),
+        encoding="utf-8",
+    )
     counts["pages"] += 1
     _write_truth(threads, truth_path, status)
     counts["posts"] = sum(len(t.posts) for t in threads)
@@ -432,8 +523,21 @@ def write_site(threads: list[Thread], fragments: Fragments, site_dir: Path, trut
     return counts
 
 
-TRUTH_COLUMNS = ("post_id", "thread_id", "board", "seed_id", "case", "status", "iso_t1", "nsaid_late",
-                 "exposure", "person", "drug", "gestational_age_sa", "dose_mg_day")
+TRUTH_COLUMNS = (
+    "post_id",
+    "thread_id",
+    "board",
+    "seed_id",
+    "case",
+    "status",
+    "iso_t1",
+    "nsaid_late",
+    "exposure",
+    "person",
+    "drug",
+    "gestational_age_sa",
+    "dose_mg_day",
+)
 
 
 def _fmt(value: object) -> str:
@@ -453,9 +557,23 @@ def _write_truth(threads: list[Thread], path: Path, page_status: dict[int, str])
             for p in thread.posts:
                 state = page_status.get(p.post_id) or ("deleted" if p.deleted else "no_date" if p.no_date else "ok")
                 t = p.truth
-                writer.writerow([p.post_id, p.thread_id, thread.board, p.seed_id, p.case, state, t.iso_t1,
-                                 t.nsaid_late, t.exposure, _fmt(t.person), _fmt(t.drug),
-                                 _fmt(t.gestational_age_sa), _fmt(t.dose_mg_day)])
+                writer.writerow(
+                    [
+                        p.post_id,
+                        p.thread_id,
+                        thread.board,
+                        p.seed_id,
+                        p.case,
+                        state,
+                        t.iso_t1,
+                        t.nsaid_late,
+                        t.exposure,
+                        _fmt(t.person),
+                        _fmt(t.drug),
+                        _fmt(t.gestational_age_sa),
+                        _fmt(t.dose_mg_day),
+                    ]
+                )
 
 
 def write_manifest(site_dir: Path, manifest_path: Path) -> int:
@@ -467,8 +585,9 @@ def write_manifest(site_dir: Path, manifest_path: Path) -> int:
 
 
 # ----------------------------------------------------------------------------- JSONL
-def iter_raw_records(seeds: list[SeedPost], fragments: Fragments, n_posts: int, seed: int,
-                     source: str = "demo_forum") -> Iterator[dict[str, str]]:
+def iter_raw_records(
+    seeds: list[SeedPost], fragments: Fragments, n_posts: int, seed: int, source: str = "demo_forum"
+) -> Iterator[dict[str, str]]:
     """Yield posts in the raw collection format (see ``perivigil.collect.records``), streaming.
 
     Used for benchmarks: no HTML is written, no defect is injected, the quote is
@@ -481,10 +600,16 @@ def iter_raw_records(seeds: list[SeedPost], fragments: Fragments, n_posts: int, 
         url = f"{base}sujet/{thread.slug}.html"
         for post in thread.posts:
             record = {
-                "source": source, "post_id": str(post.post_id), "thread_id": str(thread.thread_id),
-                "thread_title": thread.title, "board": titles[thread.board], "url": f"{url}#msg{post.post_id}",
-                "author": post.author, "created_at": post.created_at.astimezone(timezone.utc).isoformat(),
-                "text": post.text, "collected_at": collected_at,
+                "source": source,
+                "post_id": str(post.post_id),
+                "thread_id": str(thread.thread_id),
+                "thread_title": thread.title,
+                "board": titles[thread.board],
+                "url": f"{url}#msg{post.post_id}",
+                "author": post.author,
+                "created_at": post.created_at.astimezone(UTC).isoformat(),
+                "text": post.text,
+                "collected_at": collected_at,
             }
             if post.quote_text is not None:
                 record["quote_author"] = post.quote_author or ""

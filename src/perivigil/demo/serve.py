@@ -42,8 +42,7 @@ def forum_server(site: Path | str, port: int = 0, crawl_delay: float | None = No
     if not (site / "index.html").is_file():
         raise InputError(f"{site}: no index.html: not a forum snapshot")
     handler_class = type("Handler", (_SnapshotHandler,), {"crawl_delay": crawl_delay})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), functools.partial(handler_class,
-                                                                                    directory=str(site)))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), functools.partial(handler_class, directory=str(site)))
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import re
 
-SKIN = re.compile(r"\b(?:gel|gels|creme|cremes|pommade|patch|patchs|emplatre|emulgel|lotion|tube|application locale|"
-                  r"en local|sur (?:le|la|les|mon|ma|mes) (?:dos|genou|genoux|cheville|chevilles|epaule|bras|jambes?|hanche|"
-                  r"visage|boutons?|menton|lombaires|poignet|pieds?|peau))\b")
+SKIN = re.compile(
+    r"\b(?:gel|gels|creme|cremes|pommade|patch|patchs|emplatre|emulgel|lotion|tube|application locale|"
+    r"en local|sur (?:le|la|les|mon|ma|mes) (?:dos|genou|genoux|cheville|chevilles|epaule|bras|jambes?|hanche|"
+    r"visage|boutons?|menton|lombaires|poignet|pieds?|peau))\b"
+)
 RECTAL = re.compile(r"\bsuppo(?:s|sitoires?)?\b")
 
 
 def route_of(text: str, start: int, end: int, default: str) -> str:
     """A skin form or a suppository named near the drug overrides the lexicon's default route."""
-    near = text[max(0, start - 30):min(len(text), end + 30)]
+    near = text[max(0, start - 30) : min(len(text), end + 30)]
     if SKIN.search(near):
         return "cutaneous"
     if RECTAL.search(near):

@@ -27,12 +27,46 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
-MONTHS = {"janvier": 1, "janv": 1, "jan": 1, "fevrier": 2, "fevr": 2, "fev": 2, "mars": 3, "avril": 4,
-          "avr": 4, "mai": 5, "juin": 6, "juillet": 7, "juil": 7, "aout": 8, "septembre": 9, "sept": 9,
-          "sep": 9, "octobre": 10, "oct": 10, "novembre": 11, "nov": 11, "decembre": 12, "dec": 12}
+MONTHS = {
+    "janvier": 1,
+    "janv": 1,
+    "jan": 1,
+    "fevrier": 2,
+    "fevr": 2,
+    "fev": 2,
+    "mars": 3,
+    "avril": 4,
+    "avr": 4,
+    "mai": 5,
+    "juin": 6,
+    "juillet": 7,
+    "juil": 7,
+    "aout": 8,
+    "septembre": 9,
+    "sept": 9,
+    "sep": 9,
+    "octobre": 10,
+    "oct": 10,
+    "novembre": 11,
+    "nov": 11,
+    "decembre": 12,
+    "dec": 12,
+}
 WEEKDAYS = {"lundi": 0, "mardi": 1, "mercredi": 2, "jeudi": 3, "vendredi": 4, "samedi": 5, "dimanche": 6}
-NUMBER_WORDS = {"un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7, "huit": 8,
-                "neuf": 9, "dix": 10, "quinze": 15}
+NUMBER_WORDS = {
+    "un": 1,
+    "une": 1,
+    "deux": 2,
+    "trois": 3,
+    "quatre": 4,
+    "cinq": 5,
+    "six": 6,
+    "sept": 7,
+    "huit": 8,
+    "neuf": 9,
+    "dix": 10,
+    "quinze": 15,
+}
 DAYS_IN_PREGNANCY = 280  # Naegele: due date = last period + 280 days
 STAND_IN_YEAR = 2023  # a year without 29 February, for dates of a post whose own date is unknown
 
@@ -44,33 +78,62 @@ PART_OF_MONTH = re.compile(r"(?<![a-z])(mi|debut|fin)\s(" + _MONTH + r")(?:\s((?
 PART_DAY = {"mi": 15, "debut": 5, "fin": 25}
 # "en août", "depuis février 2021": a month alone stands for its 15th (full names only: "en sept jours" is no date)
 _FULL_MONTH = "janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre"
-MONTH_ONLY = re.compile(r"(?<![a-z])(?:en|depuis|d'|des|courant|fin\sde|debut\sde)\s(" + _FULL_MONTH +
-                        r")(?:\s((?:19|20)\d\d))?(?![a-z])")
+MONTH_ONLY = re.compile(
+    r"(?<![a-z])(?:en|depuis|d'|des|courant|fin\sde|debut\sde)\s(" + _FULL_MONTH + r")(?:\s((?:19|20)\d\d))?(?![a-z])"
+)
 # "fini en 2019", "depuis 2021": a year alone (kept as 1 July, flagged: it gives no age)
 YEAR_ONLY = re.compile(r"(?<![a-z])(?:en|depuis|fin|debut|courant|mi)\s((?:19|20)\d\d)(?![0-9])")
 # "12/03", "12/03/2021": with a year, or after "le", "du", "au" (not "1/2 comprimé", not "24/7")
-NUMERIC_DATE = re.compile(r"(?:(?<=le\s)|(?<=du\s)|(?<=au\s)|(?<=ddr\s)|(?<=ddr\sle\s)|(?<=depuis\sle\s))([0-3]?\d)/([01]?\d)(?:/((?:19|20)?\d\d))?"
-                          r"(?![\d/])|(?<![\d/])([0-3]?\d)/([01]?\d)/((?:19|20)?\d\d)(?![\d/])")
+NUMERIC_DATE = re.compile(
+    r"(?:(?<=le\s)|(?<=du\s)|(?<=au\s)|(?<=ddr\s)|(?<=ddr\sle\s)|(?<=depuis\sle\s))([0-3]?\d)/([01]?\d)(?:/((?:19|20)?\d\d))?"
+    r"(?![\d/])|(?<![\d/])([0-3]?\d)/([01]?\d)/((?:19|20)?\d\d)(?![\d/])"
+)
 _COUNT = r"(\d{1,3}|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|quinze)"
-AGO = re.compile(r"(?<![a-z])(?:il\s)?y\sa\s(?:environ\s|a\speu\spres\s|genre\s|presque\s|plus\sde\s)?" + _COUNT +
-                 r"\s(jours?|j|semaines?|sem|mois|ans?)(?![a-z])")
-FIXED_AGO = [(re.compile(r"(?<![a-z])avant[\s']?hier(?![a-z])"), 2),
-             (re.compile(r"(?<![a-z])hier(?![a-z])"), 1),
-             (re.compile(r"(?<![a-z])(?:ce\smatin|cet\sapres\smidi|ce\ssoir|cette\snuit|aujourd'?\s?hui|auj|"
-                         r"tout\sa\sl'heure|tt\sa\sl'heure|a\sl'instant)(?![a-z])"), 0),
-             (re.compile(r"(?<![a-z])(?:la\s)?semaine\s(?:derniere|passee)(?![a-z])"), 7),
-             (re.compile(r"(?<![a-z])(?:le\s)?mois\s(?:dernier|passe)(?![a-z])"), 30),
-             (re.compile(r"(?<![a-z])(?:le\s)?week\s?end\s(?:dernier|passe)(?![a-z])"), 6)]
+AGO = re.compile(
+    r"(?<![a-z])(?:il\s)?y\sa\s(?:environ\s|a\speu\spres\s|genre\s|presque\s|plus\sde\s)?"
+    + _COUNT
+    + r"\s(jours?|j|semaines?|sem|mois|ans?)(?![a-z])"
+)
+FIXED_AGO = [
+    (re.compile(r"(?<![a-z])avant[\s']?hier(?![a-z])"), 2),
+    (re.compile(r"(?<![a-z])hier(?![a-z])"), 1),
+    (
+        re.compile(
+            r"(?<![a-z])(?:ce\smatin|cet\sapres\smidi|ce\ssoir|cette\snuit|aujourd'?\s?hui|auj|"
+            r"tout\sa\sl'heure|tt\sa\sl'heure|a\sl'instant)(?![a-z])"
+        ),
+        0,
+    ),
+    (re.compile(r"(?<![a-z])(?:la\s)?semaine\s(?:derniere|passee)(?![a-z])"), 7),
+    (re.compile(r"(?<![a-z])(?:le\s)?mois\s(?:dernier|passe)(?![a-z])"), 30),
+    (re.compile(r"(?<![a-z])(?:le\s)?week\s?end\s(?:dernier|passe)(?![a-z])"), 6),
+]
 # The fixed phrases as one alternation, tried in the order above (group i + 1 is FIXED_AGO[i])
 _FIXED_ANY = re.compile("|".join(f"({pattern.pattern})" for pattern, _ in FIXED_AGO))
 # Words every match of a pattern holds (see _scan)
-_FIXED_AGO_NEEDLES = ("hier", "matin", "apres midi", "soir", "nuit", "auj", "heure", "instant", "semaine", "mois", "week")
+_FIXED_AGO_NEEDLES = (
+    "hier",
+    "matin",
+    "apres midi",
+    "soir",
+    "nuit",
+    "auj",
+    "heure",
+    "instant",
+    "semaine",
+    "mois",
+    "week",
+)
 _MONTH_NEEDLES = ("jan", "fev", "mars", "avr", "mai", "juin", "juil", "aout", "sep", "oct", "nov", "dec")
-WEEKDAY = re.compile(r"(?<![a-z])(lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)(?:\s(?:dernier|soir|matin))?"
-                     r"(?![a-z])")
+WEEKDAY = re.compile(
+    r"(?<![a-z])(lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)(?:\s(?:dernier|soir|matin))?"
+    r"(?![a-z])"
+)
 LAST_PERIOD = re.compile(r"(?<![a-z])(?:ddr|dernieres?\sregles|derniere\sregle|mes\sregles|regles)(?![a-z])")
-DUE_DATE = re.compile(r"(?<![a-z])(?:dpa|terme\sprevue?|terme|accouchement\sprevue?|naissance\sprevue?|date\sprevue?|"
-                      r"prevue?\spour|prevue?\sau|prevue?\sle)(?![a-z])")
+DUE_DATE = re.compile(
+    r"(?<![a-z])(?:dpa|terme\sprevue?|terme|accouchement\sprevue?|naissance\sprevue?|date\sprevue?|"
+    r"prevue?\spour|prevue?\sau|prevue?\sle)(?![a-z])"
+)
 
 
 @dataclass(frozen=True)
@@ -160,8 +223,9 @@ def find_dates(text: str, posted: date | None) -> list[DateMention]:
         if year is None and posted is not None and _LAST_YEAR.search(text, _sentence_start(text, start), start):
             year = posted.year - 1  # "l'an dernier, arrêté en mars": last year's March
         # a due date lies ahead of the post, unless the birth is told ("né le 1er mars, deux jours avant son terme")
-        ahead = bool(DUE_DATE_BEFORE.search(text[max(0, start - 40):start])) and \
-            not _BORN.search(text, _sentence_start(text, start), start)
+        ahead = bool(DUE_DATE_BEFORE.search(text[max(0, start - 40) : start])) and not _BORN.search(
+            text, _sentence_start(text, start), start
+        )
         if year is None and posted is None:  # only differences between dates of the post can be read
             resolved = resolve_year(day, month, STAND_IN_YEAR, date(STAND_IN_YEAR, 1, 1))
         else:
@@ -178,8 +242,11 @@ def _in_story_order(text: str, dates: list[DateMention], guessed: list[bool]) ->
     out = list(dates)
     for i in range(len(out) - 2, -1, -1):
         j = i + 1
-        if guessed[i] and out[i].day > out[j].day and \
-                _sentence_start(text, out[i].start) == _sentence_start(text, out[j].start):
+        if (
+            guessed[i]
+            and out[i].day > out[j].day
+            and _sentence_start(text, out[i].start) == _sentence_start(text, out[j].start)
+        ):
             first = out[i]
             try:
                 earlier = first.day.replace(year=first.day.year - 1)
@@ -220,11 +287,15 @@ def find_times_ago(text: str, posted: date | None = None) -> list[TimeAgo]:
 # What stands right before the date of the last period or of the term: "DDR le", "dernières règles datent du",
 # "mes dernières règles ont commencé le",
 # "terme prévu pour le", "DPA au"
-_ANCHOR_BEFORE = (r"(?:\s(?:datent|date|dataient|datait|etaient|etait|est|sont|prevue?|fixee?|calculee?|ont|a|commence|"
-                  r"debute|remontent|remonte|c'etait|c\setait))*\s?(?:(?:le|du|au|pour|pour\sle|:|=|\()\s?)*$")
+_ANCHOR_BEFORE = (
+    r"(?:\s(?:datent|date|dataient|datait|etaient|etait|est|sont|prevue?|fixee?|calculee?|ont|a|commence|"
+    r"debute|remontent|remonte|c'etait|c\setait))*\s?(?:(?:le|du|au|pour|pour\sle|:|=|\()\s?)*$"
+)
 LAST_PERIOD_BEFORE = re.compile(r"(?<![a-z])(?:ddr|dernieres?\sregles|derniere\sregle|mes\sregles)" + _ANCHOR_BEFORE)
-DUE_DATE_BEFORE = re.compile(r"(?<![a-z])(?:dpa|terme(?:\sprevue?)?|(?:date\sd')?accouchement(?:\sprevue?)?|"
-                             r"naissance\sprevue?|date\sprevue?|prevue?)" + _ANCHOR_BEFORE)
+DUE_DATE_BEFORE = re.compile(
+    r"(?<![a-z])(?:dpa|terme(?:\sprevue?)?|(?:date\sd')?accouchement(?:\sprevue?)?|"
+    r"naissance\sprevue?|date\sprevue?|prevue?)" + _ANCHOR_BEFORE
+)
 
 
 CONCEPTION_BEFORE = re.compile(r"(?<![a-z])(?:concue?s?|conception|fecondation|ovulation)" + _ANCHOR_BEFORE)
@@ -234,9 +305,8 @@ DAYS_FROM_PERIOD_TO_CONCEPTION = 14  # SA = SG + 2 (study protocol §3)
 def is_anchor(text: str, position: int) -> bool:
     """Whether the date at ``position`` is the last period's, the due date or the conception's ("DDR le 1er
     mars", "bébé conçu en novembre")."""
-    before = text[max(0, position - 40):position]
-    return bool(LAST_PERIOD_BEFORE.search(before) or DUE_DATE_BEFORE.search(before)
-                or CONCEPTION_BEFORE.search(before))
+    before = text[max(0, position - 40) : position]
+    return bool(LAST_PERIOD_BEFORE.search(before) or DUE_DATE_BEFORE.search(before) or CONCEPTION_BEFORE.search(before))
 
 
 def last_period(text: str, dates: list[DateMention]) -> date | None:
@@ -244,12 +314,12 @@ def last_period(text: str, dates: list[DateMention]) -> date | None:
     conception ("conçu en novembre" − 14 days); a year alone is too coarse for it."""
     dates = [mention for mention in dates if not mention.year_only]
     for mention in dates:
-        if LAST_PERIOD_BEFORE.search(text[max(0, mention.start - 40):mention.start]):
+        if LAST_PERIOD_BEFORE.search(text[max(0, mention.start - 40) : mention.start]):
             return mention.day
     for mention in dates:
-        if DUE_DATE_BEFORE.search(text[max(0, mention.start - 40):mention.start]):
+        if DUE_DATE_BEFORE.search(text[max(0, mention.start - 40) : mention.start]):
             return mention.day - timedelta(days=DAYS_IN_PREGNANCY)
     for mention in dates:
-        if CONCEPTION_BEFORE.search(text[max(0, mention.start - 40):mention.start]):
+        if CONCEPTION_BEFORE.search(text[max(0, mention.start - 40) : mention.start]):
             return mention.day - timedelta(days=DAYS_FROM_PERIOD_TO_CONCEPTION)
     return None

@@ -23,15 +23,25 @@ from perivigil.extract.gestational_age import NUMBER_WORDS
 _COUNT_WORDS = {**NUMBER_WORDS, "un seul": 1, "une seule": 1}
 _AMOUNT = r"(\d{1,2}\s\d{3}|\d+(?:[.,]\d+)?)\s?(mg|milligrammes?|g|gr|grammes?)\b"
 AMOUNT_AFTER = re.compile(r"^[\s:(]*(?:(?:a|de|en|du)\s)?" + _AMOUNT)
-BARE_AFTER = re.compile(r"^(?:\s?(\d{2,4})|\s(?:a\s)?(\d{2,4}))(?!\s?(?:%|sa\b|sg\b|semaines?|sem\b|mois|jours?|ans?\b|h\b|heures?|fois|ml\b|ui\b|pour cent|/))")
+BARE_AFTER = re.compile(
+    r"^(?:\s?(\d{2,4})|\s(?:a\s)?(\d{2,4}))(?!\s?(?:%|sa\b|sg\b|semaines?|sem\b|mois|jours?|ans?\b|h\b|heures?|fois|ml\b|ui\b|pour cent|/))"
+)
 AMOUNT_BEFORE = re.compile(_AMOUNT + r"\s?(?:d\s?'\s?|de\s|du\s)?$")
 UNIT_NOUN = r"(?:comprimes?|cachets?|gelules?|sachets?|capsules?|cps?|pilules?|suppos?(?:itoires?)?|doses?)"
-COUNT_BEFORE = re.compile(r"(\d+|un seul|une seule|un|une|deux|trois|quatre|cinq|six)\s(?:" + UNIT_NOUN +
-                          r"\s(?:effervescents?\s)?(?:d\s?'\s?|de\s|du\s))?(?:l\s?')?$")
+COUNT_BEFORE = re.compile(
+    r"(\d+|un seul|une seule|un|une|deux|trois|quatre|cinq|six)\s(?:"
+    + UNIT_NOUN
+    + r"\s(?:effervescents?\s)?(?:d\s?'\s?|de\s|du\s))?(?:l\s?')?$"
+)
 COUNT_AFTER = re.compile(r"\b(\d+|un seul|une seule|deux|trois|quatre|cinq|six)\s" + UNIT_NOUN)
 TIMES_AFTER = re.compile(r"^[\s,]*(?:x|\*)\s?(\d)\b(?!\s?/?\s?j)")
 PER_DAY = [
-    (re.compile(r"(\d|un|une|deux|trois|quatre|cinq|six)\s(?:fois|prises?)\s(?:par\sjour|par\s24\s?h|dans\sla\sjournee|/\s?j\b|\ba\sjour)"), None),
+    (
+        re.compile(
+            r"(\d|un|une|deux|trois|quatre|cinq|six)\s(?:fois|prises?)\s(?:par\sjour|par\s24\s?h|dans\sla\sjournee|/\s?j\b|\ba\sjour)"
+        ),
+        None,
+    ),
     (re.compile(r"x\s?(\d)\s?/\s?j(?:our)?\b"), None),
     (re.compile(r"matin[\s,]+midi[\s,]+et\s+soir|matin[\s,]+midi[\s,]+soir"), 3),
     (re.compile(r"matin\s+et\s+soir"), 2),
@@ -63,7 +73,7 @@ def _count(word: str) -> float:
 def find_dose(text: str, start: int, end: int, window_end: int, unit_mg: float | None = None) -> Dose | None:
     """Dose of the mention at ``text[start:end]`` (matching form), reading up to ``window_end``."""
     after = text[end:window_end]
-    before = text[max(0, start - 40):start]
+    before = text[max(0, start - 40) : start]
     strength: float | None = None
     total: float | None = None
     span_start, span_end = start, end

@@ -59,8 +59,12 @@ def max_edits(length: int) -> int:
     return 1 if length <= 8 else 2
 
 
-_SPELT_AS_HEARD = ((re.compile(r"ph"), "f"), (re.compile(r"th"), "t"), (re.compile(r"y"), "i"),
-                   (re.compile(r"([a-z])\1+"), r"\1"))
+_SPELT_AS_HEARD = (
+    (re.compile(r"ph"), "f"),
+    (re.compile(r"th"), "t"),
+    (re.compile(r"y"), "i"),
+    (re.compile(r"([a-z])\1+"), r"\1"),
+)
 
 
 def sound_of(word: str) -> str:
@@ -75,7 +79,7 @@ def _deletions(word: str, edits: int) -> set[str]:
     found = {word}
     frontier = {word}
     for _ in range(edits):
-        frontier = {w[:i] + w[i + 1:] for w in frontier for i in range(len(w))}
+        frontier = {w[:i] + w[i + 1 :] for w in frontier for i in range(len(w))}
         found |= frontier
     return found
 
@@ -160,8 +164,8 @@ class DrugMatcher:
             if surface is not None:
                 end = match.end()
                 for longer in self._longer.get(surface, ()):  # "aspriines du rhone": a misspelt first word
-                    rest = longer[len(surface):]
-                    if text.startswith(rest, end) and not text[end + len(rest):end + len(rest) + 1].isalpha():
+                    rest = longer[len(surface) :]
+                    if text.startswith(rest, end) and not text[end + len(rest) : end + len(rest) + 1].isalpha():
                         surface, end = longer, end + len(rest)
                         break
                 mentions.append(DrugMention(match.start(), end, self.entries[surface], "fuzzy"))

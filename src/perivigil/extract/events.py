@@ -38,7 +38,6 @@ The vocabularies are data (``perivigil/extract/resources/cues.yaml``).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
@@ -59,113 +58,168 @@ _CLAUSE_WORDS = re.compile(
     r"sauf\sque|alors\sque|alors|tandis\sque|lorsque|"
     r"quand|qd|sinon|du\scoup|et\spuis|et\sla|et\sapres|et\sdepuis|bref|enfin|or)(?=\s)|"
     r"\set(?=\s(?:je|j'|g\s|jsui|elle|il|on|ma|mon|moi|la|le|les|mes|sa|son|depuis|a\s|au\s|en\s|hier|ce\s|cette|"
-    r"aujourd))")
+    r"aujourd))"
+)
 _WORD = re.compile(r"[a-z0-9+]+")
 _QUESTION = re.compile(r"\?")
 _PREGNANT_WORD = re.compile(r"(?<![a-z])(?:enceinte|enceintes|enciente|enceite|grossesse|grosesse)(?![a-z])")
-_PREGNANCY_EXPRESSION = re.compile(r"(?<![a-z])(?:enceintes?|enciente|enceite|\d{1,2}\s?(?:sa|sg)|\d\smois\sde\sgrossesse|"
-                                   r"a\s\d{1,2}\s?(?:sa|sg|semaines|mois)|t[123]|trimestre|tp\+|bfp|test\spositif|"
-                                   r"dpa|terme\sprevu|accouche\sdans)(?![a-z])")
+_PREGNANCY_EXPRESSION = re.compile(
+    r"(?<![a-z])(?:enceintes?|enciente|enceite|\d{1,2}\s?(?:sa|sg)|\d\smois\sde\sgrossesse|"
+    r"a\s\d{1,2}\s?(?:sa|sg|semaines|mois)|t[123]|trimestre|tp\+|bfp|test\spositif|"
+    r"dpa|terme\sprevu|accouche\sdans)(?![a-z])"
+)
 # The author as a subject: "je", "j'ai", "g pris" (SMS), "jsui", "moi", "on m'a donné", "m'a prescrit"
-_SELF = re.compile(r"(?<![a-z])(?:j'(?=[a-z])|(?:je|j\s(?=ai|avais|etais|en\s|l')|g(?=\s(?:pris|pri|mis|eu|fait|pa|pas|"
-                   r"jamais|rien|avale|craque|arrete|fini|continue|commence|dit|su|appris|decouvert|l'|en\s))|jsui|jsuis|"
-                   r"jai|jetais|moi|on\sm'|m'a|m'ont)(?![a-z]))")
+_SELF = re.compile(
+    r"(?<![a-z])(?:j'(?=[a-z])|(?:je|j\s(?=ai|avais|etais|en\s|l')|g(?=\s(?:pris|pri|mis|eu|fait|pa|pas|"
+    r"jamais|rien|avale|craque|arrete|fini|continue|commence|dit|su|appris|decouvert|l'|en\s))|jsui|jsuis|"
+    r"jai|jetais|moi|on\sm'|m'a|m'ont)(?![a-z]))"
+)
 # A third-person subject pronoun ("elle a pris"), not the impersonal "il y a", "il faut", "il est conseillé"
-_THIRD = re.compile(r"(?<![a-z])(?:elle|elles|ils|il(?!\s(?:y\s|faut|fallait|est\s(?:important|conseille|recommande|"
-                    r"interdit|deconseille|possible|preferable|dangereux|deja)|parait|semble|me\s|m'|reste|restait)))(?![a-z])")
+_THIRD = re.compile(
+    r"(?<![a-z])(?:elle|elles|ils|il(?!\s(?:y\s|faut|fallait|est\s(?:important|conseille|recommande|"
+    r"interdit|deconseille|possible|preferable|dangereux|deja)|parait|semble|me\s|m'|reste|restait)))(?![a-z])"
+)
 # The pregnancy found out: "test positif", "TP+", "j'ai découvert que j'étais enceinte", "appris ma grossesse"
-_DISCOVERY = re.compile(r"(?<![a-z])(?:tp\+|tp\s?positif|test\s[^.!?\n]{0,80}?positif|bfp|"
-                        r"(?:prise\sde\ssang|beta|hcg|resultat|dosage)[^.!?\n]{0,60}?positi|"
-                        r"beta\s(?:hcg\s)?positi|prise\sde\ssang\s(?:\w+\s){0,2}positive|(?:decouvert|decouvrant|decouvre|appris|apprenant|"
-                        r"apprends|su|annonce|realise|compris|decouvrir|savoir)\s(?:que\sj'etais\senceinte|ke\sj'etais\senceinte|"
-                        r"ke\sjetais\senceinte|que\sje\ssuis\senceinte|ke\sjsuis\senceinte|ke\sje\ssuis\senceinte|"
-                        r"que\sjsuis\senceinte|qu'elle\sest\senceinte|"
-                        r"ma\sgrossesse|sa\sgrossesse|la\sgrossesse|qu'elle\setait\senceinte|ke\selle\setait\senceinte)|"
-                        r"enceinte\ssous|tombee?s?\senceinte|l'a\ssu|l'ai\ssu|decouverte\sde\s(?:ma|la)\s"
-                        r"grossesse|echo\sde\sdatation|on\sm'a\sannonce|deni|"
-                        r"(?:montre|revele|detecte|confirme|decouvert|vu)\s(?:une\s|ma\s|la\s)?grossesse)(?![a-z])")
+_DISCOVERY = re.compile(
+    r"(?<![a-z])(?:tp\+|tp\s?positif|test\s[^.!?\n]{0,80}?positif|bfp|"
+    r"(?:prise\sde\ssang|beta|hcg|resultat|dosage)[^.!?\n]{0,60}?positi|"
+    r"beta\s(?:hcg\s)?positi|prise\sde\ssang\s(?:\w+\s){0,2}positive|(?:decouvert|decouvrant|decouvre|appris|apprenant|"
+    r"apprends|su|annonce|realise|compris|decouvrir|savoir)\s(?:que\sj'etais\senceinte|ke\sj'etais\senceinte|"
+    r"ke\sjetais\senceinte|que\sje\ssuis\senceinte|ke\sjsuis\senceinte|ke\sje\ssuis\senceinte|"
+    r"que\sjsuis\senceinte|qu'elle\sest\senceinte|"
+    r"ma\sgrossesse|sa\sgrossesse|la\sgrossesse|qu'elle\setait\senceinte|ke\selle\setait\senceinte)|"
+    r"enceinte\ssous|tombee?s?\senceinte|l'a\ssu|l'ai\ssu|decouverte\sde\s(?:ma|la)\s"
+    r"grossesse|echo\sde\sdatation|on\sm'a\sannonce|deni|"
+    r"(?:montre|revele|detecte|confirme|decouvert|vu)\s(?:une\s|ma\s|la\s)?grossesse)(?![a-z])"
+)
 # An intake going on: "sous Curacné", "je prenais", "depuis 3 mois", "jusqu'à", "tous les jours"
-_ONGOING = re.compile(r"(?<![a-z])(?:sous|prenais|prenait|continue|continuais|depuis|arrete|arretee|stoppe|stoppee|en\splein\straitement|"
-                      r"jusqu(?:'|\s)(?:a|au|aux)|tous\sles\s"
-                      r"jours|tt\sles\sjours|chaque\sjour|quotidien|en\scours)(?![a-z])")
+_ONGOING = re.compile(
+    r"(?<![a-z])(?:sous|prenais|prenait|continue|continuais|depuis|arrete|arretee|stoppe|stoppee|en\splein\straitement|"
+    r"jusqu(?:'|\s)(?:a|au|aux)|tous\sles\s"
+    r"jours|tt\sles\sjours|chaque\sjour|quotidien|en\scours)(?![a-z])"
+)
 # An intake told with a pronoun for the drug named before: "je l'ai pris", "j'en ai pris", "on me l'a donné"
-_PRONOUN_INTAKE = re.compile(r"(?<![a-z])(?:je\sl'ai|je\sl\sai|j'l'ai|je\sles\sai|j'en\sai|j\sen\sai|g\s(?:l'|en\s)|"
-                             r"on\sme\sl'a|on\sm'en\sa|elle\sl'a|elle\sen\sa)\s?(?:\w+\s){0,2}(?:pris|prise|avale|"
-                             r"avalee|mis|mise|applique|appliquee|utilise|donne|donnee|injecte)(?![a-z])")
+_PRONOUN_INTAKE = re.compile(
+    r"(?<![a-z])(?:je\sl'ai|je\sl\sai|j'l'ai|je\sles\sai|j'en\sai|j\sen\sai|g\s(?:l'|en\s)|"
+    r"on\sme\sl'a|on\sm'en\sa|elle\sl'a|elle\sen\sa)\s?(?:\w+\s){0,2}(?:pris|prise|avale|"
+    r"avalee|mis|mise|applique|appliquee|utilise|donne|donnee|injecte)(?![a-z])"
+)
 # The author's own intake told in the clause: "j'ai pris", "je me suis mis", "g pris"
-_SELF_INTAKE = re.compile(r"(?<![a-z])(?:j'ai|j\sai|jai|g|je\sme\ssuis|j'en\sai|je\sl'ai)\s(?:\w+\s){0,2}(?:pris|avale|avalee|mis|"
-                          r"mise|applique|appliquee|utilise|repris)(?![a-z])")
+_SELF_INTAKE = re.compile(
+    r"(?<![a-z])(?:j'ai|j\sai|jai|g|je\sme\ssuis|j'en\sai|je\sl'ai)\s(?:\w+\s){0,2}(?:pris|avale|avalee|mis|"
+    r"mise|applique|appliquee|utilise|repris)(?![a-z])"
+)
 # A relative clause about the drug named just before: ", que j'ai pris", ", qu'elle a avalé"
-_RELATIVE_INTAKE = re.compile(r"(?:que|qu'|ke|k)\s?(?:j'|je|g|jai|elle|il|on|ma|mon|mes)\s?(?:\w+\s){0,3}(?:pris|prise|avale|"
-                              r"avalee|mis|mise|applique|appliquee|utilise|donne|donnee|injecte|repris)(?![a-z])")
+_RELATIVE_INTAKE = re.compile(
+    r"(?:que|qu'|ke|k)\s?(?:j'|je|g|jai|elle|il|on|ma|mon|mes)\s?(?:\w+\s){0,3}(?:pris|prise|avale|"
+    r"avalee|mis|mise|applique|appliquee|utilise|donne|donnee|injecte|repris)(?![a-z])"
+)
 # The drug as a pronoun object of an intake verb, negated or not: "j'en ai pris", "je l'ai pas pris"
-_PRONOUN_OBJECT_INTAKE = re.compile(r"(?<![a-z])(?:je|j'|g|jai|elle|il|on)\s?(?:ne\s|n')?(?:l'|l\s|en\s|les\s|me\sl'|m'en\s)"
-                                    r"\s?(?:ai|a|avais|avait|suis)\s(?:\w+\s){0,2}(?:pris|prise|avale|avalee|mis|mise|"
-                                    r"applique|appliquee|utilise|donne|donnee|injecte|repris)(?![a-z])")
+_PRONOUN_OBJECT_INTAKE = re.compile(
+    r"(?<![a-z])(?:je|j'|g|jai|elle|il|on)\s?(?:ne\s|n')?(?:l'|l\s|en\s|les\s|me\sl'|m'en\s)"
+    r"\s?(?:ai|a|avais|avait|suis)\s(?:\w+\s){0,2}(?:pris|prise|avale|avalee|mis|mise|"
+    r"applique|appliquee|utilise|donne|donnee|injecte|repris)(?![a-z])"
+)
 # The drug as a pronoun object of a planned intake: "je peux en reprendre ?", "je vais le prendre"
-_PRONOUN_OBJECT_PLAN = re.compile(r"(?<![a-z])(?:en|le|la|les|l')\s?(?:prendre|reprendre|avaler|mettre|remettre|utiliser|"
-                                  r"continuer|appliquer)(?![a-z])")
+_PRONOUN_OBJECT_PLAN = re.compile(
+    r"(?<![a-z])(?:en|le|la|les|l')\s?(?:prendre|reprendre|avaler|mettre|remettre|utiliser|"
+    r"continuer|appliquer)(?![a-z])"
+)
 # An intake of the drug named before, told with its dosage form: "qui ai avalé le comprimé du soir", "j'en ai pris deux"
-_UNNAMED_INTAKE_AFTER = re.compile(r"(?<![a-z])(?:ai|a|avons|avais|g|jai)\s(?:\w+\s){0,2}(?:pris|avale|avalee|mis|applique|"
-                                   r"appliquee)\s(?:\w+\s){0,2}(?:le|les|la|un|une|deux|trois|\d)\s(?:comprimes?|gelules?|"
-                                   r"cachets?|sachets?|capsules?|suppos?|patchs?)(?![a-z])")
+_UNNAMED_INTAKE_AFTER = re.compile(
+    r"(?<![a-z])(?:ai|a|avons|avais|g|jai)\s(?:\w+\s){0,2}(?:pris|avale|avalee|mis|applique|"
+    r"appliquee)\s(?:\w+\s){0,2}(?:le|les|la|un|une|deux|trois|\d)\s(?:comprimes?|gelules?|"
+    r"cachets?|sachets?|capsules?|suppos?|patchs?)(?![a-z])"
+)
 # How long an intake lasted: "pendant 4 jours", "pdt 2 semaines"
-_DURATION = re.compile(r"(?<![a-z])(?:pendant|pdt|durant)\s(?:\d+|un|une|deux|trois|quatre|cinq|six|sept|huit|dix|quinze|"
-                       r"quelques|plusieurs)\s(?:jours?|nuits?|semaines?)(?![a-z])")
+_DURATION = re.compile(
+    r"(?<![a-z])(?:pendant|pdt|durant)\s(?:\d+|un|une|deux|trois|quatre|cinq|six|sept|huit|dix|quinze|"
+    r"quelques|plusieurs)\s(?:jours?|nuits?|semaines?)(?![a-z])"
+)
 _PER_DAY = re.compile(r"(?<![a-z])(?:\d|un|une|deux|trois|quatre)\s(?:fois\s)?par\sjour(?![a-z])")
 # A count of units in the clause right after a drug: ", 1 seul cachet", ", deux comprimés"
-_COUNT_NEXT = re.compile(r"[\s,;:]*(?:\d+|un|une|deux|trois|quatre)\s(?:seule?\s|petite?\s)?(?:comprimes?|cachets?|gelules?|"
-                         r"sachets?|capsules?|suppos?|suppositoires?|patchs?|applications?|prises?)(?![a-z])")
+_COUNT_NEXT = re.compile(
+    r"[\s,;:]*(?:\d+|un|une|deux|trois|quatre)\s(?:seule?\s|petite?\s)?(?:comprimes?|cachets?|gelules?|"
+    r"sachets?|capsules?|suppos?|suppositoires?|patchs?|applications?|prises?)(?![a-z])"
+)
 # "si" that sets no condition: "si j'ai bien compris", "si je compte bien", "si je ne me trompe pas"
-_NOT_A_CONDITION = re.compile(r"si\s?(?:je|j'|j\s)\s?(?:ai\sbien\s(?:compris|calcule|compte|lu)|compte\sbien|calcule\sbien|"
-                              r"me\ssouviens\sbien|ne\sme\strompe\spas|me\strompe\spas|comprends\sbien|ai\sbon)")
+_NOT_A_CONDITION = re.compile(
+    r"si\s?(?:je|j'|j\s)\s?(?:ai\sbien\s(?:compris|calcule|compte|lu)|compte\sbien|calcule\sbien|"
+    r"me\ssouviens\sbien|ne\sme\strompe\spas|me\strompe\spas|comprends\sbien|ai\sbon)"
+)
 # A question about the consequences of an intake told before it ("…, c'est grave ?"), not about taking it
-_CONSEQUENCE = re.compile(r"(?<![a-z])(?:grave|dangereux|dangereuse|risque|risques|inquietant|normal|un\sprobleme)"
-                          r"\s?\?")
+_CONSEQUENCE = re.compile(
+    r"(?<![a-z])(?:grave|dangereux|dangereuse|risque|risques|inquietant|normal|un\sprobleme)"
+    r"\s?\?"
+)
 # An ironic claim ("Bien sûr que j'ai pris 3 advils à 8 mois 🙄") denied in the next sentence ("Non mais sérieux")
 _IRONY_OPEN = re.compile(r"\s*(?:bien\ssur\sque|evidemment\sque|mais\soui|oui\soui|c'est\sça)(?![a-z])")
-_DENIAL = re.compile(r"(?<![a-z])(?:non\smais\s(?:serieux|serieusement|sans\srire|plus\ssérieusement)|"
-                     r"je\splaisante|je\srigole|blague\sa\spart|plus\sserieusement)(?![a-z])")
+_DENIAL = re.compile(
+    r"(?<![a-z])(?:non\smais\s(?:serieux|serieusement|sans\srire|plus\ssérieusement)|"
+    r"je\splaisante|je\srigole|blague\sa\spart|plus\sserieusement)(?![a-z])"
+)
 # An intake in the present after "si": a condition ("si je prends du Nurofen juste un jour")
-_IF_PRESENT = re.compile(r"(?<![a-z])(?:si|s')\s?(?:je|j'|j\s|tu|elle|on|il)\s?(?:en\s|le\s|la\s|les\s|l')?(?:\w+\s)?"
-                         r"(?:prends|prend|prenons|prennent|mets|met|avale|utilise|applique|continue|reprends)(?![a-z])")
+_IF_PRESENT = re.compile(
+    r"(?<![a-z])(?:si|s')\s?(?:je|j'|j\s|tu|elle|on|il)\s?(?:en\s|le\s|la\s|les\s|l')?(?:\w+\s)?"
+    r"(?:prends|prend|prenons|prennent|mets|met|avale|utilise|applique|continue|reprends)(?![a-z])"
+)
 # The author's own pregnancy in her words: "je suis enceinte", "ma grossesse", "je suis à 30 SA"
-_OWN_PREGNANCY = re.compile(r"(?<![a-z])(?:je\ssuis\senceinte|jsuis\senceinte|jsui\senceinte|j'etais\senceinte|"
-                            r"je\ssuis\sa\s\d|j'en\ssuis\sa|ma\sgrossesse|mon\sventre|je\ssuis\sau\s\d|enceinte\sde\smon|"
-                            r"enceinte\sde\sma)(?![a-z])")
+_OWN_PREGNANCY = re.compile(
+    r"(?<![a-z])(?:je\ssuis\senceinte|jsuis\senceinte|jsui\senceinte|j'etais\senceinte|"
+    r"je\ssuis\sa\s\d|j'en\ssuis\sa|ma\sgrossesse|mon\sventre|je\ssuis\sau\s\d|enceinte\sde\smon|"
+    r"enceinte\sde\sma)(?![a-z])"
+)
 # The author as the subject of an intake told with a pronoun: "je l'ai pris", "j'en ai mis", "g en"
 _FIRST_PERSON_INTAKE = re.compile(r"(?:je\s|j'|j\s|g\s|on\sme\s|on\sm')")
-_PARTICIPLE_OPENING = re.compile(r"\s*(?:avale|avalee|avales|avalees|gobe|gobee|pris|prise|applique|appliquee)(?![a-z])")
+_PARTICIPLE_OPENING = re.compile(
+    r"\s*(?:avale|avalee|avales|avalees|gobe|gobee|pris|prise|applique|appliquee)(?![a-z])"
+)
 # The last unit of a treatment told as taken: "dernière gélule avalée ce matin", "ma dernière prise hier"
-_LAST_UNIT_TAKEN = re.compile(r"(?<![a-z])(?:derniere|ma)\s(?:gelule|capsule|prise|dose)\s(?:\w+\s)?(?:avalee|prise)|"
-                              r"dernier\s(?:comprime|cachet|sachet)\s(?:\w+\s)?(?:avale|pris)(?![a-z])")
+_LAST_UNIT_TAKEN = re.compile(
+    r"(?<![a-z])(?:derniere|ma)\s(?:gelule|capsule|prise|dose)\s(?:\w+\s)?(?:avalee|prise)|"
+    r"dernier\s(?:comprime|cachet|sachet)\s(?:\w+\s)?(?:avale|pris)(?![a-z])"
+)
 # A later clause about the intake of the drug named before: "ma dernière gélule", "je l'ai prise", "jusqu'à"
-_TOLD_AGAIN = re.compile(r"(?<![a-z])(?:derniere\s(?:gelule|prise|dose|capsule)|dernier\s(?:comprime|cachet|sachet)|"
-                         r"l'ai\s(?:\w+\s)?(?:pris|prise|arrete|stoppe)|en\sai\s(?:\w+\s)?pris|arrete\s(?:le|la|mon|ma|"
-                         r"le\straitement)|jusqu(?:'|\s)(?:a|au))(?![a-z])")
+_TOLD_AGAIN = re.compile(
+    r"(?<![a-z])(?:derniere\s(?:gelule|prise|dose|capsule)|dernier\s(?:comprime|cachet|sachet)|"
+    r"l'ai\s(?:\w+\s)?(?:pris|prise|arrete|stoppe)|en\sai\s(?:\w+\s)?pris|arrete\s(?:le|la|mon|ma|"
+    r"le\straitement)|jusqu(?:'|\s)(?:a|au))(?![a-z])"
+)
 # An intake without the drug's name, named in a sentence after: "j'ai pris deux comprimés", "j'ai avalé"
-_UNNAMED_INTAKE = re.compile(r"(?<![a-z])(?:j'ai|j\sai|g|jai|je\sme\ssuis)\s(?:\w+\s)?(?:pris|avale|mis)\s(?:\d+|un|une|"
-                             r"deux|trois|quatre|le|la|les|mes|ma|mon)\s(?:comprimes?|cachets?|gelules?|sachets?|capsules?|"
-                             r"boite)(?![a-z])")
+_UNNAMED_INTAKE = re.compile(
+    r"(?<![a-z])(?:j'ai|j\sai|g|jai|je\sme\ssuis)\s(?:\w+\s)?(?:pris|avale|mis)\s(?:\d+|un|une|"
+    r"deux|trois|quatre|le|la|les|mes|ma|mon)\s(?:comprimes?|cachets?|gelules?|sachets?|capsules?|"
+    r"boite)(?![a-z])"
+)
 # An intake told of an earlier time than the post's present
-_EARLIER = re.compile(r"(?<![a-z])(?:avant\sma\sgrossesse|l'an\sdernier|l'annee\sderniere|en\s(?:19|20)\d\d|"
-                      r"il\sy\sa\s(?:\d+|un|deux|trois|quatre|cinq|six|sept|huit|neuf|dix)\sans?|quand\sj'etais\sado|"
-                      r"a\sl'epoque|a\s\d+\sans|l'annee\sd'avant|"
-                      r"avant\sde\stomber)(?![a-z])")
+_EARLIER = re.compile(
+    r"(?<![a-z])(?:avant\sma\sgrossesse|l'an\sdernier|l'annee\sderniere|en\s(?:19|20)\d\d|"
+    r"il\sy\sa\s(?:\d+|un|deux|trois|quatre|cinq|six|sept|huit|neuf|dix)\sans?|quand\sj'etais\sado|"
+    r"a\sl'epoque|a\s\d+\sans|l'annee\sd'avant|"
+    r"avant\sde\stomber)(?![a-z])"
+)
 _MISCARRIAGE = re.compile(r"(?<![a-z])(?:fausse\scouche|fc\sprecoce)(?![a-z])")
 # The pregnancy's start told right after a time: ", en 2016, je suis tombée enceinte", "j'ai découvert ma grossesse"
-_PREGNANCY_START = re.compile(r"[\s,]*(?:en\s(?:19|20)\d\d[\s,]*)?(?:je\ssuis\stombee|j'ai\sdecouvert|je\sme\ssuis\sretrouvee|"
-                              r"on\sa\sappris|j'ai\sappris|elle\sest\stombee)")
+_PREGNANCY_START = re.compile(
+    r"[\s,]*(?:en\s(?:19|20)\d\d[\s,]*)?(?:je\ssuis\stombee|j'ai\sdecouvert|je\sme\ssuis\sretrouvee|"
+    r"on\sa\sappris|j'ai\sappris|elle\sest\stombee)"
+)
 # The drug as the subject of a statement: "l'isotrétinoïne s'élimine", "l'ibuprofène passe dans le sang"
-_ABOUT_THE_DRUG = re.compile(r"\s(?:s'elimine|s'accumule|est\s(?:contre|interdit|dangereux|toxique|teratogene|deconseille|"
-                             r"tres|un|une|le|la)|sont\s|passe\sdans|reste\sdans|provoque|cause|entraine|peut\s|peuvent\s|"
-                             r"augmente|expose)")
+_ABOUT_THE_DRUG = re.compile(
+    r"\s(?:s'elimine|s'accumule|est\s(?:contre|interdit|dangereux|toxique|teratogene|deconseille|"
+    r"tres|un|une|le|la)|sont\s|passe\sdans|reste\sdans|provoque|cause|entraine|peut\s|peuvent\s|"
+    r"augmente|expose)"
+)
 # A drug given to a woman named before: "mon fils lui a donné", "son mari lui a filé"
-_GIVEN_TO_HER = re.compile(r"(?<![a-z])lui\s(?:a|ont|avait)\s(?:\w+\s)?(?:donne|file|passe|refile|fait\sprendre|mis|injecte|"
-                           r"tendu|ramene|achete)(?![a-z])")
+_GIVEN_TO_HER = re.compile(
+    r"(?<![a-z])lui\s(?:a|ont|avait)\s(?:\w+\s)?(?:donne|file|passe|refile|fait\sprendre|mis|injecte|"
+    r"tendu|ramene|achete)(?![a-z])"
+)
 # A treatment ended at a stated time: "fini en 2019", "arrêté il y a 4 mois", "terminé l'an dernier"
-_ENDED = re.compile(r"(?<![a-z])(?:fini|finie|termine|terminee|arrete|arretee|stoppe|stoppee|arret)\s(?:\w+\s)?(?:en|il\sy\sa|"
-                    r"depuis|le|au|l'an|l'annee|des|avant)(?![a-z])")
+_ENDED = re.compile(
+    r"(?<![a-z])(?:fini|finie|termine|terminee|arrete|arretee|stoppe|stoppee|arret)\s(?:\w+\s)?(?:en|il\sy\sa|"
+    r"depuis|le|au|l'an|l'annee|des|avant)(?![a-z])"
+)
 # An intake that went on from before the pregnancy: "déjà", "toujours", "encore"
 _STILL = re.compile(r"(?<![a-z])(?:deja|toujours|encore|continue|continuait|continuais)(?![a-z])")
 # "depuis janvier", "depuis le 3 mars": when an ongoing intake started, not when it happened
@@ -173,30 +227,42 @@ _SINCE = re.compile(r"(?<![a-z])depuis\s(?:le\s|la\s|debut\s|mi\s|fin\s)?$")
 # "jusqu'à mon test positif à 5 SA": an intake that lasted until another event
 _UNTIL = re.compile(r"(?<![a-z])(?:jusqu|jusqu'a|jusqu\sa|jusqu'au|jusqu\sau)(?![a-z])")
 # Words that look like a negation and are not: "en plus", "de plus", "plus de", "pas de panique"
-_NOT_A_NEGATION = re.compile(r"(?<![a-z])(?:en\splus|de\splus|plus\sde|plus\sd|encore\splus|non\sstop|pas\sde\spanique|"
-                             r"pas\sbien|pas\sgrave|ne\ssavais\spas|savais\spas|pas\scertaine|plus\stard)(?![a-z])")
+_NOT_A_NEGATION = re.compile(
+    r"(?<![a-z])(?:en\splus|de\splus|plus\sde|plus\sd|encore\splus|non\sstop|pas\sde\spanique|"
+    r"pas\sbien|pas\sgrave|ne\ssavais\spas|savais\spas|pas\scertaine|plus\stard)(?![a-z])"
+)
 # A clause that only continues a list: "…, de l'Advil", "et du Spasfon", "ou un Nurofen"
-_LIST_ITEM = re.compile(r"^(?:[\s,;:()\-+.…]*(?:et\s|ou\s|puis\s)?(?:du|de\sl'|de\sla|des|d')\s?[a-z0-9]+)*"
-                        r"[\s,;:()\-+.…]*(?:et\s|ou\s|puis\s|aussi\s|c'etait\s|c\setait\s|cetait\s)?"
-                        r"(?:du|de\sl'|de\sla|de|des|d'|la|le|les|l'|un|une|"
-                        r"\d+|quelques|plusieurs)?\s*$")
+_LIST_ITEM = re.compile(
+    r"^(?:[\s,;:()\-+.…]*(?:et\s|ou\s|puis\s)?(?:du|de\sl'|de\sla|des|d')\s?[a-z0-9]+)*"
+    r"[\s,;:()\-+.…]*(?:et\s|ou\s|puis\s|aussi\s|c'etait\s|c\setait\s|cetait\s)?"
+    r"(?:du|de\sl'|de\sla|de|des|d'|la|le|les|l'|un|une|"
+    r"\d+|quelques|plusieurs)?\s*$"
+)
 # A verbless line of a story: "Grossesse de 2021 : du Contracné jusqu'à 5 SA, puis du Cebutid à 30 SA"
 _NARRATED = re.compile(r"^[\s,;:()\-+]*(?:et\s|puis\s|ensuite\s)?(?:du|de\sl'|de\sla|des|d'|un|une)?\s*$")
-_TIME_AFTER = re.compile(r"(?<![a-z])(?:jusqu(?:'|\s)(?:a|au)|a\s\d{1,2}\s?(?:sa|sg)|a\s\d\smois|(?:pendant|pdt)\s\d+|des\s\d{1,2}\s?sa|"
-                         r"au\s\d(?:e|eme)\smois)(?![a-z])")
+_TIME_AFTER = re.compile(
+    r"(?<![a-z])(?:jusqu(?:'|\s)(?:a|au)|a\s\d{1,2}\s?(?:sa|sg)|a\s\d\smois|(?:pendant|pdt)\s\d+|des\s\d{1,2}\s?sa|"
+    r"au\s\d(?:e|eme)\smois)(?![a-z])"
+)
 # "je (ne) sais pas si", "je me demande si": an indirect question, not a condition
 _INDIRECT_QUESTION = re.compile(r"(?:sais\spas|sait\spas|sais|demand\w*|savoir|voir|idee|ignore|verifi\w*)\s$")
 # A pregnancy test turns positive at about 4 SA (around the missed period, CNGOF)
 POSITIVE_TEST_SA = 4.0
 # A limit quoted in a rule, not a time of the post: "à partir de 24 SA", "après 5 mois", "dès 24 SA"
-_THRESHOLD = re.compile(r"(?<![a-z])(?:a\spartir\s(?:de|du|d)|apres|des|au\sdela\s(?:de|du)|passe|passees|plus\sde|"
-                        r"moins\sde|avant|jusqu'a|jusqu\sa|jusqu'au|jusqu\sau|entre)\s(?:la\s|le\s|l')?$")
+_THRESHOLD = re.compile(
+    r"(?<![a-z])(?:a\spartir\s(?:de|du|d)|apres|des|au\sdela\s(?:de|du)|passe|passees|plus\sde|"
+    r"moins\sde|avant|jusqu'a|jusqu\sa|jusqu'au|jusqu\sau|entre)\s(?:la\s|le\s|l')?$"
+)
 # Today's age: "je suis à 30 SA", "enceinte de 7 mois", "j'en suis à", "aujourd'hui 28 SA"
-_CURRENT = re.compile(r"(?:(?:je\s)?suis\s(?:a|enceinte\sde|enceinte\sd')|jsui\s(?:a|enceinte)|jsuis\s(?:a|enceinte)|"
-                      r"j'en\ssuis\sa|j\sen\ssuis\sa|enceinte\sde|enceinte\sd'|enceinte|actuellement|aujourd'?\s?hui|"
-                      r"maintenant|a\sl'heure\sou\sj'ecris|la\sje\ssuis\sa|est\sa|elle\sest\sa)\s?(?:a\s|de\s)?$")
-_RELATIVE_NP = re.compile(r"(?<![a-z])(?:ma|mon|mes|sa|son|notre|ta|ton|votre|(?:la|le|l'|une|un)(?=\s?\w+\sde\s(?:mon|ma|mes)\s))"
-                          r"\s?(?:(?:meilleure|belle|beau|petite|grande|ex|future|jeune)\s)?(\w+(?:\s\w+)?)")
+_CURRENT = re.compile(
+    r"(?:(?:je\s)?suis\s(?:a|enceinte\sde|enceinte\sd')|jsui\s(?:a|enceinte)|jsuis\s(?:a|enceinte)|"
+    r"j'en\ssuis\sa|j\sen\ssuis\sa|enceinte\sde|enceinte\sd'|enceinte|actuellement|aujourd'?\s?hui|"
+    r"maintenant|a\sl'heure\sou\sj'ecris|la\sje\ssuis\sa|est\sa|elle\sest\sa)\s?(?:a\s|de\s)?$"
+)
+_RELATIVE_NP = re.compile(
+    r"(?<![a-z])(?:ma|mon|mes|sa|son|notre|ta|ton|votre|(?:la|le|l'|une|un)(?=\s?\w+\sde\s(?:mon|ma|mes)\s))"
+    r"\s?(?:(?:meilleure|belle|beau|petite|grande|ex|future|jeune)\s)?(\w+(?:\s\w+)?)"
+)
 
 
 class Clause(NamedTuple):
@@ -348,15 +414,22 @@ class EventReader:
         self._subjects: dict[str, tuple[str, str | None] | None] = {}  # _subject_in's answers, by span
 
     # -- status ------------------------------------------------------------------------------
-    def status(self, text: str, mention: DrugMention, clauses: list[Clause], index: int,
-               sentence: tuple[int, int], following: str) -> tuple[str, str]:
+    def status(
+        self,
+        text: str,
+        mention: DrugMention,
+        clauses: list[Clause],
+        index: int,
+        sentence: tuple[int, int],
+        following: str,
+    ) -> tuple[str, str]:
         """``(status, why)`` of a mention (see the module docstring)."""
         w = self.w
         clause = clauses[index]
-        whole = text[sentence[0]:sentence[1]]
+        whole = text[sentence[0] : sentence[1]]
         before_drug = _words_before(text, mention.start, 4, clause.start)
         before_drug_wide = _words_before(text, mention.start, 6, sentence[0])
-        after_drug = text[mention.end:min(sentence[1], mention.end + 60)]
+        after_drug = text[mention.end : min(sentence[1], mention.end + 60)]
         if _pregnancy_hypothesis(w, whole) and not w.intake_taken.search(text, clause.start, clause.end):
             return "hypothetical", "a pregnancy to come"
         if _ends_with(w.negation_before_drug, before_drug) or _ends_with(w.negation_before_drug, before_drug_wide):
@@ -368,35 +441,49 @@ class EventReader:
         if _ABOUT_THE_DRUG.match(text, mention.end) and not w.intake_taken.search(text, clause.start, mention.start):
             return "general", "a statement about the drug ('l'isotrétinoïne s'élimine en quelques semaines')"
         found = self._clause_status(text, clause, mention)
-        if found is None and _LIST_ITEM.match(text[clause.start:mention.start]):
+        if found is None and _LIST_ITEM.match(text[clause.start : mention.start]):
             for previous in reversed(clauses[:index]):  # a list or a continued clause: "g pris du X, de l'Y"
                 found = self._clause_status(text, previous, None)
                 if found is not None:
                     break
         if found is None and index + 1 < len(clauses):  # "l'Advil, je l'ai pris hier"
             after = clauses[index + 1]
-            if re.match(r"\s*(?:je|j|g|elle|il|on)\s?(?:l'|l\s|en\s|les\s)", text[after.start:after.end].strip(" ,;:")):
+            if re.match(
+                r"\s*(?:je|j|g|elle|il|on)\s?(?:l'|l\s|en\s|les\s)", text[after.start : after.end].strip(" ,;:")
+            ):
                 found = self._clause_status(text, after, None)
         if found is not None:
             status, why = found
             if status == "taken" and self._general(text, clause, sentence):
                 return "general", "a rule stated for everyone"
-            if status == "taken" and w.general_warnings.search(text, sentence[0], mention.start) \
-                    and not _SELF.search(text, sentence[0], mention.end):
+            if (
+                status == "taken"
+                and w.general_warnings.search(text, sentence[0], mention.start)
+                and not _SELF.search(text, sentence[0], mention.end)
+            ):
                 return "general", "a warning or a list of forbidden drugs ('interdits … : ibuprofène, …')"
             return status, why
         quoted = _quoted(text, mention.start)  # « un petit Advil en fin de grossesse… »: someone's words
         # "c pa pareil ke le roacutan en cachet": a drug compared with, not taken
         quoted = quoted or _ends_with(w.general_comparison, _words_before(text, mention.start, 4, clause.start))
-        if not quoted and self._verbless_intake(text, clause, mention) or (
-                not quoted and _NARRATED.match(text[clause.start:mention.start])
-                                                            and _TIME_AFTER.search(text[mention.end:clause.end])
-                                                            and not (_QUESTION.search(whole)
-                                                                     and not _CONSEQUENCE.search(whole))
-                                                            and not w.general_warnings.search(whole)):
+        if (
+            not quoted
+            and self._verbless_intake(text, clause, mention)
+            or (
+                not quoted
+                and _NARRATED.match(text[clause.start : mention.start])
+                and _TIME_AFTER.search(text[mention.end : clause.end])
+                and not (_QUESTION.search(whole) and not _CONSEQUENCE.search(whole))
+                and not w.general_warnings.search(whole)
+            )
+        ):
             return "taken", "an intake told without a verb (a count, a duration, an intake noun)"
-        if mention.entry.drug_class == "isotretinoin" and _DISCOVERY.search(whole) and not _QUESTION.search(whole) \
-                and not _ENDED.search(whole):
+        if (
+            mention.entry.drug_class == "isotretinoin"
+            and _DISCOVERY.search(whole)
+            and not _QUESTION.search(whole)
+            and not _ENDED.search(whole)
+        ):
             return "taken", "a pregnancy found while on the treatment ('Roaccutane + pilule oubliée = test positif')"
         if self._general(text, clause, sentence) or w.general_warnings.search(whole):
             return "general", "a warning or a rule"
@@ -411,7 +498,7 @@ class EventReader:
         w = self.w
         start, end = clause.start, clause.end
         if mention is not None:
-            span = text[start:mention.start] + " " * (mention.end - mention.start) + text[mention.end:end]
+            span = text[start : mention.start] + " " * (mention.end - mention.start) + text[mention.end : end]
         else:
             span = text[start:end]
         conditional = w.intention_future_conditional.search(span)
@@ -429,7 +516,7 @@ class EventReader:
         if w.negation_verbs.search(span):
             return "not_taken", "a verb of avoidance"
         for verb in verbs:
-            window = _words_before(span, verb.start(), 3) + " " + " ".join(_WORD.findall(span[verb.end():])[:2])
+            window = _words_before(span, verb.start(), 3) + " " + " ".join(_WORD.findall(span[verb.end() :])[:2])
             if self._negated(window):
                 return "not_taken", f"'{window.strip()}': a negated intake"
         if verbs:
@@ -450,25 +537,35 @@ class EventReader:
 
     def _verbless_intake(self, text: str, clause: Clause, mention: DrugMention) -> bool:
         w = self.w
-        near = text[max(clause.start, mention.start - 40):min(clause.end, mention.end + 40)]
+        near = text[max(clause.start, mention.start - 40) : min(clause.end, mention.end + 40)]
         # "mon ancien traitement de curacné ?": a treatment asked about is not an intake
-        if (w.intake_nouns.search(near) and not _QUESTION.search(text, clause.start, clause.end + 2)) or re.search(r"(?<![a-z0-9])(?:\d+|un|une|deux|trois|quatre)\s(?:jours?|nuits?|"
-                                                    r"semaines?)\s(?:de|d')\s?", near):
+        if (w.intake_nouns.search(near) and not _QUESTION.search(text, clause.start, clause.end + 2)) or re.search(
+            r"(?<![a-z0-9])(?:\d+|un|une|deux|trois|quatre)\s(?:jours?|nuits?|"
+            r"semaines?)\s(?:de|d')\s?",
+            near,
+        ):
             return True
-        if re.match(r"\s?(?:\d{2,4}\s?(?:mg)?\s)?(?:(?:pendant|pdt|durant)\s(?:\d|un|une|deux|trois|quatre|cinq|six|"
-                    r"huit|dix|quinze|quelques|plusieurs|toute|tout|des)|tous\sles|tt\sles|matin\set\ssoir|[x*]\s?\d)",
-                    text[mention.end:mention.end + 24]):
+        if re.match(
+            r"\s?(?:\d{2,4}\s?(?:mg)?\s)?(?:(?:pendant|pdt|durant)\s(?:\d|un|une|deux|trois|quatre|cinq|six|"
+            r"huit|dix|quinze|quelques|plusieurs|toute|tout|des)|tous\sles|tt\sles|matin\set\ssoir|[x*]\s?\d)",
+            text[mention.end : mention.end + 24],
+        ):
             return True  # "advil pdt 2 jours", "voltarène tous les soirs"
-        if re.search(r"(?<![a-z0-9])(?:\d|deux|trois|quatre|un\sseul|une\sseule|un\spetit|une\spetite)\s?$",
-                     text[max(clause.start, mention.start - 14):mention.start]):
+        if re.search(
+            r"(?<![a-z0-9])(?:\d|deux|trois|quatre|un\sseul|une\sseule|un\spetit|une\spetite)\s?$",
+            text[max(clause.start, mention.start - 14) : mention.start],
+        ):
             return True  # "2 advils", "3 nurofen", "un seul Advil"
-        if re.search(r"(?:\d\s?(?:sa|sg)|mois|semaines?|hier|matin|soir|nuit)\s(?:un|une|1)\s?$",
-                     text[max(clause.start, mention.start - 30):mention.start]):
+        if re.search(
+            r"(?:\d\s?(?:sa|sg)|mois|semaines?|hier|matin|soir|nuit)\s(?:un|une|1)\s?$",
+            text[max(clause.start, mention.start - 30) : mention.start],
+        ):
             return True  # "à 7 mois un ibuprofène", "hier soir un Advil"
-        if _DURATION.search(text, mention.end, min(len(text), clause.end + 40)) or \
-                _PER_DAY.search(text, mention.end, min(len(text), mention.end + 30)):
+        if _DURATION.search(text, mention.end, min(len(text), clause.end + 40)) or _PER_DAY.search(
+            text, mention.end, min(len(text), mention.end + 30)
+        ):
             return True  # "Ketum gel sur la cheville pendant 4 jours", "Naprosyne 550, deux par jour"
-        if re.match(r"\s?(?:x\s?\d|\d{2,4}\s?(?:mg)?\s?x)", text[mention.end:mention.end + 10]):
+        if re.match(r"\s?(?:x\s?\d|\d{2,4}\s?(?:mg)?\s?x)", text[mention.end : mention.end + 10]):
             return True  # "nurofen 200 x2"
         if _COUNT_NEXT.match(text, clause.end):
             return True  # "ibuprofene 200 ce matin, 1 seul cachet"
@@ -476,15 +573,22 @@ class EventReader:
 
     def _general(self, text: str, clause: Clause, sentence: tuple[int, int]) -> bool:
         w = self.w
-        span = text[clause.start:clause.end]
+        span = text[clause.start : clause.end]
         if w.general_subjects.search(span) and not re.search(r"(?<![a-z])(?:j|je|g|jsui|moi|m'a)(?![a-z])", span):
             return True
         return False
 
     # -- person and pregnancy -------------------------------------------------------------------
-    def person(self, text: str, mention: DrugMention, clauses: list[Clause], index: int,
-               sentence: tuple[int, int], previous: tuple[int, int] | None,
-               position: int | None = None) -> tuple[str, str | None]:
+    def person(
+        self,
+        text: str,
+        mention: DrugMention,
+        clauses: list[Clause],
+        index: int,
+        sentence: tuple[int, int],
+        previous: tuple[int, int] | None,
+        position: int | None = None,
+    ) -> tuple[str, str | None]:
         """``(person, who)``: ``self``, ``relative`` (with the noun that names them), ``other`` or ``general``;
         the subject is read before ``position`` (the mention, or the verb of the clause that tells its intake)."""
         w = self.w
@@ -492,32 +596,33 @@ class EventReader:
         if w.person_given_to_author.search(text, clause.start, clause.end):
             return "self", None
         if _GIVEN_TO_HER.search(text, clause.start, mention.start):  # "Mon fils lui a donné du Voltarène"
-            her = self._last_relative(text[:clause.start], female=True)
+            her = self._last_relative(text[: clause.start], female=True)
             return ("relative", her.group()) if her else ("other", None)
         position = mention.start if position is None else position
         person, who = self.subject(text, clauses, index, position, previous or sentence)
         if person is not None:
             return person, who
         # a relative who took it, told after the drug: "l'aspirine, ma mère en prenait"
-        after = text[mention.end:clause.end]
+        after = text[mention.end : clause.end]
         relative = self._last_relative(after)
-        if relative and w.intake_taken.search(after[relative.end():]):
+        if relative and w.intake_taken.search(after[relative.end() :]):
             return "relative", relative.group()
         return "self", None
 
-    def subject(self, text: str, clauses: list[Clause], index: int, position: int,
-                context: tuple[int, int]) -> tuple[str | None, str | None]:
+    def subject(
+        self, text: str, clauses: list[Clause], index: int, position: int, context: tuple[int, int]
+    ) -> tuple[str | None, str | None]:
         """The subject that governs ``position``: the last one named in its clause, else in the clauses
         before it in the sentence; a third-person pronoun is the last relative named since ``context``."""
-        for candidate in reversed(clauses[:index + 1]):
+        for candidate in reversed(clauses[: index + 1]):
             span_end = position if candidate is clauses[index] else candidate.end
-            span = text[candidate.start:span_end]
+            span = text[candidate.start : span_end]
             found = self._subject_in(span)
             if found is None:
                 continue
             kind, who = found
             if kind == "third":
-                earlier = self._last_relative(text[context[0]:candidate.start + (len(span) - len(span.lstrip()))])
+                earlier = self._last_relative(text[context[0] : candidate.start + (len(span) - len(span.lstrip()))])
                 if earlier:
                     return "relative", earlier.group()
                 if self.w.person_author_is_partner.search(text):  # "Partenaire ici. Elle était sous Procuta"
@@ -562,9 +667,11 @@ class EventReader:
         for match in _RELATIVE_NP.finditer(span):
             noun = match.group(1)
             first = noun.split()[0]
-            owner_of = re.search(r"(\w+)\sde\s$", span[:match.start()])
-            if owner_of and (w.person_relatives_female.fullmatch(owner_of.group(1))
-                             or w.person_relatives_male.fullmatch(owner_of.group(1))):
+            owner_of = re.search(r"(\w+)\sde\s$", span[: match.start()])
+            if owner_of and (
+                w.person_relatives_female.fullmatch(owner_of.group(1))
+                or w.person_relatives_male.fullmatch(owner_of.group(1))
+            ):
                 continue  # "la copine de mon frère": the girlfriend, not the brother
             is_female = bool(w.person_relatives_female.fullmatch(noun) or w.person_relatives_female.fullmatch(first))
             is_male = bool(w.person_relatives_male.fullmatch(noun) or w.person_relatives_male.fullmatch(first))
@@ -572,8 +679,14 @@ class EventReader:
                 found = match
         return found
 
-    def relative_pregnant(self, text: str, who: str, sentence: tuple[int, int], previous: tuple[int, int] | None,
-                          author_pregnant: bool = False) -> bool:
+    def relative_pregnant(
+        self,
+        text: str,
+        who: str,
+        sentence: tuple[int, int],
+        previous: tuple[int, int] | None,
+        author_pregnant: bool = False,
+    ) -> bool:
         """Whether the relative named ``who`` is said pregnant: a pregnancy word or an age whose subject is them
         (in the sentence, the one before or the one after: "ma sœur, enceinte de 7 mois", "enceinte de 7 mois,
         elle a pris"), and never said not pregnant. When the author tells no pregnancy of her own, a pregnancy
@@ -591,12 +704,19 @@ class EventReader:
             owner = self._owner(text, match.start(), start)
             if owner == "third":
                 owner = "relative"  # "ma sœur a appris qu'elle était enceinte", "Elle était à 33 SA"
-            if owner is None and (re.match(r"[^,.;!?\n]{0,30},", text[match.end():]) or
-                                  re.match(r"[^,.;!?\n]{0,12}\s(?:elle|elles)\s", text[match.end():])) and \
-                    self._subject_after(text, match.end()) in ("third", "relative"):
+            if (
+                owner is None
+                and (
+                    re.match(r"[^,.;!?\n]{0,30},", text[match.end() :])
+                    or re.match(r"[^,.;!?\n]{0,12}\s(?:elle|elles)\s", text[match.end() :])
+                )
+                and self._subject_after(text, match.end()) in ("third", "relative")
+            ):
                 owner = "relative"  # "enceinte de sept mois et demi, elle a pris du Feldène"
             if owner == "relative":
-                negated = re.search(r"(?:pas|plus|jamais)\s(?:encore\s)?$", text[max(0, match.start() - 12):match.start()])
+                negated = re.search(
+                    r"(?:pas|plus|jamais)\s(?:encore\s)?$", text[max(0, match.start() - 12) : match.start()]
+                )
                 return not negated
         if any(w.person_partner.fullmatch(n) for n in names):
             return _PREGNANCY_EXPRESSION.search(text) is not None and not _OWN_PREGNANCY.search(text)
@@ -610,8 +730,9 @@ class EventReader:
         """The first subject named after ``position`` in its sentence."""
         end = min((i for i in (text.find(c, position) for c in ".!?\n") if i != -1), default=len(text))
         span = text[position:end]
-        firsts = [(m.start(), "self") for m in _SELF.finditer(span)] + \
-                 [(m.start(), "third") for m in _THIRD.finditer(span)]
+        firsts = [(m.start(), "self") for m in _SELF.finditer(span)] + [
+            (m.start(), "third") for m in _THIRD.finditer(span)
+        ]
         relative = _RELATIVE_NP.search(span)
         if relative:
             firsts.append((relative.start(), "relative"))
@@ -625,25 +746,62 @@ class EventReader:
         return self._owners[key]
 
     def _owner_of(self, text: str, position: int, floor: int) -> str | None:
-        sentence_start = max(text.rfind(".", floor, position), text.rfind("\n", floor, position),
-                             text.rfind("?", floor, position), text.rfind("!", floor, position), floor - 1) + 1
+        sentence_start = (
+            max(
+                text.rfind(".", floor, position),
+                text.rfind("\n", floor, position),
+                text.rfind("?", floor, position),
+                text.rfind("!", floor, position),
+                floor - 1,
+            )
+            + 1
+        )
         found = self._subject_in(text[sentence_start:position])
         return found[0] if found else None
 
     # -- age at the intake ---------------------------------------------------------------------
-    def time_marks(self, text: str, sentences: list[tuple[int, int]], ages: list[GestationalAge],
-                   dates: list[DateMention], ago: list[TimeAgo], lmp: date | None, posted: date | None) -> list[TimeMark]:
+    def time_marks(
+        self,
+        text: str,
+        sentences: list[tuple[int, int]],
+        ages: list[GestationalAge],
+        dates: list[DateMention],
+        ago: list[TimeAgo],
+        lmp: date | None,
+        posted: date | None,
+    ) -> list[TimeMark]:
         """Every time expression of the post with its role (see :class:`TimeMark`), in order of position."""
         from perivigil.extract.text import sentence_index
 
         marks: list[TimeMark] = []
         for age in ages:
-            marks.append(TimeMark(age.start, age.end, "age", age.sa, age.sa_min, age.sa_max,
-                                  {"weeks_to_term": "weeks_to_term", "late_pregnancy": "period",
-                                   "early_pregnancy": "period", "trimester": "period"}.get(age.unit, "stated")))
+            marks.append(
+                TimeMark(
+                    age.start,
+                    age.end,
+                    "age",
+                    age.sa,
+                    age.sa_min,
+                    age.sa_max,
+                    {
+                        "weeks_to_term": "weeks_to_term",
+                        "late_pregnancy": "period",
+                        "early_pregnancy": "period",
+                        "trimester": "period",
+                    }.get(age.unit, "stated"),
+                )
+            )
         for mention in dates:
-            marks.append(TimeMark(mention.start, mention.end, "year" if mention.year_only else "date", day=mention.day,
-                                  source="date", year_known=mention.year_known))
+            marks.append(
+                TimeMark(
+                    mention.start,
+                    mention.end,
+                    "year" if mention.year_only else "date",
+                    day=mention.day,
+                    source="date",
+                    year_known=mention.year_known,
+                )
+            )
         for back in ago:
             marks.append(TimeMark(back.start, back.end, "ago", days=back.days, source="time_ago"))
         out = []
@@ -651,46 +809,76 @@ class EventReader:
             sentence = sentences[sentence_index(sentences, mark.start)]
             role = self._role(text, mark, sentence)
             owner = self._owner(text, mark.start, sentence[0])
-            current = mark.kind == "age" and bool(_CURRENT.search(text[max(sentence[0], mark.start - 30):mark.start]))
-            out.append(TimeMark(mark.start, mark.end, mark.kind, mark.sa, mark.sa_min, mark.sa_max, mark.source,
-                                mark.day, mark.days, role, owner, current, mark.year_known,
-                                text[max(sentence[0], mark.start - 40):mark.start],
-                                text[mark.end:min(sentence[1], mark.end + 30)]))
+            current = mark.kind == "age" and bool(_CURRENT.search(text[max(sentence[0], mark.start - 30) : mark.start]))
+            out.append(
+                TimeMark(
+                    mark.start,
+                    mark.end,
+                    mark.kind,
+                    mark.sa,
+                    mark.sa_min,
+                    mark.sa_max,
+                    mark.source,
+                    mark.day,
+                    mark.days,
+                    role,
+                    owner,
+                    current,
+                    mark.year_known,
+                    text[max(sentence[0], mark.start - 40) : mark.start],
+                    text[mark.end : min(sentence[1], mark.end + 30)],
+                )
+            )
         return out
 
     def _role(self, text: str, mark: TimeMark, sentence: tuple[int, int]) -> str:
         w = self.w
         # an age read with its preposition (" du 6e mois") keeps it in the words before it ("à partir du")
-        lead = re.match(r"\s*(?:du|de|au|d')(?![a-z])", text[mark.start:mark.end])
+        lead = re.match(r"\s*(?:du|de|au|d')(?![a-z])", text[mark.start : mark.end])
         cut = mark.start + (lead.end() if lead else 0)
-        before = " ".join(_WORD.findall(text[max(sentence[0], mark.start - 45):cut])[-4:])
+        before = " ".join(_WORD.findall(text[max(sentence[0], mark.start - 45) : cut])[-4:])
         if mark.kind == "date" and self._anchor(text, mark.start):
             return "anchor"
-        if mark.kind in ("date", "ago") and _SINCE.search(text[max(sentence[0], mark.start - 12):mark.start]):
+        if mark.kind in ("date", "ago") and _SINCE.search(text[max(sentence[0], mark.start - 12) : mark.start]):
             return "since"  # "sous Roaccutane depuis janvier": the start of an intake that goes on
-        wider = " ".join(_WORD.findall(text[max(sentence[0], mark.start - 70):mark.start])[-8:])
+        wider = " ".join(_WORD.findall(text[max(sentence[0], mark.start - 70) : mark.start])[-8:])
         if w.other_events.search(before) and not w.intake_taken.search(before) and not _UNTIL.search(wider):
             return "other_event"
-        if mark.kind in ("ago", "date", "year") and _PREGNANCY_START.match(text, mark.end, min(sentence[1], mark.end + 40)):
+        if mark.kind in ("ago", "date", "year") and _PREGNANCY_START.match(
+            text, mark.end, min(sentence[1], mark.end + 40)
+        ):
             return "other_event"  # "il y a cinq ans, en 2016, je suis tombée enceinte": the pregnancy's time
-        whole = text[sentence[0]:sentence[1]]
+        whole = text[sentence[0] : sentence[1]]
         clause = next((c for c in clauses_of(text, sentence) if c.start <= mark.start < c.end), None)
-        in_clause = text[clause.start:clause.end] if clause else whole
+        in_clause = text[clause.start : clause.end] if clause else whole
         if _hypothesis(w, in_clause) or w.hypothesis_pregnancy.search(whole):
             return "hypothetical"
         threshold = _THRESHOLD.search(before + " ")
         if threshold:
             if _UNTIL.search(threshold.group()):  # "jusqu'à 5 SA": a limit only in a rule
                 return "threshold" if w.general_warnings.search(whole) else "intake"
-            clause_intake = w.intake_taken.search(text, max(sentence[0], mark.start - 80), min(sentence[1], mark.end + 60))
+            clause_intake = w.intake_taken.search(
+                text, max(sentence[0], mark.start - 80), min(sentence[1], mark.end + 60)
+            )
             if w.general_warnings.search(whole) or not clause_intake or not _SELF.search(whole):
                 return "threshold"
         return "intake"
 
-    def age_at_intake(self, text: str, mention: DrugMention, clauses: list[Clause], index: int,
-                      sentence: tuple[int, int], earlier: list[tuple[int, int]], marks: list[TimeMark],
-                      lmp: date | None, posted: date | None, current: TimeMark | None,
-                      person: str, mentions: list[DrugMention] | None = None) -> AgeAtIntake | None:
+    def age_at_intake(
+        self,
+        text: str,
+        mention: DrugMention,
+        clauses: list[Clause],
+        index: int,
+        sentence: tuple[int, int],
+        earlier: list[tuple[int, int]],
+        marks: list[TimeMark],
+        lmp: date | None,
+        posted: date | None,
+        current: TimeMark | None,
+        person: str,
+        mentions: list[DrugMention] | None = None,
+    ) -> AgeAtIntake | None:
         """The age at the intake: a time of the intake's clause, else of its sentence, else the time set by
         the one or two sentences before it (a narrative carries its time), else ``None``."""
         clause = clauses[index]
@@ -705,15 +893,19 @@ class EventReader:
                 own = [m for m in usable if _own_segment(mention, mentions, m.start)]
                 usable = own or usable
             converted = [(_gap(m, mention), self._convert(m, lmp, posted, current)) for m in usable]
-            if number == 0 and any(m.kind in ("date", "year") for m in usable) and \
-                    all(age is None for _, age in converted):
+            if (
+                number == 0
+                and any(m.kind in ("date", "year") for m in usable)
+                and all(age is None for _, age in converted)
+            ):
                 return None  # "Curacné fini en 2019, et aujourd'hui test positif": its own time, not an age
             converted = [(distance, age) for distance, age in converted if age is not None]
             if converted:
                 found = min(converted, key=lambda c: c[0])[1]
                 if number >= 2:
-                    found = AgeAtIntake(found.sa, found.sa_min, found.sa_max, f"{found.source}, told before",
-                                        found.start, found.end)
+                    found = AgeAtIntake(
+                        found.sa, found.sa_min, found.sa_max, f"{found.source}, told before", found.start, found.end
+                    )
                 return found
         return None
 
@@ -753,17 +945,25 @@ class EventReader:
         """The last period from a dated positive test ("test positif le 3 mars", "TP+ en février"): a test turns
         positive at about 4 SA (:data:`POSITIVE_TEST_SA`)."""
         for mention in dates:
-            if not mention.year_only and _DISCOVERY.search(text[max(0, mention.start - 40):mention.start]):
+            if not mention.year_only and _DISCOVERY.search(text[max(0, mention.start - 40) : mention.start]):
                 return mention.day - timedelta(days=round(POSITIVE_TEST_SA * 7))
         return None
 
-    def current_age(self, marks: list[TimeMark], lmp: date | None, posted: date | None, past_until: int,
-                    owner: str = "self") -> TimeMark | None:
+    def current_age(
+        self, marks: list[TimeMark], lmp: date | None, posted: date | None, past_until: int, owner: str = "self"
+    ) -> TimeMark | None:
         """The person's age today: an age stated as today's ("je suis à 30 SA", "enceinte de 7 mois"), else the
         last age of the post that dates no other event, no warning and no earlier pregnancy; else the one the
         last period and the post's date give."""
-        usable = [m for m in marks if m.kind == "age" and m.sa is not None and m.role == "intake"
-                  and m.start >= past_until and (m.owner in (None, owner) or (owner == "self" and m.owner == "general"))]
+        usable = [
+            m
+            for m in marks
+            if m.kind == "age"
+            and m.sa is not None
+            and m.role == "intake"
+            and m.start >= past_until
+            and (m.owner in (None, owner) or (owner == "self" and m.owner == "general"))
+        ]
         stated = [m for m in usable if m.current]
         if stated:
             return stated[-1]
@@ -771,8 +971,12 @@ class EventReader:
             return usable[-1]
         if owner == "self":
             for mark in marks:  # "test positif il y a 7 mois": a test turns positive at about 4 SA (missed period)
-                if mark.kind == "ago" and mark.days is not None and mark.start >= past_until and \
-                        (_DISCOVERY.search(mark.before) or _DISCOVERY.match(mark.after.lstrip(" ,:"))):
+                if (
+                    mark.kind == "ago"
+                    and mark.days is not None
+                    and mark.start >= past_until
+                    and (_DISCOVERY.search(mark.before) or _DISCOVERY.match(mark.after.lstrip(" ,:")))
+                ):
                     sa = round(POSITIVE_TEST_SA + mark.days / 7, 1)
                     if sa <= 44:
                         return TimeMark(mark.start, mark.end, "age", sa, sa, sa, "positive test", current=True)
@@ -785,18 +989,22 @@ class EventReader:
     # -- timing ---------------------------------------------------------------------------------
     def timing(self, text: str, clause: Clause, sentence: tuple[int, int], age: AgeAtIntake | None) -> str:
         w = self.w
-        clause_text = text[clause.start:clause.end]
-        whole = text[sentence[0]:sentence[1]]
+        clause_text = text[clause.start : clause.end]
+        whole = text[sentence[0] : sentence[1]]
         undated = age is None or age.source.startswith("current")  # today's age is not the intake's own
         if w.timing_breastfeeding.search(clause_text) or (undated and w.timing_breastfeeding.search(whole)):
             return "breastfeeding"
         if w.timing_postpartum.search(clause_text) or (undated and w.timing_postpartum.search(whole)):
             return "postpartum"
-        if (w.timing_before_conception.search(clause_text) or (age is None and w.timing_before_conception.search(whole))) \
-                and not _STILL.search(clause_text):  # "qu'elle prenait déjà avant la grossesse": it went on
+        if (
+            w.timing_before_conception.search(clause_text) or (age is None and w.timing_before_conception.search(whole))
+        ) and not _STILL.search(clause_text):  # "qu'elle prenait déjà avant la grossesse": it went on
             return "before_conception"
-        if age is not None and age.sa is not None and (
-                age.sa < 0 or (age.sa < 2 and age.source.split(",")[0] in ("date", "time_ago"))):
+        if (
+            age is not None
+            and age.sa is not None
+            and (age.sa < 0 or (age.sa < 2 and age.source.split(",")[0] in ("date", "time_ago")))
+        ):
             return "before_conception"  # an intake dated before the last period, or in the fortnight after it
         return "pregnancy"
 
@@ -810,8 +1018,15 @@ class EventReader:
         return pattern.sub(lambda m: m.group(1) + " " * (len(m.group()) - len(m.group(1))), text)
 
     # -- all events of a post ----------------------------------------------------------------------
-    def read(self, text: str, mentions: list[DrugMention], sentences: list[tuple[int, int]],
-             ages: list[GestationalAge], posted: date | None, route_of=None) -> list[ExposureEvent]:
+    def read(
+        self,
+        text: str,
+        mentions: list[DrugMention],
+        sentences: list[tuple[int, int]],
+        ages: list[GestationalAge],
+        posted: date | None,
+        route_of=None,
+    ) -> list[ExposureEvent]:
         from perivigil.extract.text import sentence_index
 
         text = self.without_greetings(text)
@@ -830,7 +1045,7 @@ class EventReader:
             sentence = sentences[index]
             previous = sentences[index - 1] if index > 0 else None
             nxt = sentences[index + 1] if index + 1 < len(sentences) else None
-            following = text[nxt[0]:nxt[1]] if nxt else ""
+            following = text[nxt[0] : nxt[1]] if nxt else ""
             clauses = clauses_of(text, sentence)
             c_index = _clause_index(clauses, mention.start)
             clause = clauses[c_index]
@@ -841,14 +1056,20 @@ class EventReader:
                 found = self._clause_status(text, linked, None)
                 # a plan told after an intake adds to it ("j'en ai pris à 30 SA et je vais en reprendre"): kept
                 if found is not None and (found[0] in ("taken", "not_taken") or status != "taken"):
-                    status, why_status = found[0], f"{found[1]} (a clause about it: '{text[linked.start:linked.end].strip(' ,;:')}')"
+                    status, why_status = (
+                        found[0],
+                        f"{found[1]} (a clause about it: '{text[linked.start : linked.end].strip(' ,;:')}')",
+                    )
                     c_index = clauses.index(linked)
                     subject_at = linked.end
             told_by = None
             if status in ("mentioned", "intended"):
                 told_by = self._anaphoric_intake(text, mention, sentences, index, mentions)
                 if told_by is not None:
-                    status, why_status = "taken", "an intake told in a sentence around it ('je l'ai pris', '2 comprimés')"
+                    status, why_status = (
+                        "taken",
+                        "an intake told in a sentence around it ('je l'ai pris', '2 comprimés')",
+                    )
             if told_by == "self":  # "Mon mari avait des patchs Flector. […] J'en ai mis un": the author's intake
                 person, who = "self", "the author ('j'en ai mis')"
             else:
@@ -869,99 +1090,152 @@ class EventReader:
                 own_current = current
             else:
                 own_current = self.current_age(marks, None, None, 0, owner="relative")
-            age = self.age_at_intake(text, mention, clauses, c_index, sentence, earlier, marks, lmp, posted,
-                                     own_current, person, mentions)
+            age = self.age_at_intake(
+                text, mention, clauses, c_index, sentence, earlier, marks, lmp, posted, own_current, person, mentions
+            )
             if age is None:  # "… sous Curacné. Ma dernière gélule, je l'ai prise le 10 avril": told after
                 age = self._age_told_after(text, mention, sentences, index, mentions, marks, lmp, posted, own_current)
             of_interest = mention.entry.drug_class != "other"  # the rules read these; the others keep defaults
             first = of_interest and self._first_trimester(text, sentence, mention, discovered, status)
             if age is None and own_current is not None and own_current.sa is not None and self._recent(text, sentence):
-                age = AgeAtIntake(own_current.sa, own_current.sa_min, own_current.sa_max, "current",
-                                  own_current.start, own_current.end)
+                age = AgeAtIntake(
+                    own_current.sa,
+                    own_current.sa_min,
+                    own_current.sa_max,
+                    "current",
+                    own_current.start,
+                    own_current.end,
+                )
             timing = self.timing(text, clause, sentence, age)
             dose = find_dose(text, mention.start, mention.end, nxt[1] if nxt else sentence[1], mention.entry.unit_mg)
-            route = route_of(text, mention.start, mention.end, mention.entry.route) if route_of and of_interest \
+            route = (
+                route_of(text, mention.start, mention.end, mention.entry.route)
+                if route_of and of_interest
                 else mention.entry.route
+            )
             why = (f"status: {why_status}", f"person: {who or person}")
-            events.append(ExposureEvent(mention, status, person, pregnant, timing, age, first, route, dose,
-                                        (clause.start, clause.end), sentence, why))
+            events.append(
+                ExposureEvent(
+                    mention,
+                    status,
+                    person,
+                    pregnant,
+                    timing,
+                    age,
+                    first,
+                    route,
+                    dose,
+                    (clause.start, clause.end),
+                    sentence,
+                    why,
+                )
+            )
         return events
 
-    def _age_told_after(self, text: str, mention: DrugMention, sentences: list[tuple[int, int]], index: int,
-                        mentions: list[DrugMention], marks: list[TimeMark], lmp: date | None, posted: date | None,
-                        current: TimeMark | None) -> AgeAtIntake | None:
+    def _age_told_after(
+        self,
+        text: str,
+        mention: DrugMention,
+        sentences: list[tuple[int, int]],
+        index: int,
+        mentions: list[DrugMention],
+        marks: list[TimeMark],
+        lmp: date | None,
+        posted: date | None,
+        current: TimeMark | None,
+    ) -> AgeAtIntake | None:
         """The time of an intake told in the one or two sentences after the drug, without naming it again
         ("ma dernière gélule, c'était le 15 janvier", "je l'ai pris jusqu'à 29 SA"), before another drug."""
-        for sentence in sentences[index + 1:index + 3]:
-            if "\n\n" in text[mention.end:sentence[0]] or any(sentence[0] <= m.start < sentence[1] for m in mentions):
+        for sentence in sentences[index + 1 : index + 3]:
+            if "\n\n" in text[mention.end : sentence[0]] or any(sentence[0] <= m.start < sentence[1] for m in mentions):
                 return None
             clauses = clauses_of(text, sentence)
             for number, clause in enumerate(clauses):
-                segment = text[clause.start:clause.end]
+                segment = text[clause.start : clause.end]
                 if not _TOLD_AGAIN.search(segment):
                     continue
                 # "Ma dernière gélule, c'était le 1er mars": the time may stand in the clause after the cue
                 until = clauses[number + 1].end if number + 1 < len(clauses) else clause.end
-                usable = [m for m in marks if clause.start <= m.start < until and m.role in ("intake", "anchor")
-                          and not (m.kind == "date" and is_anchor(text, m.start))]
+                usable = [
+                    m
+                    for m in marks
+                    if clause.start <= m.start < until
+                    and m.role in ("intake", "anchor")
+                    and not (m.kind == "date" and is_anchor(text, m.start))
+                ]
                 for mark in usable:
                     found = self._convert(mark, lmp, posted, current)
                     if found is not None:
-                        return AgeAtIntake(found.sa, found.sa_min, found.sa_max, f"{found.source}, told after",
-                                           found.start, found.end)
+                        return AgeAtIntake(
+                            found.sa, found.sa_min, found.sa_max, f"{found.source}, told after", found.start, found.end
+                        )
         return None
 
     @staticmethod
-    def _linked_clause(text: str, mention: DrugMention, clauses: list[Clause], index: int,
-                       mentions: list[DrugMention]) -> Clause | None:
+    def _linked_clause(
+        text: str, mention: DrugMention, clauses: list[Clause], index: int, mentions: list[DrugMention]
+    ) -> Clause | None:
         """A later clause of the sentence that tells this drug's intake without naming it: a relative clause
         right after it (", que j'ai pris à 30 SA"), or a pronoun ("mais j'en ai pris", "je l'ai pas pris"),
         when no other drug is named in between."""
         others = [m.start for m in mentions if m is not mention and m.start > mention.end]
-        for position, later in enumerate(clauses[index + 1:], start=1):
+        for position, later in enumerate(clauses[index + 1 :], start=1):
             if any(o < later.start for o in others):
                 return None
-            segment = text[later.start:later.end].lstrip(" ,;:()")
+            segment = text[later.start : later.end].lstrip(" ,;:()")
             if position == 1 and _RELATIVE_INTAKE.match(segment):
                 return later
-            if _PRONOUN_OBJECT_INTAKE.search(segment) or _PRONOUN_OBJECT_PLAN.search(segment) or \
-                    _UNNAMED_INTAKE.search(segment):  # "une ordonnance de roaccutane, […] j'ai pris les comprimés"
+            if (
+                _PRONOUN_OBJECT_INTAKE.search(segment)
+                or _PRONOUN_OBJECT_PLAN.search(segment)
+                or _UNNAMED_INTAKE.search(segment)
+            ):  # "une ordonnance de roaccutane, […] j'ai pris les comprimés"
                 return later
         return None
 
-    def _first_trimester(self, text: str, sentence: tuple[int, int], mention: DrugMention, discovered: object,
-                         status: str) -> bool:
+    def _first_trimester(
+        self, text: str, sentence: tuple[int, int], mention: DrugMention, discovered: object, status: str
+    ) -> bool:
         """A first-trimester phrase for this intake (protocol §3): taken before the pregnancy was known, a positive
         test while on the drug, the very beginning of the pregnancy; or isotretinoin taken on and on ("sous",
         "je prenais", "depuis", "jusqu'à") in a post that tells how the pregnancy was found out."""
         w = self.w
-        whole = text[sentence[0]:sentence[1]]
+        whole = text[sentence[0] : sentence[1]]
         if w.timing_first_trimester.search(whole):
             return True
-        if mention.entry.drug_class == "isotretinoin" and status == "taken" and _DISCOVERY.search(whole) \
-                and not _ENDED.search(whole):
+        if (
+            mention.entry.drug_class == "isotretinoin"
+            and status == "taken"
+            and _DISCOVERY.search(whole)
+            and not _ENDED.search(whole)
+        ):
             return True  # "Roaccutane + pilule oubliée = test positif": on the treatment when the test turned positive
         if _DISCOVERY.search(whole) and _ONGOING.search(whole):
             return True
-        near = text[max(sentence[0], mention.start - 60):min(sentence[1], mention.end + 60)]
-        following = text[sentence[1]:sentence[1] + 120]  # "… roacc … . TP+ à 4 SA en plein traitement"
-        return (mention.entry.drug_class == "isotretinoin" and status == "taken" and bool(discovered)
-                and bool(_ONGOING.search(near) or _ONGOING.search(following)))
+        near = text[max(sentence[0], mention.start - 60) : min(sentence[1], mention.end + 60)]
+        following = text[sentence[1] : sentence[1] + 120]  # "… roacc … . TP+ à 4 SA en plein traitement"
+        return (
+            mention.entry.drug_class == "isotretinoin"
+            and status == "taken"
+            and bool(discovered)
+            and bool(_ONGOING.search(near) or _ONGOING.search(following))
+        )
 
     def _post_first_trimester(self, text: str) -> bool:
         """The post tells a first-trimester exposure (protocol §3): found out while on the drug, a
         first-trimester phrase, a miscarriage; not in a condition ("si je tombe enceinte avant")."""
         for pattern in (_DISCOVERY, self.w.timing_first_trimester, _MISCARRIAGE):
             for match in pattern.finditer(text):
-                if not _hypothesis(self.w, text[max(0, match.start() - 20):match.start()]) and \
-                        not _pregnancy_hypothesis(self.w, text[max(0, match.start() - 12):match.end() + 4]):
+                if not _hypothesis(
+                    self.w, text[max(0, match.start() - 20) : match.start()]
+                ) and not _pregnancy_hypothesis(self.w, text[max(0, match.start() - 12) : match.end() + 4]):
                     return True
         return False
 
     @staticmethod
     def _recent(text: str, sentence: tuple[int, int]) -> bool:
         """Whether an undated intake belongs to the present of the post (not to an earlier time told in it)."""
-        whole = text[sentence[0]:sentence[1]]
+        whole = text[sentence[0] : sentence[1]]
         return not _EARLIER.search(whole)
 
     def _past_until(self, text: str, sentences: list[tuple[int, int]]) -> int:
@@ -984,34 +1258,39 @@ class EventReader:
             if index - back < 0:
                 break
             earlier = sentences[index - back]
-            if "\n\n" in text[earlier[1]:sentences[index - back + 1][0] + 1]:
+            if "\n\n" in text[earlier[1] : sentences[index - back + 1][0] + 1]:
                 break
             out.append(earlier)
         return out
 
-    def _anaphoric_intake(self, text: str, mention: DrugMention, sentences: list[tuple[int, int]], index: int,
-                          mentions: list[DrugMention]) -> str | None:
+    def _anaphoric_intake(
+        self, text: str, mention: DrugMention, sentences: list[tuple[int, int]], index: int, mentions: list[DrugMention]
+    ) -> str | None:
         """An intake told around the drug without naming it: "… du Profénid. Je l'ai pris 2 jours" (the last
         drug named before it), or "J'ai pris deux comprimés. … c'était du Nurofen" (the next drug named).
         Returns who told it: ``self`` for a first-person intake ("j'en ai mis un"), ``unknown`` otherwise,
         ``None`` when there is no such intake."""
-        for sentence in sentences[index + 1:index + 3]:
-            window = text[sentence[0]:sentence[1]]
+        for sentence in sentences[index + 1 : index + 3]:
+            window = text[sentence[0] : sentence[1]]
             if any(sentence[0] <= m.start < sentence[1] for m in mentions if m is not mention):
                 break
             if _PARTICIPLE_OPENING.match(window):
                 return "self"  # "… m'a tendu un Advil. Avalé avant que mon cerveau se reconnecte."
-            found = _PRONOUN_INTAKE.search(window) or _UNNAMED_INTAKE_AFTER.search(window) or \
-                _LAST_UNIT_TAKEN.search(window)
+            found = (
+                _PRONOUN_INTAKE.search(window)
+                or _UNNAMED_INTAKE_AFTER.search(window)
+                or _LAST_UNIT_TAKEN.search(window)
+            )
             if found and found.re is _LAST_UNIT_TAKEN:
                 return "self"  # "dernière gélule avalée ce matin"
-            if found and not self.w.negation_words.search(window[max(0, found.start() - 20):found.end()]):
+            if found and not self.w.negation_words.search(window[max(0, found.start() - 20) : found.end()]):
                 first = _FIRST_PERSON_INTAKE.match(found.group()) or re.search(
-                    r"(?:je|j'|j|g|jai)\s?(?:\w+\s)?$", window[max(0, found.start() - 8):found.start()] + " ")
+                    r"(?:je|j'|j|g|jai)\s?(?:\w+\s)?$", window[max(0, found.start() - 8) : found.start()] + " "
+                )
                 # "ai", "avais" are the first person's ("moi-même, qui ai avalé le comprimé")
                 return "self" if first or found.group().startswith(("g ", "jai ", "ai ", "avais ")) else "unknown"
-        for sentence in reversed(sentences[max(0, index - 2):index]):
-            window = text[sentence[0]:sentence[1]]
+        for sentence in reversed(sentences[max(0, index - 2) : index]):
+            window = text[sentence[0] : sentence[1]]
             if any(sentence[0] <= m.start < sentence[1] for m in mentions):
                 break
             if _UNNAMED_INTAKE.search(window) and not self.w.negation_words.search(window):
@@ -1023,12 +1302,19 @@ class EventReader:
         subject is the author (or none), not in a condition nor negated; or an age of hers."""
         w = self.w
         for match in w.pregnancy_signals.finditer(text):
-            sentence_start = max(text.rfind(".", 0, match.start()), text.rfind("\n", 0, match.start()),
-                                 text.rfind("?", 0, match.start()), text.rfind("!", 0, match.start())) + 1
-            local = text[sentence_start:match.end() + 25]
+            sentence_start = (
+                max(
+                    text.rfind(".", 0, match.start()),
+                    text.rfind("\n", 0, match.start()),
+                    text.rfind("?", 0, match.start()),
+                    text.rfind("!", 0, match.start()),
+                )
+                + 1
+            )
+            local = text[sentence_start : match.end() + 25]
             if w.hypothesis_pregnancy.search(local) or w.pregnancy_not_pregnant.search(local):
                 continue
-            if w.hypothesis_markers.search(text[sentence_start:match.start()]):
+            if w.hypothesis_markers.search(text[sentence_start : match.start()]):
                 continue
             if self._owner(text, match.start(), sentence_start) in ("relative", "other", "general", "third"):
                 continue
@@ -1053,7 +1339,7 @@ def _pregnancy_hypothesis(w: CueWords, span: str) -> bool:
     """A pregnancy to come in ``span`` ("si je tombe enceinte"), not an indirect question ("sans me demander si
     j'étais enceinte")."""
     for match in w.hypothesis_pregnancy.finditer(span):
-        if not _INDIRECT_QUESTION.search(span[max(0, match.start() - 14):match.start()]):
+        if not _INDIRECT_QUESTION.search(span[max(0, match.start() - 14) : match.start()]):
             return True
     return False
 
@@ -1063,7 +1349,7 @@ def _hypothesis(w: CueWords, span: str) -> bool:
     and its "ou si …" that follows)."""
     indirect = False
     for match in w.hypothesis_markers.finditer(span):
-        before = span[max(0, match.start() - 14):match.start()]
+        before = span[max(0, match.start() - 14) : match.start()]
         if _NOT_A_CONDITION.match(span, match.start()):
             continue  # "(si j'ai bien compris)", "si je compte bien"
         if _INDIRECT_QUESTION.search(before):
@@ -1076,9 +1362,31 @@ def _hypothesis(w: CueWords, span: str) -> bool:
 def _ends_with(pattern: re.Pattern, words: str) -> bool:
     """Whether one of the pattern's phrases ends the given words (the words just before a drug)."""
     for match in pattern.finditer(words):
-        rest = words[match.end():].split()
+        rest = words[match.end() :].split()
         # a determiner may sit between: "pas d'un advil", "aucun anti-inflammatoire", "sans l'avis" is not
-        if len(rest) <= 1 and (not rest or rest[0] in ("le", "la", "les", "l", "un", "une", "de", "d", "du", "des",
-                                                       "mon", "ma", "mes", "son", "sa", "ses", "ton", "ta")):
+        if len(rest) <= 1 and (
+            not rest
+            or rest[0]
+            in (
+                "le",
+                "la",
+                "les",
+                "l",
+                "un",
+                "une",
+                "de",
+                "d",
+                "du",
+                "des",
+                "mon",
+                "ma",
+                "mes",
+                "son",
+                "sa",
+                "ses",
+                "ton",
+                "ta",
+            )
+        ):
             return True
     return False

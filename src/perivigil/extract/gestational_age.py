@@ -22,10 +22,32 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-NUMBER_WORDS = {"un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7,
-                "huit": 8, "neuf": 9, "dix": 10}
-ORDINAL_WORDS = {"premier": 1, "1er": 1, "deuxieme": 2, "second": 2, "troisieme": 3, "quatrieme": 4,
-                 "cinquieme": 5, "sixieme": 6, "septieme": 7, "huitieme": 8, "neuvieme": 9}
+NUMBER_WORDS = {
+    "un": 1,
+    "une": 1,
+    "deux": 2,
+    "trois": 3,
+    "quatre": 4,
+    "cinq": 5,
+    "six": 6,
+    "sept": 7,
+    "huit": 8,
+    "neuf": 9,
+    "dix": 10,
+}
+ORDINAL_WORDS = {
+    "premier": 1,
+    "1er": 1,
+    "deuxieme": 2,
+    "second": 2,
+    "troisieme": 3,
+    "quatrieme": 4,
+    "cinquieme": 5,
+    "sixieme": 6,
+    "septieme": 7,
+    "huitieme": 8,
+    "neuvieme": 9,
+}
 DEFAULT_MONTHS_TO_SA = {1: 6, 2: 10, 3: 15, 4: 19, 5: 24, 6: 28, 7: 32, 8: 36, 9: 41}
 DEFAULT_TRIMESTERS = {1: (0.0, 14.0), 2: (15.0, 28.0), 3: (29.0, 42.0)}
 
@@ -51,7 +73,9 @@ _NUM = r"(\d{1,2}(?:[.,]5)?)"
 _MONTH_NUM = r"(\d|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf)"
 _ORDINAL = r"(\d\s?(?:e|eme|ieme|em|er|ere)|premier|deuxieme|second|troisieme|quatrieme|cinquieme|sixieme|septieme|huitieme|neuvieme)"
 
-SA = re.compile(_NUM + r"\s?(?:\+\s?\d\s?)?(?:sa\b|s\.a\.?(?!\w)|semaines?\s(?:d\s?'?\s?)?amen+or+h?ee?|sem\.?\s(?:d\s?'?\s?)?a\b)")
+SA = re.compile(
+    _NUM + r"\s?(?:\+\s?\d\s?)?(?:sa\b|s\.a\.?(?!\w)|semaines?\s(?:d\s?'?\s?)?amen+or+h?ee?|sem\.?\s(?:d\s?'?\s?)?a\b)"
+)
 SG = re.compile(_NUM + r"\s?(?:sg\b|s\.g\.?(?!\w)|semaines?\s(?:de\s)?grossesse)")
 WEEKS = re.compile(_NUM + r"\s?(?:semaines?|sem)\b(?!\s?(?:d\s?'?\s?amen|de\sgrossesse))")
 MONTHS = re.compile(_MONTH_NUM + r"\s?mois(\set\sdemi)?")
@@ -61,28 +85,40 @@ _ORDINAL_CORE = re.compile(_ORDINAL + r"\s?mois")
 ORDINAL_MONTH = re.compile(r"(debut|fin|milieu)?\s?(?:du|de|au|le|ce|mon|en)?\s?" + _ORDINAL + r"\s?mois")
 # "à 3 semaines du terme", "5 semaines avant le terme": the term is 41 SA in France (CNGOF)
 _WEEKS_NUM = r"(\d{1,2}(?:[.,]5)?|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix)"  # "à six semaines du terme"
-WEEKS_TO_TERM = re.compile(_WEEKS_NUM + r"\s?(?:semaines?|sem)\s(?:du|avant\sle|avant\sla\sdate\sdu)\s(?:terme|dpa)|"
-                           r"(?:terme|accouchement|dpa)\s(?:est\s)?(?:prevue?\s)?(?:pour\s)?dans\s" + _WEEKS_NUM +
-                           r"\s?(?:semaines?|sem)\b|(?:il\sme\sreste|plus\sque|encore)\s" + _WEEKS_NUM +
-                           r"\s?(?:semaines?|sem)\s(?:avant\s(?:le\sterme|l'accouchement|la\sdpa)|a\stenir)")
+WEEKS_TO_TERM = re.compile(
+    _WEEKS_NUM + r"\s?(?:semaines?|sem)\s(?:du|avant\sle|avant\sla\sdate\sdu)\s(?:terme|dpa)|"
+    r"(?:terme|accouchement|dpa)\s(?:est\s)?(?:prevue?\s)?(?:pour\s)?dans\s"
+    + _WEEKS_NUM
+    + r"\s?(?:semaines?|sem)\b|(?:il\sme\sreste|plus\sque|encore)\s"
+    + _WEEKS_NUM
+    + r"\s?(?:semaines?|sem)\s(?:avant\s(?:le\sterme|l'accouchement|la\sdpa)|a\stenir)"
+)
 TERM_SA = 41.0
 # Periods named without a number: the start (first trimester) and the end (third) of the pregnancy
-EARLY_PREGNANCY = re.compile(r"\b(?:(?:au\s)?(?:tout\s)?debut\sde\s(?:ma\s|la\s|sa\s)?grossesse|au\stout\sdebut|"
-                             r"enceinte\sde\squelques\s(?:semaines|jours)|"
-                             r"(?:les\s)?(?:premieres|1eres|1res)\ssemaines(?:\sde\s(?:ma\s|la\s)?grossesse)?|"
-                             r"(?:les\s)?premiers\sjours\sde\s(?:ma\s|la\s)?grossesse)\b")
-TRIMESTER = re.compile(r"(premier|1er|1e|1|deuxieme|second|2e|2eme|2nd|troisieme|3e|3eme|dernier)\s?trimestre|\b(t[123])\b")
-LATE_PREGNANCY = re.compile(r"\b(?:fin\sde\s(?:ma\s|la\s|sa\s)?grossesse|(?:derniers?|dernieres?)\smois\sde\s"
-                            r"(?:ma\s|la\s)?grossesse|(?:le\s|au\s)?dernier\smois|derniere\sligne\sdroite)\b")
+EARLY_PREGNANCY = re.compile(
+    r"\b(?:(?:au\s)?(?:tout\s)?debut\sde\s(?:ma\s|la\s|sa\s)?grossesse|au\stout\sdebut|"
+    r"enceinte\sde\squelques\s(?:semaines|jours)|"
+    r"(?:les\s)?(?:premieres|1eres|1res)\ssemaines(?:\sde\s(?:ma\s|la\s)?grossesse)?|"
+    r"(?:les\s)?premiers\sjours\sde\s(?:ma\s|la\s)?grossesse)\b"
+)
+TRIMESTER = re.compile(
+    r"(premier|1er|1e|1|deuxieme|second|2e|2eme|2nd|troisieme|3e|3eme|dernier)\s?trimestre|\b(t[123])\b"
+)
+LATE_PREGNANCY = re.compile(
+    r"\b(?:fin\sde\s(?:ma\s|la\s|sa\s)?grossesse|(?:derniers?|dernieres?)\smois\sde\s"
+    r"(?:ma\s|la\s)?grossesse|(?:le\s|au\s)?dernier\smois|derniere\sligne\sdroite)\b"
+)
 
 # Words before "N semaines" / "N mois" that make them a duration or a baby's age, not a pregnancy age.
 _NOT_PREGNANCY_BEFORE = re.compile(
     r"\b(?:depuis|pendant|durant|il y a|y a|dans|encore|plus que|tous les|toutes les|bebe de|bb de|bebe a|bb a|"
     r"fils de|fille de|fils a|fille a|enfant de|enfant a|ans et|apres|plus de|moins de|au bout de|"
-    r"il a|elle a|qui a|cure de|traitement de|pilule|chaque)\s*$")
+    r"il a|elle a|qui a|cure de|traitement de|pilule|chaque)\s*$"
+)
 _NOT_PREGNANCY_AFTER = re.compile(
     r"^\s?(?:de (?:traitement|cure|pilule|allaitement|essais?|post ?partum|retard)|d'(?:essais?|allaitement|attente)|apres|plus tard|"
-    r"post ?partum|avant|que|qu')")
+    r"post ?partum|avant|que|qu')"
+)
 _NEGATED_AGE = re.compile(r"(?:\bpas|\bnon|\bni)\s(?:a\s|de\s)?$")
 _PREGNANCY_CONTEXT = re.compile(r"enceinte|enciente|grossesse|\bsa\b|\bsg\b|\bbebe bouge|terme")
 
@@ -96,8 +132,27 @@ def _scan(pattern: re.Pattern, text: str, present: frozenset[str], *needles: str
 
 # Every word a pattern's matches hold (the needles of the _scan calls below), longest first; a word
 # found stands for every needle inside it ("semaine" for "sem" too)
-_NEEDLES = ['grossesse', 'premieres', 'trimestre', 'derniere', 'quelques', 'dernier', 'semaine', '1eres', 'debut',
-            '1res', 'mois', 's.a', 's.g', 'sem', 'sa', 'sg', 't1', 't2', 't3']
+_NEEDLES = [
+    "grossesse",
+    "premieres",
+    "trimestre",
+    "derniere",
+    "quelques",
+    "dernier",
+    "semaine",
+    "1eres",
+    "debut",
+    "1res",
+    "mois",
+    "s.a",
+    "s.g",
+    "sem",
+    "sa",
+    "sg",
+    "t1",
+    "t2",
+    "t3",
+]
 _KEYWORDS = re.compile("|".join(re.escape(word) for word in _NEEDLES))
 _HOLDS = {word: frozenset(n for n in _NEEDLES if n in word) for word in _NEEDLES}
 
@@ -121,11 +176,14 @@ def _overlaps(span: tuple[int, int], taken: list[tuple[int, int]]) -> bool:
 
 
 def _duration_before(text: str, start: int) -> bool:
-    return bool(_NOT_PREGNANCY_BEFORE.search(text[max(0, start - 16):start]))
+    return bool(_NOT_PREGNANCY_BEFORE.search(text[max(0, start - 16) : start]))
 
 
-def find_gestational_ages(text: str, months_to_sa: Mapping[int, float] = DEFAULT_MONTHS_TO_SA,
-                          trimesters: Mapping[int, tuple[float, float]] = DEFAULT_TRIMESTERS) -> list[GestationalAge]:
+def find_gestational_ages(
+    text: str,
+    months_to_sa: Mapping[int, float] = DEFAULT_MONTHS_TO_SA,
+    trimesters: Mapping[int, tuple[float, float]] = DEFAULT_TRIMESTERS,
+) -> list[GestationalAge]:
     """Every gestational age stated in ``text`` (matching form), in order of position."""
     present = frozenset(n for word in _KEYWORDS.findall(text) for n in _HOLDS[word])  # one pass for all patterns
     found: list[GestationalAge] = []
@@ -134,14 +192,17 @@ def find_gestational_ages(text: str, months_to_sa: Mapping[int, float] = DEFAULT
     def add(age: GestationalAge) -> None:
         taken.append((age.start, age.end))
         # "22 SA (et pas 22 SG)": a negated age is set aside (but still blocks overlapping readings)
-        if not _NEGATED_AGE.search(text[max(0, age.start - 8):age.start]):
+        if not _NEGATED_AGE.search(text[max(0, age.start - 8) : age.start]):
             found.append(age)
 
     for match in _scan(WEEKS_TO_TERM, text, present, "sem"):
         left = _number(next(g for g in match.groups() if g))
         if 0 <= left <= 30:
-            add(GestationalAge(match.start(), match.end(), TERM_SA - left, TERM_SA - left - 1, TERM_SA - left,
-                               "weeks_to_term"))
+            add(
+                GestationalAge(
+                    match.start(), match.end(), TERM_SA - left, TERM_SA - left - 1, TERM_SA - left, "weeks_to_term"
+                )
+            )
     for match in _scan(SA, text, present, "sa", "s.a", "sem"):
         value = _number(match.group(1))
         if 2 <= value <= 44:
@@ -171,7 +232,7 @@ def find_gestational_ages(text: str, months_to_sa: Mapping[int, float] = DEFAULT
     for match in _scan(MONTHS, text, present, "mois"):
         if _overlaps(match.span(), taken) or _duration_before(text, match.start()):
             continue
-        if _NOT_PREGNANCY_AFTER.search(text[match.end():match.end() + 24]):
+        if _NOT_PREGNANCY_AFTER.search(text[match.end() : match.end() + 24]):
             continue
         n = int(_number(match.group(1)))
         if not 1 <= n <= 9:
@@ -188,8 +249,13 @@ def find_gestational_ages(text: str, months_to_sa: Mapping[int, float] = DEFAULT
         if _overlaps(match.span(), taken):
             continue
         word = (match.group(1) or match.group(2) or "").replace(" ", "")
-        n = 1 if word in ("premier", "1er", "1e", "1", "t1") else 2 if word in (
-            "deuxieme", "second", "2e", "2eme", "2nd", "t2") else 3
+        n = (
+            1
+            if word in ("premier", "1er", "1e", "1", "t1")
+            else 2
+            if word in ("deuxieme", "second", "2e", "2eme", "2nd", "t2")
+            else 3
+        )
         low, high = trimesters[n]
         add(GestationalAge(match.start(), match.end(), None, low, high, "trimester"))
     for match in _scan(LATE_PREGNANCY, text, present, "grossesse", "dernier", "derniere"):
@@ -206,14 +272,16 @@ def find_gestational_ages(text: str, months_to_sa: Mapping[int, float] = DEFAULT
 def _is_pregnancy_month(text: str, start: int, end: int) -> bool:
     """'N mois' is a pregnancy age after "enceinte de", before "de grossesse", at a sentence's
     start, or inside a sentence that speaks of the pregnancy."""
-    before = text[max(0, start - 14):start]
-    after = text[end:end + 14]
+    before = text[max(0, start - 14) : start]
+    after = text[end : end + 14]
     if before.endswith(" a ") or before.endswith("\na "):  # "à 8 mois" (baby ages are excluded earlier)
         return True
     if re.search(r"enceinte (?:de )?$|grossesse de $", before) or after.startswith(" de grossesse"):
         return True
-    sentence_start = max(text.rfind(".", 0, start), text.rfind("\n", 0, start), text.rfind("!", 0, start),
-                         text.rfind("?", 0, start)) + 1
+    sentence_start = (
+        max(text.rfind(".", 0, start), text.rfind("\n", 0, start), text.rfind("!", 0, start), text.rfind("?", 0, start))
+        + 1
+    )
     prefix = text[sentence_start:start].strip()
     if prefix in ("", "a", "a la fin de", "vers", "des", "a peine"):
         return True

@@ -18,7 +18,6 @@ Low-dose aspirin prescribed against pre-eclampsia is listed as its own indicatio
 from __future__ import annotations
 
 import re
-
 from collections.abc import Iterable
 
 from perivigil.extract.text import matching_form, sentence_index, sentence_spans
@@ -31,17 +30,28 @@ INDICATIONS: dict[str, re.Pattern[str]] = {
     "back_or_joint_pain": re.compile(
         r"\b(?:mal (?:de|au|aux) (?:dos|reins|genoux?|hanches?|epaules?|nuque|cou)|lombalgies?|lumbago|"
         r"sciatiques?|cruralgies?|nerf sciatique|entorses?|tendinites?|torticolis|douleurs? (?:articulaires|"
-        r"musculaires|ligamentaires)|symphyse|pubalgie|contractures?)\b"),
-    "dental_pain": re.compile(r"\b(?:rage de dents?|mal aux dents|mal de dents?|dents? de sagesse|"
-                              r"abces dentaire|dentiste|gencives?)\b"),
-    "fever_or_infection": re.compile(r"\b(?:fievre|grippe|etat grippal|rhume|angine|sinusite|otite|covid|"
-                                     r"courbatures|bronchite|rhino|temperature a \d+)\b"),
-    "pelvic_or_uterine": re.compile(r"\b(?:contractions?|menace d'accouchement premature|map|col modifie|"
-                                    r"regles douloureuses|endometriose|cystite|coliques? nephretiques?)\b"),
-    "preeclampsia_prevention": re.compile(r"\b(?:pre ?eclampsie|preeclampsie|toxemie|retard de croissance|"
-                                          r"rciu|fausses? couches? a repetition|doppler)\b"),
-    "pain_unspecified": re.compile(r"\b(?:douleurs?|j'ai mal|jai mal|j'avais mal|tellement mal|trop mal|"
-                                   r"tres mal|souffre|souffrais|douloureux|douloureuse)\b"),
+        r"musculaires|ligamentaires)|symphyse|pubalgie|contractures?)\b"
+    ),
+    "dental_pain": re.compile(
+        r"\b(?:rage de dents?|mal aux dents|mal de dents?|dents? de sagesse|"
+        r"abces dentaire|dentiste|gencives?)\b"
+    ),
+    "fever_or_infection": re.compile(
+        r"\b(?:fievre|grippe|etat grippal|rhume|angine|sinusite|otite|covid|"
+        r"courbatures|bronchite|rhino|temperature a \d+)\b"
+    ),
+    "pelvic_or_uterine": re.compile(
+        r"\b(?:contractions?|menace d'accouchement premature|map|col modifie|"
+        r"regles douloureuses|endometriose|cystite|coliques? nephretiques?)\b"
+    ),
+    "preeclampsia_prevention": re.compile(
+        r"\b(?:pre ?eclampsie|preeclampsie|toxemie|retard de croissance|"
+        r"rciu|fausses? couches? a repetition|doppler)\b"
+    ),
+    "pain_unspecified": re.compile(
+        r"\b(?:douleurs?|j'ai mal|jai mal|j'avais mal|tellement mal|trop mal|"
+        r"tres mal|souffre|souffrais|douloureux|douloureuse)\b"
+    ),
 }
 
 
@@ -65,4 +75,4 @@ def indications_near(text: str, positions: Iterable[int]) -> list[str]:
         return indications(text)
     spans = sentence_spans(text)
     chosen = sorted({i for p in positions for i in (sentence_index(spans, p) - 1, sentence_index(spans, p)) if i >= 0})
-    return indications(" \n".join(text[spans[i][0]:spans[i][1]] for i in chosen))
+    return indications(" \n".join(text[spans[i][0] : spans[i][1]] for i in chosen))

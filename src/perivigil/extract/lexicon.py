@@ -27,9 +27,9 @@ from pathlib import Path
 import pandas as pd
 
 from perivigil.errors import InputError
-from perivigil.files import check_input_file, decode_text, read_text
 from perivigil.extract.text import matching_form
 from perivigil.extract.vocabulary import is_ordinary
+from perivigil.files import check_input_file, decode_text, read_text
 
 CLASSES = ("isotretinoin", "nsaid", "aspirin_analgesic", "aspirin_antiplatelet", "aspirin", "other")
 ROUTES = ("oral", "cutaneous", "rectal", "parenteral", "other", "any")
@@ -38,13 +38,48 @@ ANTIPLATELET_NAMES = re.compile(r"KARDEGIC|RESITUNE|PROTECT|DUOPLAVIN|CLOPIDOGRE
 # Words that name a form or a population, not a drug, at the end of a BDPM denomination.
 _TRAILING_WORDS = re.compile(r"(\s+(ENFANTS?|ADULTES?|NOURRISSONS?|L\.?P\.?|GE|CONSEIL|MED))+$")
 # Brand names of other drugs (edsnlp) that are everyday French words on forums.
-COMMON_WORDS = frozenset({"bien", "calme", "repos", "dormir", "sommeil", "stress", "enfant", "sante", "forme",
-                          "serenite", "vitamine", "vitamines", "magnesium", "calcium", "fer", "bebe", "maman",
-                          "equilibre", "energie", "detente", "confort", "soleil", "ecran", "gelules", "sirop",
-                          "glucose"})
-_BDPM_ROUTES = {"orale": "oral", "sublinguale": "oral", "voie buccale autre": "oral", "buccale": "oral",
-                "cutanee": "cutaneous", "transdermique": "cutaneous", "rectale": "rectal",
-                "intraveineuse": "parenteral", "intramusculaire": "parenteral", "sous cutanee": "parenteral"}
+COMMON_WORDS = frozenset(
+    {
+        "bien",
+        "calme",
+        "repos",
+        "dormir",
+        "sommeil",
+        "stress",
+        "enfant",
+        "sante",
+        "forme",
+        "serenite",
+        "vitamine",
+        "vitamines",
+        "magnesium",
+        "calcium",
+        "fer",
+        "bebe",
+        "maman",
+        "equilibre",
+        "energie",
+        "detente",
+        "confort",
+        "soleil",
+        "ecran",
+        "gelules",
+        "sirop",
+        "glucose",
+    }
+)
+_BDPM_ROUTES = {
+    "orale": "oral",
+    "sublinguale": "oral",
+    "voie buccale autre": "oral",
+    "buccale": "oral",
+    "cutanee": "cutaneous",
+    "transdermique": "cutaneous",
+    "rectale": "rectal",
+    "intraveineuse": "parenteral",
+    "intramusculaire": "parenteral",
+    "sous cutanee": "parenteral",
+}
 
 
 @dataclass(frozen=True)
@@ -74,8 +109,9 @@ def read_substances(path: Path) -> list[Substance]:
     for number, row in enumerate(read_tsv(path), start=2):
         if row["class"] not in ("isotretinoin", "nsaid", "aspirin", "other"):
             raise InputError(f"{path}, row {number}: field 'class' must be isotretinoin, nsaid, aspirin or other")
-        substances.append(Substance(row["inn"], row["class"], re.compile(row["bdpm_pattern"]),
-                                    row["atc_oral"], row["atc_topical"]))
+        substances.append(
+            Substance(row["inn"], row["class"], re.compile(row["bdpm_pattern"]), row["atc_oral"], row["atc_topical"])
+        )
     return substances
 
 
@@ -86,6 +122,7 @@ def _plain(text: str) -> str:
 
 def read_bdpm(directory: Path) -> tuple[list[list[str]], list[list[str]]]:
     """Rows of ``CIS_bdpm.txt`` and ``CIS_COMPO_bdpm.txt`` (tab-separated, no header; UTF-8 or Windows-1252)."""
+
     def rows(name: str, min_fields: int) -> list[list[str]]:
         path = Path(directory) / name
         # UTF-8 with a BOM in the 2020 copy; older and newer downloads have been Windows-1252
@@ -103,8 +140,9 @@ def read_bdpm(directory: Path) -> tuple[list[list[str]], list[list[str]]]:
     return rows("CIS_bdpm.txt", 4), rows("CIS_COMPO_bdpm.txt", 7)
 
 
-def subset_bdpm(cis_rows: list[list[str]], compo_rows: list[list[str]],
-                substances: list[Substance]) -> tuple[list[list[str]], list[list[str]]]:
+def subset_bdpm(
+    cis_rows: list[list[str]], compo_rows: list[list[str]], substances: list[Substance]
+) -> tuple[list[list[str]], list[list[str]]]:
     """The products (and their composition lines) that contain a substance of interest."""
     keep = {row[0] for row in compo_rows if any(s.bdpm_pattern.search(_plain(row[3])) for s in substances)}
     return [r for r in cis_rows if r[0] in keep], [r for r in compo_rows if r[0] in keep]
@@ -129,8 +167,9 @@ def _route(bdpm_routes: str) -> set[str]:
     return {_BDPM_ROUTES.get(matching_form(r.strip()), "other") for r in bdpm_routes.split(";") if r.strip()}
 
 
-def bdpm_entries(cis_rows: list[list[str]], compo_rows: list[list[str]],
-                 substances: list[Substance]) -> list[dict[str, object]]:
+def bdpm_entries(
+    cis_rows: list[list[str]], compo_rows: list[list[str]], substances: list[Substance]
+) -> list[dict[str, object]]:
     """Lexicon rows from BDPM products: one per surface (denomination, and its first word)."""
     by_cis: dict[str, list[tuple[Substance, float | None]]] = defaultdict(list)
     for row in compo_rows:
@@ -168,8 +207,11 @@ def bdpm_entries(cis_rows: list[list[str]], compo_rows: list[list[str]],
         if len(classes) > 1 and classes <= {"aspirin_analgesic", "aspirin_antiplatelet"}:
             drug_class = "aspirin"
         else:
-            drug_class = next(c for c in ("isotretinoin", "nsaid", "aspirin_analgesic", "aspirin_antiplatelet",
-                                          "other") if c in classes)
+            drug_class = next(
+                c
+                for c in ("isotretinoin", "nsaid", "aspirin_analgesic", "aspirin_antiplatelet", "other")
+                if c in classes
+            )
         routes = entry["routes"]
         route = "oral" if "oral" in routes else next(iter(routes)) if len(routes) == 1 else "any"
         substance = sorted(entry["substance"], key=lambda s: s.inn)[0]
@@ -177,12 +219,19 @@ def bdpm_entries(cis_rows: list[list[str]], compo_rows: list[list[str]],
         if drug_class == "aspirin_antiplatelet":
             atc = "B01AC06"
         strengths = entry["strength"]
-        rows.append({"surface": surface, "inn": "+".join(sorted(entry["inn"])), "atc": atc,
-                     "drug_class": drug_class, "route": route,
-                     "unit_mg": next(iter(strengths)) if len(strengths) == 1 else None,
-                     # misspelt brands of interest are looked for too ("voltaren", "apranaxe")
-                     "fuzzy": drug_class != "other" and len(surface) >= 7 and surface.isalpha(),
-                     "source": "bdpm"})
+        rows.append(
+            {
+                "surface": surface,
+                "inn": "+".join(sorted(entry["inn"])),
+                "atc": atc,
+                "drug_class": drug_class,
+                "route": route,
+                "unit_mg": next(iter(strengths)) if len(strengths) == 1 else None,
+                # misspelt brands of interest are looked for too ("voltaren", "apranaxe")
+                "fuzzy": drug_class != "other" and len(surface) >= 7 and surface.isalpha(),
+                "source": "bdpm",
+            }
+        )
     return rows
 
 
@@ -209,10 +258,23 @@ def edsnlp_entries(drugs: dict[str, list[str]], substances: list[Substance]) -> 
         for name in names:
             surface = matching_form(name)
             # Short brand names of other drugs are ordinary words too often ("zinc", "muse").
-            if len(surface) >= (4 if drug_class != "other" else 5) and surface not in COMMON_WORDS \
-                    and not (drug_class == "other" and is_ordinary(surface)):
-                rows.append({"surface": surface, "inn": inn, "atc": code, "drug_class": drug_class,
-                             "route": route, "unit_mg": None, "fuzzy": False, "source": "edsnlp"})
+            if (
+                len(surface) >= (4 if drug_class != "other" else 5)
+                and surface not in COMMON_WORDS
+                and not (drug_class == "other" and is_ordinary(surface))
+            ):
+                rows.append(
+                    {
+                        "surface": surface,
+                        "inn": inn,
+                        "atc": code,
+                        "drug_class": drug_class,
+                        "route": route,
+                        "unit_mg": None,
+                        "fuzzy": False,
+                        "source": "edsnlp",
+                    }
+                )
     return rows
 
 
@@ -237,9 +299,18 @@ def variant_entries(path: Path, substances: list[Substance]) -> list[dict[str, o
             unit = float(row["unit_mg"]) if row["unit_mg"] else None
         except ValueError:
             raise InputError(f"{where}: field 'unit_mg' is not a number: {row['unit_mg']!r}") from None
-        rows.append({"surface": matching_form(row["surface"]).strip(), "inn": row["inn"], "atc": code,
-                     "drug_class": row["drug_class"], "route": row["route"], "unit_mg": unit,
-                     "fuzzy": row["fuzzy"] == "1", "source": "forum_variants"})
+        rows.append(
+            {
+                "surface": matching_form(row["surface"]).strip(),
+                "inn": row["inn"],
+                "atc": code,
+                "drug_class": row["drug_class"],
+                "route": row["route"],
+                "unit_mg": unit,
+                "fuzzy": row["fuzzy"] == "1",
+                "source": "forum_variants",
+            }
+        )
     return rows
 
 
@@ -253,8 +324,9 @@ def edsnlp_drugs_path() -> Path:
     return Path(spec.origin).parent / "resources" / "drugs.json"
 
 
-def build_lexicon(bdpm_dir: Path, substances_path: Path, variants_path: Path,
-                  edsnlp_drugs: Path | None = None) -> pd.DataFrame:
+def build_lexicon(
+    bdpm_dir: Path, substances_path: Path, variants_path: Path, edsnlp_drugs: Path | None = None
+) -> pd.DataFrame:
     """Merge the three sources (forum variants > BDPM > edsnlp), one row per surface, sorted."""
     substances = read_substances(substances_path)
     cis_rows, compo_rows = read_bdpm(bdpm_dir)
@@ -264,8 +336,11 @@ def build_lexicon(bdpm_dir: Path, substances_path: Path, variants_path: Path,
     except (OSError, json.JSONDecodeError) as exc:
         raise InputError(f"{drugs_path}: cannot read edsnlp's drug lexicon: {exc}") from exc
     merged: dict[str, dict[str, object]] = {}
-    for rows in (edsnlp_entries(drugs, substances), bdpm_entries(cis_rows, compo_rows, substances),
-                 variant_entries(variants_path, substances)):
+    for rows in (
+        edsnlp_entries(drugs, substances),
+        bdpm_entries(cis_rows, compo_rows, substances),
+        variant_entries(variants_path, substances),
+    ):
         for row in rows:
             previous = merged.get(row["surface"])
             # An edsnlp entry never replaces another edsnlp entry of a drug of interest.

@@ -87,15 +87,20 @@ def posted_date(created_at: object) -> date | None:
 class Extractor:
     """Holds the lexicon matcher, the age conversion table and the cue vocabulary; extracts events."""
 
-    def __init__(self, matcher: DrugMatcher, months_to_sa: Mapping[int, float] = DEFAULT_MONTHS_TO_SA,
-                 trimesters: Mapping[int, tuple[float, float]] = DEFAULT_TRIMESTERS) -> None:
+    def __init__(
+        self,
+        matcher: DrugMatcher,
+        months_to_sa: Mapping[int, float] = DEFAULT_MONTHS_TO_SA,
+        trimesters: Mapping[int, tuple[float, float]] = DEFAULT_TRIMESTERS,
+    ) -> None:
         self.matcher = matcher
         self.months_to_sa = months_to_sa
         self.trimesters = trimesters
         self.reader = EventReader(t1_max_sa=trimesters[1][1])
         words = cue_words()
-        self._needs_context = {name[len(_CONTEXT):]: pattern for name, pattern in words.patterns.items()
-                               if name.startswith(_CONTEXT)}
+        self._needs_context = {
+            name[len(_CONTEXT) :]: pattern for name, pattern in words.patterns.items() if name.startswith(_CONTEXT)
+        }
 
     def _in_context(self, norm: str, mentions: list[DrugMention]) -> list[DrugMention]:
         """Drops a name that is also an ordinary word ("iso") when no word of its use is near it in its sentence."""
@@ -135,18 +140,33 @@ def event_rows(post_id: str, post: PostEvents) -> list[EventRow]:
     text = post.text
     for index, event in enumerate(post.events):
         entry, age, dose, mention = event.mention.entry, event.age, event.dose, event.mention
-        rows.append(EventRow(
-            post_id=post_id, mention_index=index, start=mention.start, end=mention.end,
-            evidence=text[mention.start:mention.end], sentence=text[event.sentence[0]:event.sentence[1]].strip(),
-            surface=entry.surface, inn=entry.inn, atc=entry.atc, drug_class=entry.drug_class, route=event.route,
-            matched_by=mention.matched_by, status=event.status, person=event.person,
-            person_pregnant=event.pregnant, timing=event.timing, first_trimester=event.first_trimester,
-            gestational_age_sa=age.sa if age else None,
-            gestational_age_min_sa=age.sa_min if age else None,
-            gestational_age_max_sa=age.sa_max if age else None,
-            gestational_age_source=age.source if age else None,
-            gestational_age_text=text[age.start:age.end] if age and age.end > age.start else None,
-            dose_mg_day=dose.dose_mg_day if dose else None,
-            dose_text=text[dose.start:dose.end] if dose else None,
-            why="; ".join(event.why)))
+        rows.append(
+            EventRow(
+                post_id=post_id,
+                mention_index=index,
+                start=mention.start,
+                end=mention.end,
+                evidence=text[mention.start : mention.end],
+                sentence=text[event.sentence[0] : event.sentence[1]].strip(),
+                surface=entry.surface,
+                inn=entry.inn,
+                atc=entry.atc,
+                drug_class=entry.drug_class,
+                route=event.route,
+                matched_by=mention.matched_by,
+                status=event.status,
+                person=event.person,
+                person_pregnant=event.pregnant,
+                timing=event.timing,
+                first_trimester=event.first_trimester,
+                gestational_age_sa=age.sa if age else None,
+                gestational_age_min_sa=age.sa_min if age else None,
+                gestational_age_max_sa=age.sa_max if age else None,
+                gestational_age_source=age.source if age else None,
+                gestational_age_text=text[age.start : age.end] if age and age.end > age.start else None,
+                dose_mg_day=dose.dose_mg_day if dose else None,
+                dose_text=text[dose.start : dose.end] if dose else None,
+                why="; ".join(event.why),
+            )
+        )
     return rows

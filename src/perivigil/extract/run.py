@@ -25,8 +25,11 @@ LOG = logging.getLogger("perivigil.extract")
 
 def lexicon_from_config(config: Mapping[str, Any], root: Path = Path(".")) -> pd.DataFrame:
     section = config["lexicon"]
-    return check(LEXICON, build_lexicon(root / section["bdpm"], root / section["substances"],
-                                        root / section["forum_variants"]), "lexicon")
+    return check(
+        LEXICON,
+        build_lexicon(root / section["bdpm"], root / section["substances"], root / section["forum_variants"]),
+        "lexicon",
+    )
 
 
 def write_lexicon(config: Mapping[str, Any], parquet: Path, tsv: Path) -> pd.DataFrame:
@@ -48,16 +51,35 @@ def extractor_from_config(config: Mapping[str, Any], lexicon: pd.DataFrame) -> E
     return Extractor(DrugMatcher(check(LEXICON, lexicon, "lexicon")), months, trimesters)
 
 
-ARROW_MENTIONS = pa.schema([
-    ("post_id", pa.string()), ("mention_index", pa.int64()), ("start", pa.int64()), ("end", pa.int64()),
-    ("evidence", pa.string()), ("sentence", pa.string()), ("surface", pa.string()), ("inn", pa.string()),
-    ("atc", pa.string()), ("drug_class", pa.string()), ("route", pa.string()), ("matched_by", pa.string()),
-    ("status", pa.string()), ("person", pa.string()), ("person_pregnant", pa.bool_()), ("timing", pa.string()),
-    ("first_trimester", pa.bool_()), ("gestational_age_sa", pa.float64()),
-    ("gestational_age_min_sa", pa.float64()), ("gestational_age_max_sa", pa.float64()),
-    ("gestational_age_source", pa.string()), ("gestational_age_text", pa.string()),
-    ("dose_mg_day", pa.float64()), ("dose_text", pa.string()), ("why", pa.string()),
-])
+ARROW_MENTIONS = pa.schema(
+    [
+        ("post_id", pa.string()),
+        ("mention_index", pa.int64()),
+        ("start", pa.int64()),
+        ("end", pa.int64()),
+        ("evidence", pa.string()),
+        ("sentence", pa.string()),
+        ("surface", pa.string()),
+        ("inn", pa.string()),
+        ("atc", pa.string()),
+        ("drug_class", pa.string()),
+        ("route", pa.string()),
+        ("matched_by", pa.string()),
+        ("status", pa.string()),
+        ("person", pa.string()),
+        ("person_pregnant", pa.bool_()),
+        ("timing", pa.string()),
+        ("first_trimester", pa.bool_()),
+        ("gestational_age_sa", pa.float64()),
+        ("gestational_age_min_sa", pa.float64()),
+        ("gestational_age_max_sa", pa.float64()),
+        ("gestational_age_source", pa.string()),
+        ("gestational_age_text", pa.string()),
+        ("dose_mg_day", pa.float64()),
+        ("dose_text", pa.string()),
+        ("why", pa.string()),
+    ]
+)
 
 
 def _mentions_frame(rows: list[EventRow]) -> pd.DataFrame:
@@ -91,8 +113,9 @@ def extract_posts_file(posts: Path, lexicon_path: Path, output: Path, config: Ma
                 table = source.read_row_group(group, columns=columns)
                 dates = table.column("created_at").to_pylist() if "created_at" in columns else [None] * table.num_rows
                 rows: list[EventRow] = []
-                for post_id, text, created in zip(table.column("post_id").to_pylist(),
-                                                  table.column("text").to_pylist(), dates):
+                for post_id, text, created in zip(
+                    table.column("post_id").to_pylist(), table.column("text").to_pylist(), dates
+                ):
                     post = extractor.extract(text, posted_date(created))
                     counts["posts"] += 1
                     counts["posts_with_mentions"] += bool(post.events)

@@ -25,8 +25,19 @@ def _table() -> dict[int, str]:
         base = unicodedata.normalize("NFD", char)[0].lower()
         if base != char and len(base) == 1 and base.isascii():
             table[code] = base
-    table.update({ord("-"): " ", ord("\u2010"): " ", ord("\u2011"): " ", ord("\u2013"): " ", ord("_"): " ",
-                  ord("\u2019"): "'", ord("\u2018"): "'", ord("\u00a0"): " ", ord("\u202f"): " "})
+    table.update(
+        {
+            ord("-"): " ",
+            ord("\u2010"): " ",
+            ord("\u2011"): " ",
+            ord("\u2013"): " ",
+            ord("_"): " ",
+            ord("\u2019"): "'",
+            ord("\u2018"): "'",
+            ord("\u00a0"): " ",
+            ord("\u202f"): " ",
+        }
+    )
     return table
 
 
@@ -37,9 +48,11 @@ def matching_form(text: str) -> str:
 
 # A sentence ends at . ! ? … or a line break (forum posts often have no punctuation); an ellipsis followed by
 # "et", "ou", "puis" or a partitive goes on with the same sentence ("du Spasfon, du paracétamol... et du Profénid").
-_SENTENCE_END = re.compile(r"(?:\.{2,}|…)(?=\s|$)(?!\s+(?:et|ou|puis|du|de|des|d'|un|une)(?![a-z]))|"
-                           r"(?<!\.)(?!\.\.)[.!?][.!?…]*(?=\s|$)|\n+|"
-                           r"[\U0001F300-\U0001FAFF\u2600-\u27BF]+(?=\s)")  # an emoji ends an SMS-style sentence
+_SENTENCE_END = re.compile(
+    r"(?:\.{2,}|…)(?=\s|$)(?!\s+(?:et|ou|puis|du|de|des|d'|un|une)(?![a-z]))|"
+    r"(?<!\.)(?!\.\.)[.!?][.!?…]*(?=\s|$)|\n+|"
+    r"[\U0001F300-\U0001FAFF\u2600-\u27BF]+(?=\s)"
+)  # an emoji ends an SMS-style sentence
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:

@@ -37,8 +37,11 @@ def ordinary_words() -> frozenset[str]:
     """Lower-case French words without accents whose Zipf frequency is at least :data:`ORDINARY_ZIPF`."""
     from wordfreq import get_frequency_dict
 
-    return frozenset(_plain(word) for word, frequency in get_frequency_dict("fr").items()
-                     if frequency >= _MIN_FREQUENCY and word.isalpha())
+    return frozenset(
+        _plain(word)
+        for word, frequency in get_frequency_dict("fr").items()
+        if frequency >= _MIN_FREQUENCY and word.isalpha()
+    )
 
 
 def is_ordinary(word: str) -> bool:

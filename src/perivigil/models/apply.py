@@ -24,14 +24,27 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from perivigil.evaluation import (bootstrap_strata, cluster_counts, design_replicate_counts, kish_effective_n,
-                                  resampled_sums, rogan_gladen)
+from perivigil.evaluation import (
+    bootstrap_strata,
+    cluster_counts,
+    design_replicate_counts,
+    kish_effective_n,
+    resampled_sums,
+    rogan_gladen,
+)
 from perivigil.extract.indications import indications_near
 from perivigil.models import LABELS
 from perivigil.models.rules import labels_from_decisions
 from perivigil.report.figures import write_csv
-from perivigil.schemas import (CHARACTERISATION_AGES, CHARACTERISATION_DRUGS, CHARACTERISATION_INDICATION,
-                               CHARACTERISATION_PERSON, POSITIVES_BY_BOARD_MONTH, PREVALENCE, check)
+from perivigil.schemas import (
+    CHARACTERISATION_AGES,
+    CHARACTERISATION_DRUGS,
+    CHARACTERISATION_INDICATION,
+    CHARACTERISATION_PERSON,
+    POSITIVES_BY_BOARD_MONTH,
+    PREVALENCE,
+    check,
+)
 
 LAST_BAND = ">= 36 SA"
 
@@ -41,11 +54,14 @@ def age_bands(iso_t1_max_sa: float = 14.0, nsaid_late_min_sa: float = 24.0) -> l
     thresholds are: first trimester <= ``iso_t1_max_sa`` (iso_t1), NSAIDs from ``nsaid_late_min_sa``
     (nsaid_late), then 4-week bands up to 36 SA (``LAST_BAND`` beyond)."""
     if not 0 < iso_t1_max_sa < nsaid_late_min_sa < 36:
-        raise ValueError(f"age bands: need 0 < iso_t1_max_sa ({iso_t1_max_sa:g}) < nsaid_late_min_sa "
-                         f"({nsaid_late_min_sa:g}) < 36")
+        raise ValueError(
+            f"age bands: need 0 < iso_t1_max_sa ({iso_t1_max_sa:g}) < nsaid_late_min_sa ({nsaid_late_min_sa:g}) < 36"
+        )
     iso_t1_max_sa, nsaid_late_min_sa = float(iso_t1_max_sa), float(nsaid_late_min_sa)
-    bands = [(iso_t1_max_sa, f"<= {iso_t1_max_sa:g} SA"),
-             (nsaid_late_min_sa, f"> {iso_t1_max_sa:g} and < {nsaid_late_min_sa:g} SA")]
+    bands = [
+        (iso_t1_max_sa, f"<= {iso_t1_max_sa:g} SA"),
+        (nsaid_late_min_sa, f"> {iso_t1_max_sa:g} and < {nsaid_late_min_sa:g} SA"),
+    ]
     start = nsaid_late_min_sa
     for limit in (28.0, 32.0, 36.0):
         if limit > start:
@@ -68,8 +84,9 @@ def corpus_labels(decisions: pd.DataFrame, post_ids: pd.Series) -> pd.DataFrame:
     frame = pd.DataFrame({"post_id": post_ids})
     undecided = frame.loc[~frame["post_id"].isin(labels.index), "post_id"]
     if len(undecided):
-        raise ValueError(f"decisions: {len(undecided)} post(s) have no decision, first {undecided.iloc[0]!r}; "
-                         "rerun rule decide")
+        raise ValueError(
+            f"decisions: {len(undecided)} post(s) have no decision, first {undecided.iloc[0]!r}; rerun rule decide"
+        )
     for label in LABELS:
         frame[label] = labels.loc[frame["post_id"], label].to_numpy() if len(frame) else np.zeros(0, int)
     return frame.astype({label: int for label in LABELS})
@@ -78,12 +95,17 @@ def corpus_labels(decisions: pd.DataFrame, post_ids: pd.Series) -> pd.DataFrame:
 def supporting_events(decisions: pd.DataFrame, label: str) -> set[tuple[str, int]]:
     """``(post_id, mention_index)`` of the events behind each positive decision of ``label``."""
     chosen = decisions[(decisions["label"] == label) & (decisions["value"] == 1)]
-    return {(post_id, int(index)) for post_id, indexes in zip(chosen["post_id"], chosen["mention_indexes"])
-            for index in str(indexes).split(",") if index}
+    return {
+        (post_id, int(index))
+        for post_id, indexes in zip(chosen["post_id"], chosen["mention_indexes"])
+        for index in str(indexes).split(",")
+        if index
+    }
 
 
-def _se_sp_replicates(counts: np.ndarray, sizes: tuple[float, float], rng: np.random.Generator,
-                      notes: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def _se_sp_replicates(
+    counts: np.ndarray, sizes: tuple[float, float], rng: np.random.Generator, notes: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
     """Se*, Sp* of the replicates; where every replicate is equal (no error seen), draws from the
     Jeffreys Beta(x + 1/2, n − x + 1/2) on ``sizes`` (posts, or their effective number) instead."""
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -97,10 +119,17 @@ def _se_sp_replicates(counts: np.ndarray, sizes: tuple[float, float], rng: np.ra
     return values[0], values[1]
 
 
-def corrected_prevalence(predicted: np.ndarray, threads: np.ndarray, test_truth: np.ndarray,
-                         test_predicted: np.ndarray, test_threads: np.ndarray, n_boot: int,
-                         seed: int, test_weights: np.ndarray | None = None,
-                         test_strata: np.ndarray | None = None) -> dict[str, Any]:
+def corrected_prevalence(
+    predicted: np.ndarray,
+    threads: np.ndarray,
+    test_truth: np.ndarray,
+    test_predicted: np.ndarray,
+    test_threads: np.ndarray,
+    n_boot: int,
+    seed: int,
+    test_weights: np.ndarray | None = None,
+    test_strata: np.ndarray | None = None,
+) -> dict[str, Any]:
     """Apparent and Rogan–Gladen prevalence, with a bootstrap interval carrying Se, Sp and sampling.
 
     With ``test_weights`` (1 / inclusion probability) and ``test_strata``, Se and Sp are
@@ -122,14 +151,19 @@ def corrected_prevalence(predicted: np.ndarray, threads: np.ndarray, test_truth:
         sizes = (kish_effective_n(weights[truth]), kish_effective_n(weights[~truth]))
     tp, fp, fn, tn = test_counts.sum(axis=0)
     sensitivity, specificity = tp / (tp + fn), tn / (tn + fp)
-    corpus = np.stack([pd.Series(predicted).groupby(threads).sum().to_numpy(),
-                       pd.Series(predicted).groupby(threads).size().to_numpy()], axis=1).astype(float)
+    corpus = np.stack(
+        [
+            pd.Series(predicted).groupby(threads).sum().to_numpy(),
+            pd.Series(predicted).groupby(threads).size().to_numpy(),
+        ],
+        axis=1,
+    ).astype(float)
     (corpus_sums,) = resampled_sums([corpus], n_boot, rng)
     se, sp = _se_sp_replicates(test_sums, sizes, rng, notes)
     replicates = np.array([rogan_gladen(p, n, s, q) for (p, n), s, q in zip(corpus_sums, se, sp)])
     undefined = int(np.sum(~np.isfinite(replicates)))
     replicates = replicates[np.isfinite(replicates)]
-    low, high = (np.quantile(replicates, [0.025, 0.975]) if len(replicates) else (np.nan, np.nan))
+    low, high = np.quantile(replicates, [0.025, 0.975]) if len(replicates) else (np.nan, np.nan)
     positives, n = float(predicted.sum()), float(len(predicted))
     if sensitivity + specificity <= 1:
         notes.append("correction undefined: Se + Sp <= 1")
@@ -139,11 +173,18 @@ def corrected_prevalence(predicted: np.ndarray, threads: np.ndarray, test_truth:
             notes.append(f"corrected value {raw:.4f} outside [0, 1]: clipped")
     if undefined:
         notes.append(f"{undefined} replicate(s) with Se + Sp <= 1 left out")
-    return {"posts": int(n), "positives": int(positives), "apparent_prevalence": positives / n,
-            "sensitivity": float(sensitivity), "specificity": float(specificity),
-            "corrected_prevalence": rogan_gladen(positives, n, sensitivity, specificity),
-            "ci_low": float(low), "ci_high": float(high), "valid_replicates": int(len(replicates)),
-            "ci_note": "; ".join(notes)}
+    return {
+        "posts": int(n),
+        "positives": int(positives),
+        "apparent_prevalence": positives / n,
+        "sensitivity": float(sensitivity),
+        "specificity": float(specificity),
+        "corrected_prevalence": rogan_gladen(positives, n, sensitivity, specificity),
+        "ci_low": float(low),
+        "ci_high": float(high),
+        "valid_replicates": int(len(replicates)),
+        "ci_note": "; ".join(notes),
+    }
 
 
 def age_band(sa: float, bands: list[tuple[float, str]] | None = None) -> str:
@@ -169,8 +210,9 @@ def with_unexplained(table: pd.DataFrame, column: str, labels: pd.DataFrame, sup
     return pd.concat([table, pd.DataFrame(extra)], ignore_index=True)
 
 
-def corpus_predictions(model: str, posts: pd.DataFrame, decisions: pd.DataFrame,
-                       model_paths: Mapping[str, str], batch_size: int = 5000) -> pd.DataFrame:
+def corpus_predictions(
+    model: str, posts: pd.DataFrame, decisions: pd.DataFrame, model_paths: Mapping[str, str], batch_size: int = 5000
+) -> pd.DataFrame:
     """post_id → iso_t1, nsaid_late (0/1) by ``model``: the rule system's decisions, or a saved model per label."""
     if model == "rules":
         return corpus_labels(decisions, posts["post_id"])
@@ -180,25 +222,31 @@ def corpus_predictions(model: str, posts: pd.DataFrame, decisions: pd.DataFrame,
     texts = posts["text"].tolist()
     for label in LABELS:
         classifier = load_model(Path(model_paths[f"{model}_{label}"]))
-        parts = [classifier.predict(texts[i:i + batch_size]) for i in range(0, len(texts), batch_size)]
+        parts = [classifier.predict(texts[i : i + batch_size]) for i in range(0, len(texts), batch_size)]
         frame[label] = np.concatenate(parts).astype(int) if parts else np.zeros(0, int)
     return frame
 
 
-def supporting_mentions(mentions: pd.DataFrame, labels: pd.DataFrame, label: str,
-                        decisions: pd.DataFrame) -> pd.DataFrame:
+def supporting_mentions(
+    mentions: pd.DataFrame, labels: pd.DataFrame, label: str, decisions: pd.DataFrame
+) -> pd.DataFrame:
     """The mentions behind each post labelled positive: those the rules count for ``label``; failing
     that (a trained model's positive), the mentions of the label's drug classes in the post."""
     positives = set(labels.loc[labels[label] == 1, "post_id"])
     chosen = mentions[mentions["post_id"].isin(positives)]
     counted = supporting_events(decisions, label)
-    counted_mask = pd.Series([key in counted for key in zip(chosen["post_id"], chosen["mention_index"])],
-                             index=chosen.index, dtype=bool)
+    counted_mask = pd.Series(
+        [key in counted for key in zip(chosen["post_id"], chosen["mention_index"])], index=chosen.index, dtype=bool
+    )
     supports = chosen[counted_mask]
     classes = LABEL_CLASSES[label]
     fallback = chosen[~chosen["post_id"].isin(set(supports["post_id"])) & chosen["drug_class"].isin(classes)]
-    return pd.concat([supports, fallback]).sort_values(["post_id", "mention_index"]).drop_duplicates(
-        ["post_id", "inn"]).assign(label=label)
+    return (
+        pd.concat([supports, fallback])
+        .sort_values(["post_id", "mention_index"])
+        .drop_duplicates(["post_id", "inn"])
+        .assign(label=label)
+    )
 
 
 def indication_table(labels: pd.DataFrame, support: pd.DataFrame, texts: Mapping[str, str]) -> pd.DataFrame:
@@ -215,14 +263,23 @@ def indication_table(labels: pd.DataFrame, support: pd.DataFrame, texts: Mapping
         for post_id in positives:
             for name in indications_near(texts[post_id], starts.get(post_id, [])):
                 counts[name] = counts.get(name, 0) + 1
-        rows += [{"label": label, "indication": name, "posts": n, "positives": len(positives)}
-                 for name, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
+        rows += [
+            {"label": label, "indication": name, "posts": n, "positives": len(positives)}
+            for name, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        ]
     return pd.DataFrame(rows, columns=["label", "indication", "posts", "positives"])
 
 
-def apply_model(posts_path: Path, mentions_path: Path, decisions_path: Path, predictions_path: Path,
-                model_paths: Mapping[str, str], settings: Mapping[str, Any], outputs,
-                bands: list[tuple[float, str]] | None = None) -> pd.DataFrame:
+def apply_model(
+    posts_path: Path,
+    mentions_path: Path,
+    decisions_path: Path,
+    predictions_path: Path,
+    model_paths: Mapping[str, str],
+    settings: Mapping[str, Any],
+    outputs,
+    bands: list[tuple[float, str]] | None = None,
+) -> pd.DataFrame:
     """The chosen model on the whole corpus: prevalence, counts by board and month, characterisation.
 
     ``bands``: the gestational-age bands (:func:`age_bands` of the rules' thresholds; default 14/24 SA).
@@ -232,30 +289,37 @@ def apply_model(posts_path: Path, mentions_path: Path, decisions_path: Path, pre
     posts = pd.read_parquet(posts_path, columns=["post_id", "thread_id", "board", "created_at", "text"])
     mentions = pd.read_parquet(mentions_path)
     decisions = pd.read_parquet(decisions_path)
-    labels = corpus_predictions(model, posts, decisions, model_paths).merge(posts.drop(columns="text"),
-                                                                            on="post_id")
+    labels = corpus_predictions(model, posts, decisions, model_paths).merge(posts.drop(columns="text"), on="post_id")
     test = pd.read_csv(predictions_path, dtype={"post_id": str, "thread_id": str, "stratum": str})
     rows = []
     for label in LABELS:
         for weighting in ("design", "sample"):
             design = weighting == "design"
-            result = corrected_prevalence(labels[label].to_numpy(), labels["thread_id"].to_numpy(),
-                                          test[label].to_numpy(), test[f"{model}_{label}"].to_numpy(),
-                                          test["thread_id"].to_numpy(), settings["n_boot"], settings["seed"],
-                                          test["weight"].to_numpy() if design else None,
-                                          test["stratum"].to_numpy() if design else None)
+            result = corrected_prevalence(
+                labels[label].to_numpy(),
+                labels["thread_id"].to_numpy(),
+                test[label].to_numpy(),
+                test[f"{model}_{label}"].to_numpy(),
+                test["thread_id"].to_numpy(),
+                settings["n_boot"],
+                settings["seed"],
+                test["weight"].to_numpy() if design else None,
+                test["stratum"].to_numpy() if design else None,
+            )
             rows.append({"model": model, "label": label, "weighting": weighting, **result})
     prevalence = pd.DataFrame(rows)
     write_csv(check(PREVALENCE, prevalence, str(outputs.prevalence)), outputs.prevalence)
     month = labels["created_at"].dt.strftime("%Y-%m")
-    counts = (labels.assign(month=month).groupby(["board", "month"])[list(LABELS)].sum().reset_index())
+    counts = labels.assign(month=month).groupby(["board", "month"])[list(LABELS)].sum().reset_index()
     counts = counts[(counts["iso_t1"] > 0) | (counts["nsaid_late"] > 0)]
     write_csv(check(POSITIVES_BY_BOARD_MONTH, counts, str(outputs.by_board_month)), outputs.by_board_month)
-    support = pd.concat([supporting_mentions(mentions, labels, label, decisions) for label in LABELS],
-                        ignore_index=True)
+    support = pd.concat(
+        [supporting_mentions(mentions, labels, label, decisions) for label in LABELS], ignore_index=True
+    )
     drugs = support.groupby(["label", "inn"])["post_id"].nunique().rename("posts").reset_index()
-    drugs = with_unexplained(drugs.sort_values(["label", "posts", "inn"], ascending=[True, False, True]), "inn",
-                             labels, support)
+    drugs = with_unexplained(
+        drugs.sort_values(["label", "posts", "inn"], ascending=[True, False, True]), "inn", labels, support
+    )
     write_csv(check(CHARACTERISATION_DRUGS, drugs, str(outputs.drugs)), outputs.drugs)
     first = support.drop_duplicates(["label", "post_id"])
     ages = first.assign(gestational_age=[age_band(sa, bands) for sa in first["gestational_age_sa"]])

@@ -37,8 +37,9 @@ def read_posts_jsonl(path: Path) -> Iterator[tuple[str, str, str | None]]:
         yield str(post_id), text, created_at if isinstance(created_at, str) else None
 
 
-def classify_jsonl(input_path: Path, output_path: Path, extractor: Extractor,
-                   thresholds: RuleThresholds) -> dict[str, int]:
+def classify_jsonl(
+    input_path: Path, output_path: Path, extractor: Extractor, thresholds: RuleThresholds
+) -> dict[str, int]:
     """Write the predictions CSV; return counts of posts and positives."""
     counts = {"posts": 0, "iso_t1": 0, "nsaid_late": 0}
     with atomic_path(output_path) as tmp:
@@ -48,9 +49,15 @@ def classify_jsonl(input_path: Path, output_path: Path, extractor: Extractor,
             for post_id, text, created_at in read_posts_jsonl(input_path):
                 events = event_rows(post_id, extractor.extract(text, posted_date(created_at)))
                 decision = decide(events, thresholds)
-                writer.writerow([post_id, decision.iso_t1, decision.nsaid_late,
-                                 " | ".join(describe(e) for e in decision.iso_t1_evidence),
-                                 " | ".join(describe(e) for e in decision.nsaid_late_evidence)])
+                writer.writerow(
+                    [
+                        post_id,
+                        decision.iso_t1,
+                        decision.nsaid_late,
+                        " | ".join(describe(e) for e in decision.iso_t1_evidence),
+                        " | ".join(describe(e) for e in decision.nsaid_late_evidence),
+                    ]
+                )
                 counts["posts"] += 1
                 counts["iso_t1"] += decision.iso_t1
                 counts["nsaid_late"] += decision.nsaid_late
@@ -79,7 +86,9 @@ def classify_jsonl_with_models(input_path: Path, output_path: Path, prefix: Path
             writer.writerow(OUTPUT_COLUMNS)
             for i, (post_id, _, _) in enumerate(rows):
                 iso, nsaid = int(labels["iso_t1"][i]), int(labels["nsaid_late"][i])
-                writer.writerow([post_id, iso, nsaid, f"p={scores['iso_t1'][i]:.3f}", f"p={scores['nsaid_late'][i]:.3f}"])
+                writer.writerow(
+                    [post_id, iso, nsaid, f"p={scores['iso_t1'][i]:.3f}", f"p={scores['nsaid_late'][i]:.3f}"]
+                )
                 counts["iso_t1"] += iso
                 counts["nsaid_late"] += nsaid
     return counts

@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
 from matplotlib.figure import Figure
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import f1_score
@@ -38,18 +37,21 @@ def calibration_table(predictions: pd.DataFrame, models: list[str], bins: int = 
             if score is None or predictions[label].nunique() < 2:
                 continue
             observed, predicted = calibration_curve(predictions[label], score, n_bins=bins, strategy="quantile")
-            rows += [{"model": model, "label": label, "bin": i + 1, "mean_predicted": p, "observed": o}
-                     for i, (p, o) in enumerate(zip(predicted, observed))]
+            rows += [
+                {"model": model, "label": label, "bin": i + 1, "mean_predicted": p, "observed": o}
+                for i, (p, o) in enumerate(zip(predicted, observed))
+            ]
     return pd.DataFrame(rows, columns=["model", "label", "bin", "mean_predicted", "observed"])
 
 
-def learning_table(split: pd.DataFrame, texts: dict[str, str], records: Mapping[str, Mapping[str, Any]],
-                   seed: int) -> pd.DataFrame:
+def learning_table(
+    split: pd.DataFrame, texts: dict[str, str], records: Mapping[str, Mapping[str, Any]], seed: int
+) -> pd.DataFrame:
     train, test = split[split["split"] == "train"], split[split["split"] == "test"]
     threads = np.array(sorted(train["thread_id"].unique()))
     order = np.random.default_rng(seed).permutation(threads)
     rows = []
-    for key, record in sorted(records.items()):
+    for _key, record in sorted(records.items()):
         kind, label = record["kind"], record["label"]
         if kind not in KINDS:  # refitting a transformer four times per label is not a diagnostic's job
             continue
@@ -59,17 +61,24 @@ def learning_table(split: pd.DataFrame, texts: dict[str, str], records: Mapping[
             f1 = float("nan")
             if part[label].nunique() == 2:
                 model = build_pipeline(kind, record["seed"])
-                model.set_params(**({"classifier__C": record["best_C"]} if kind == "logreg"
-                                    else {"classifier__estimator__C": record["best_C"]}))
+                model.set_params(
+                    **(
+                        {"classifier__C": record["best_C"]}
+                        if kind == "logreg"
+                        else {"classifier__estimator__C": record["best_C"]}
+                    )
+                )
                 model.fit([texts[p] for p in part["post_id"]], part[label])
                 f1 = float(f1_score(test[label], model.predict([texts[p] for p in test["post_id"]]), zero_division=0))
-            rows.append({"model": kind, "label": label, "train_fraction": fraction, "train_posts": len(part),
-                         "test_f1": f1})
+            rows.append(
+                {"model": kind, "label": label, "train_fraction": fraction, "train_posts": len(part), "test_f1": f1}
+            )
     return pd.DataFrame(rows, columns=["model", "label", "train_fraction", "train_posts", "test_f1"])
 
 
-def error_table(predictions: pd.DataFrame, texts: dict[str, str], decisions: pd.DataFrame,
-                events: pd.DataFrame) -> pd.DataFrame:
+def error_table(
+    predictions: pd.DataFrame, texts: dict[str, str], decisions: pd.DataFrame, events: pd.DataFrame
+) -> pd.DataFrame:
     """The rule system's errors on the test split, with its evidence and every event it read in the post
     (from ``decisions.parquet`` and ``mentions.parquet``: nothing is extracted again)."""
     evidence = {(r.post_id, r.label): r.evidence for r in decisions.itertuples(index=False)}
@@ -77,15 +86,22 @@ def error_table(predictions: pd.DataFrame, texts: dict[str, str], decisions: pd.
     for event in events.itertuples(index=False):
         age = event.gestational_age_text if isinstance(event.gestational_age_text, str) else "no age"
         seen_by_post.setdefault(event.post_id, []).append(
-            f"{event.inn} ({event.status}, {event.person}, {event.timing}, {age})")
+            f"{event.inn} ({event.status}, {event.person}, {event.timing}, {age})"
+        )
     rows = []
     for label in LABELS:
         wrong = predictions[predictions[label] != predictions[f"rules_{label}"]]
         for row in wrong.itertuples(index=False):
-            rows.append({"label": label, "error": "false positive" if getattr(row, label) == 0 else "false negative",
-                         "post_id": row.post_id, "text": texts[row.post_id][:300],
-                         "evidence": evidence.get((row.post_id, label), ""),
-                         "mentions_seen": "; ".join(seen_by_post.get(row.post_id, []))})
+            rows.append(
+                {
+                    "label": label,
+                    "error": "false positive" if getattr(row, label) == 0 else "false negative",
+                    "post_id": row.post_id,
+                    "text": texts[row.post_id][:300],
+                    "evidence": evidence.get((row.post_id, label), ""),
+                    "mentions_seen": "; ".join(seen_by_post.get(row.post_id, [])),
+                }
+            )
     return pd.DataFrame(rows, columns=["label", "error", "post_id", "text", "evidence", "mentions_seen"])
 
 
@@ -112,8 +128,16 @@ def figures(calibration: pd.DataFrame, learning: pd.DataFrame) -> tuple[Figure, 
     return cal, lrn
 
 
-def write_diagnostics(split_path: Path, posts_path: Path, predictions_path: Path, decisions_path: Path,
-                      mentions_path: Path, record_paths: list[str], config: Mapping[str, Any], outputs) -> None:
+def write_diagnostics(
+    split_path: Path,
+    posts_path: Path,
+    predictions_path: Path,
+    decisions_path: Path,
+    mentions_path: Path,
+    record_paths: list[str],
+    config: Mapping[str, Any],
+    outputs,
+) -> None:
     split = pd.read_csv(split_path, dtype={"post_id": str, "thread_id": str})
     predictions = pd.read_csv(predictions_path, dtype={"post_id": str, "thread_id": str})
     posts = pd.read_parquet(posts_path, columns=["post_id", "text"])
@@ -126,10 +150,12 @@ def write_diagnostics(split_path: Path, posts_path: Path, predictions_path: Path
     write_csv(check(LEARNING_CURVE, learning, str(outputs.learning)), outputs.learning)
     test_ids = set(predictions["post_id"])
     decisions = pd.read_parquet(decisions_path)
-    events = pd.read_parquet(mentions_path, columns=["post_id", "inn", "status", "person", "timing",
-                                                     "gestational_age_text"])
-    errors = error_table(predictions, texts, decisions[decisions["post_id"].isin(test_ids)],
-                         events[events["post_id"].isin(test_ids)])
+    events = pd.read_parquet(
+        mentions_path, columns=["post_id", "inn", "status", "person", "timing", "gestational_age_text"]
+    )
+    errors = error_table(
+        predictions, texts, decisions[decisions["post_id"].isin(test_ids)], events[events["post_id"].isin(test_ids)]
+    )
     write_csv(check(ERROR_ANALYSIS, errors, str(outputs.errors)), outputs.errors)
     cal, lrn = figures(calibration, learning)
     save_figure(cal, outputs.calibration_png, outputs.calibration_pdf)

@@ -9,8 +9,14 @@ from typing import Any
 import pandas as pd
 
 from perivigil.errors import InputError
-from perivigil.evaluation import (auprc_interval, design_auprc_interval, design_metric_intervals, mcnemar_exact,
-                                  metric_intervals, paired_f1_difference)
+from perivigil.evaluation import (
+    auprc_interval,
+    design_auprc_interval,
+    design_metric_intervals,
+    mcnemar_exact,
+    metric_intervals,
+    paired_f1_difference,
+)
 from perivigil.logs import Progress
 from perivigil.models import LABELS
 from perivigil.models.rules import labels_from_decisions
@@ -51,15 +57,23 @@ def _training_hash(train: pd.DataFrame, texts: list[str], label: str) -> str:
     return data_hash(train["post_id"].tolist(), texts, train[label].tolist())
 
 
-def train_linear(split_path: Path, posts_path: Path, kind: str, label: str, settings: Mapping[str, Any],
-                 model_path: Path, record_path: Path) -> dict[str, Any]:
+def train_linear(
+    split_path: Path,
+    posts_path: Path,
+    kind: str,
+    label: str,
+    settings: Mapping[str, Any],
+    model_path: Path,
+    record_path: Path,
+) -> dict[str, Any]:
     """Fit one linear model for one label on the training split; save it with its record."""
     from perivigil.models.linear import fit, save
 
     train, texts = _training_data(split_path, posts_path)
     progress = Progress(f"train {kind} {label}", "posts", total=len(train))
-    model, record = fit(kind, texts, train[label], train["thread_id"], settings["c_grid"], settings["cv_folds"],
-                        settings["seed"])
+    model, record = fit(
+        kind, texts, train[label], train["thread_id"], settings["c_grid"], settings["cv_folds"], settings["seed"]
+    )
     record.update(label=label, training_data_sha256=_training_hash(train, texts, label))
     save(model, record, Path(model_path), Path(record_path))
     progress.done = len(train)
@@ -67,14 +81,23 @@ def train_linear(split_path: Path, posts_path: Path, kind: str, label: str, sett
     return record
 
 
-def train_transformer(split_path: Path, posts_path: Path, label: str, settings: Mapping[str, Any], seed: int,
-                      threads: int, model_dir: Path, record_path: Path) -> dict[str, Any]:
+def train_transformer(
+    split_path: Path,
+    posts_path: Path,
+    label: str,
+    settings: Mapping[str, Any],
+    seed: int,
+    threads: int,
+    model_dir: Path,
+    record_path: Path,
+) -> dict[str, Any]:
     """Fine-tune the optional transformer for one label on the training split; save it with its record."""
     from perivigil.models.transformer import fine_tune, save
 
     train, texts = _training_data(split_path, posts_path)
-    model, tokenizer, record = fine_tune(texts, train[label].to_numpy(), train["thread_id"].tolist(), settings,
-                                         seed, threads)
+    model, tokenizer, record = fine_tune(
+        texts, train[label].to_numpy(), train["thread_id"].tolist(), settings, seed, threads
+    )
     record.update(label=label, training_data_sha256=_training_hash(train, texts, label))
     save(model, tokenizer, record, Path(model_dir), Path(record_path))
     return record
@@ -85,21 +108,46 @@ def design_weights(post_ids: pd.Series, frame: pd.DataFrame) -> pd.DataFrame:
     known = frame.set_index("post_id")[["stratum", "inclusion_probability"]]
     missing = post_ids[~post_ids.isin(known.index) | post_ids.map(known["inclusion_probability"]).fillna(0).eq(0)]
     if len(missing):
-        raise InputError(f"sampling frame: gold post {missing.iloc[0]!r} has no inclusion probability "
-                         f"({len(missing)} such posts); rerun rule sample")
+        raise InputError(
+            f"sampling frame: gold post {missing.iloc[0]!r} has no inclusion probability "
+            f"({len(missing)} such posts); rerun rule sample"
+        )
     chosen = known.loc[post_ids]
-    return pd.DataFrame({"stratum": chosen["stratum"].astype(str).to_numpy(),
-                         "weight": 1.0 / chosen["inclusion_probability"].to_numpy()})
+    return pd.DataFrame(
+        {
+            "stratum": chosen["stratum"].astype(str).to_numpy(),
+            "weight": 1.0 / chosen["inclusion_probability"].to_numpy(),
+        }
+    )
 
 
 def _rows(model: str, label: str, weighting: str, intervals, n: int) -> list[dict[str, Any]]:
-    return [{"model": model, "label": label, "metric": metric, "weighting": weighting, "estimate": i.estimate,
-             "ci_low": i.low, "ci_high": i.high, "n": n, "ci_method": i.method, "ci_note": i.reason}
-            for metric, i in intervals.items()]
+    return [
+        {
+            "model": model,
+            "label": label,
+            "metric": metric,
+            "weighting": weighting,
+            "estimate": i.estimate,
+            "ci_low": i.low,
+            "ci_high": i.high,
+            "n": n,
+            "ci_method": i.method,
+            "ci_note": i.reason,
+        }
+        for metric, i in intervals.items()
+    ]
 
 
-def evaluate_models(split_path: Path, posts_path: Path, decisions_path: Path, model_paths: Mapping[str, str],
-                    config: Mapping[str, Any], outputs, frame_path: Path | None = None) -> pd.DataFrame:
+def evaluate_models(
+    split_path: Path,
+    posts_path: Path,
+    decisions_path: Path,
+    model_paths: Mapping[str, str],
+    config: Mapping[str, Any],
+    outputs,
+    frame_path: Path | None = None,
+) -> pd.DataFrame:
     """Metrics of every model on the test split, both ways, and paired comparisons.
 
     ``weighting = sample``: the test posts as they are (cluster-bootstrap BCa intervals);
@@ -136,42 +184,76 @@ def evaluate_models(split_path: Path, posts_path: Path, decisions_path: Path, mo
         for model in models:
             progress.advance(detail=f"bootstrap of {model} on {label}")
             column = f"{model}_{label}"
-            design = design_metric_intervals(predictions[label], predictions[column], predictions["weight"],
-                                             predictions["stratum"], predictions["thread_id"], settings["n_boot"],
-                                             settings["seed"])
-            intervals = metric_intervals(predictions[label], predictions[column], predictions["thread_id"],
-                                         settings["n_boot"], settings["seed"])
+            design = design_metric_intervals(
+                predictions[label],
+                predictions[column],
+                predictions["weight"],
+                predictions["stratum"],
+                predictions["thread_id"],
+                settings["n_boot"],
+                settings["seed"],
+            )
+            intervals = metric_intervals(
+                predictions[label], predictions[column], predictions["thread_id"], settings["n_boot"], settings["seed"]
+            )
             if f"{column}_score" in predictions:
-                design["auprc"] = design_auprc_interval(predictions[label], predictions[f"{column}_score"],
-                                                        predictions["weight"], predictions["stratum"],
-                                                        predictions["thread_id"], settings["n_boot_auprc"],
-                                                        settings["seed"])
-                intervals["auprc"] = auprc_interval(predictions[label], predictions[f"{column}_score"],
-                                                    predictions["thread_id"], settings["n_boot_auprc"],
-                                                    settings["seed"])
+                design["auprc"] = design_auprc_interval(
+                    predictions[label],
+                    predictions[f"{column}_score"],
+                    predictions["weight"],
+                    predictions["stratum"],
+                    predictions["thread_id"],
+                    settings["n_boot_auprc"],
+                    settings["seed"],
+                )
+                intervals["auprc"] = auprc_interval(
+                    predictions[label],
+                    predictions[f"{column}_score"],
+                    predictions["thread_id"],
+                    settings["n_boot_auprc"],
+                    settings["seed"],
+                )
             rows += _rows(model, label, "design", design, len(predictions))
             rows += _rows(model, label, "sample", intervals, len(predictions))
             if model == "rules":
                 continue
             table, p_value = mcnemar_exact(predictions[label], predictions[column], predictions[f"rules_{label}"])
-            difference = paired_f1_difference(predictions[label], predictions[column],
-                                              predictions[f"rules_{label}"], predictions["thread_id"],
-                                              settings["n_boot"], settings["seed"])
-            comparisons.append({"label": label, "model": model, "versus": "rules",
-                                "f1_difference": difference.estimate, "ci_low": difference.low,
-                                "ci_high": difference.high, "ci_method": difference.method,
-                                "mcnemar_both_right": int(table[0, 0]), "mcnemar_only_model_right": int(table[0, 1]),
-                                "mcnemar_only_rules_right": int(table[1, 0]), "mcnemar_both_wrong": int(table[1, 1]),
-                                "mcnemar_exact_p": p_value})
+            difference = paired_f1_difference(
+                predictions[label],
+                predictions[column],
+                predictions[f"rules_{label}"],
+                predictions["thread_id"],
+                settings["n_boot"],
+                settings["seed"],
+            )
+            comparisons.append(
+                {
+                    "label": label,
+                    "model": model,
+                    "versus": "rules",
+                    "f1_difference": difference.estimate,
+                    "ci_low": difference.low,
+                    "ci_high": difference.high,
+                    "ci_method": difference.method,
+                    "mcnemar_both_right": int(table[0, 0]),
+                    "mcnemar_only_model_right": int(table[0, 1]),
+                    "mcnemar_only_rules_right": int(table[1, 0]),
+                    "mcnemar_both_wrong": int(table[1, 1]),
+                    "mcnemar_exact_p": p_value,
+                }
+            )
     progress.finish(f"{settings['n_boot']:,} cluster-bootstrap replicates each")
     table = check(METRICS_TABLE, pd.DataFrame(rows), str(outputs.metrics))
     write_csv(table, outputs.metrics)
     comparison_table = pd.DataFrame(comparisons, columns=list(COMPARISONS.columns))
     write_csv(check(COMPARISONS, comparison_table, str(outputs.comparisons)), outputs.comparisons)
-    write_latex(latex_metrics(table), outputs.latex,
-                caption="Performance on the test split: design-weighted (estimates for the corpus; Rao-Wu "
-                        "bootstrap within strata) and unweighted (the sample; cluster-bootstrap BCa), 95% CIs.",
-                label="tab:metrics")
+    write_latex(
+        latex_metrics(table),
+        outputs.latex,
+        caption="Performance on the test split: design-weighted (estimates for the corpus; Rao-Wu "
+        "bootstrap within strata) and unweighted (the sample; cluster-bootstrap BCa), 95% CIs.",
+        label="tab:metrics",
+    )
     return table
 
 
@@ -182,9 +264,14 @@ def latex_metrics(table: pd.DataFrame) -> pd.DataFrame:
     wide = shown.pivot(index=["model", "label", "metric"], columns="weighting", values=["estimate", "ci"])
     order = shown[["model", "label", "metric"]].drop_duplicates()
     wide = wide.reindex(pd.MultiIndex.from_frame(order))
-    return pd.DataFrame({"model": order["model"].to_numpy(), "label": order["label"].to_numpy(),
-                         "metric": order["metric"].to_numpy(),
-                         "design": wide[("estimate", "design")].to_numpy(),
-                         "design 95% CI": wide[("ci", "design")].to_numpy(),
-                         "sample": wide[("estimate", "sample")].to_numpy(),
-                         "sample 95% CI": wide[("ci", "sample")].to_numpy()})
+    return pd.DataFrame(
+        {
+            "model": order["model"].to_numpy(),
+            "label": order["label"].to_numpy(),
+            "metric": order["metric"].to_numpy(),
+            "design": wide[("estimate", "design")].to_numpy(),
+            "design 95% CI": wide[("ci", "design")].to_numpy(),
+            "sample": wide[("estimate", "sample")].to_numpy(),
+            "sample 95% CI": wide[("ci", "sample")].to_numpy(),
+        }
+    )

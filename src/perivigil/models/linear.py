@@ -34,12 +34,27 @@ KINDS = ("logreg", "svm")
 
 
 def features() -> FeatureUnion:
-    return FeatureUnion([
-        ("words", TfidfVectorizer(lowercase=True, strip_accents="unicode", ngram_range=(1, 2), min_df=2,
-                                  sublinear_tf=True)),
-        ("chars", TfidfVectorizer(lowercase=True, strip_accents="unicode", analyzer="char_wb", ngram_range=(2, 5),
-                                  min_df=2, sublinear_tf=True)),
-    ])
+    return FeatureUnion(
+        [
+            (
+                "words",
+                TfidfVectorizer(
+                    lowercase=True, strip_accents="unicode", ngram_range=(1, 2), min_df=2, sublinear_tf=True
+                ),
+            ),
+            (
+                "chars",
+                TfidfVectorizer(
+                    lowercase=True,
+                    strip_accents="unicode",
+                    analyzer="char_wb",
+                    ngram_range=(2, 5),
+                    min_df=2,
+                    sublinear_tf=True,
+                ),
+            ),
+        ]
+    )
 
 
 def build_pipeline(kind: str, seed: int) -> Pipeline:
@@ -47,8 +62,9 @@ def build_pipeline(kind: str, seed: int) -> Pipeline:
     if kind == "logreg":
         classifier = LogisticRegression(class_weight="balanced", max_iter=5000, random_state=seed)
     elif kind == "svm":
-        classifier = CalibratedClassifierCV(LinearSVC(class_weight="balanced", random_state=seed, max_iter=20000),
-                                            method="sigmoid", cv=3)
+        classifier = CalibratedClassifierCV(
+            LinearSVC(class_weight="balanced", random_state=seed, max_iter=20000), method="sigmoid", cv=3
+        )
     else:
         raise InputError(f"config: key 'models.linear': unknown model {kind!r}; expected one of {KINDS}")
     return Pipeline([("features", features()), ("classifier", classifier)])
@@ -58,24 +74,44 @@ def data_hash(post_ids: Sequence[str], texts: Sequence[str], labels: Sequence[in
     """SHA-256 of the training data (ids, texts and labels, in id order)."""
     digest = hashlib.sha256()
     for post_id, text, label in sorted(zip(post_ids, texts, labels)):
-        digest.update(f"{post_id}\x1f{text}\x1f{label}\x1e".encode("utf-8"))
+        digest.update(f"{post_id}\x1f{text}\x1f{label}\x1e".encode())
     return digest.hexdigest()
 
 
-def fit(kind: str, texts: Sequence[str], labels: Sequence[int], groups: Sequence[str], c_grid: Sequence[float],
-        folds: int, seed: int) -> tuple[Pipeline, dict[str, Any]]:
+def fit(
+    kind: str,
+    texts: Sequence[str],
+    labels: Sequence[int],
+    groups: Sequence[str],
+    c_grid: Sequence[float],
+    folds: int,
+    seed: int,
+) -> tuple[Pipeline, dict[str, Any]]:
     """Fit with ``C`` chosen by grouped CV (F1) inside the training data; return the model and its record."""
     labels = np.asarray(labels, int)
     if labels.min() == labels.max():
         raise InputError(f"training data of {kind}: only one class ({labels[0]}): nothing to learn")
     parameter = "classifier__C" if kind == "logreg" else "classifier__estimator__C"
     n_groups = len(set(groups))
-    search = GridSearchCV(build_pipeline(kind, seed), {parameter: list(c_grid)}, scoring="f1",
-                          cv=GroupKFold(n_splits=min(folds, n_groups)), n_jobs=1, error_score=0.0)
+    search = GridSearchCV(
+        build_pipeline(kind, seed),
+        {parameter: list(c_grid)},
+        scoring="f1",
+        cv=GroupKFold(n_splits=min(folds, n_groups)),
+        n_jobs=1,
+        error_score=0.0,
+    )
     search.fit(list(texts), labels, groups=list(groups))
-    record = {"kind": kind, "best_C": float(search.best_params_[parameter]), "cv_f1": float(search.best_score_),
-              "c_grid": [float(c) for c in c_grid], "folds": int(min(folds, n_groups)), "seed": seed,
-              "n_train": int(len(labels)), "n_positive": int(labels.sum())}
+    record = {
+        "kind": kind,
+        "best_C": float(search.best_params_[parameter]),
+        "cv_f1": float(search.best_score_),
+        "c_grid": [float(c) for c in c_grid],
+        "folds": int(min(folds, n_groups)),
+        "seed": seed,
+        "n_train": int(len(labels)),
+        "n_positive": int(labels.sum()),
+    }
     return search.best_estimator_, record
 
 

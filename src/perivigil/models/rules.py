@@ -48,8 +48,9 @@ class RuleThresholds:
 def thresholds_from_config(config: Mapping[str, Any]) -> RuleThresholds:
     """The thresholds of the ``rules`` section of the study's configuration."""
     section = config["rules"]
-    return RuleThresholds(float(section["iso_t1_max_sa"]), float(section["nsaid_late_min_sa"]),
-                          float(section["aspirin_min_mg_day"]))
+    return RuleThresholds(
+        float(section["iso_t1_max_sa"]), float(section["nsaid_late_min_sa"]), float(section["aspirin_min_mg_day"])
+    )
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,11 @@ def describe(event: Any) -> str:
     parts = [f"{event.inn} ('{event.evidence}')"]
     if not _missing(event.gestational_age_text):
         sa = event.gestational_age_sa
-        at = f"{sa:g} SA" if not _missing(sa) else f"{event.gestational_age_min_sa:g}-{event.gestational_age_max_sa:g} SA"
+        at = (
+            f"{sa:g} SA"
+            if not _missing(sa)
+            else f"{event.gestational_age_min_sa:g}-{event.gestational_age_max_sa:g} SA"
+        )
         parts.append(f"at {at} ('{event.gestational_age_text}', {event.gestational_age_source})")
     elif event.first_trimester:
         parts.append("in the first trimester (before the pregnancy was known)")
@@ -111,8 +116,12 @@ def counts_as_nsaid(event: Any, t: RuleThresholds) -> bool:
 
 
 def supports_iso_t1(event: Any, t: RuleThresholds) -> bool:
-    return (event.drug_class == "isotretinoin" and event.route != "cutaneous" and taken_by_a_pregnant_person(event)
-            and in_first_trimester(event, t))
+    return (
+        event.drug_class == "isotretinoin"
+        and event.route != "cutaneous"
+        and taken_by_a_pregnant_person(event)
+        and in_first_trimester(event, t)
+    )
 
 
 def supports_nsaid_late(event: Any, t: RuleThresholds) -> bool:
@@ -135,9 +144,15 @@ def decision_rows(post_id: str, decision: Decision) -> list[dict[str, object]]:
     rows = []
     for label in LABELS:
         supporting = getattr(decision, f"{label}_evidence")
-        rows.append({"post_id": post_id, "label": label, "value": int(getattr(decision, label)),
-                     "evidence": " | ".join(describe(e) for e in supporting),
-                     "mention_indexes": ",".join(str(int(e.mention_index)) for e in supporting)})
+        rows.append(
+            {
+                "post_id": post_id,
+                "label": label,
+                "value": int(getattr(decision, label)),
+                "evidence": " | ".join(describe(e) for e in supporting),
+                "mention_indexes": ",".join(str(int(e.mention_index)) for e in supporting),
+            }
+        )
     return rows
 
 
@@ -159,7 +174,6 @@ def labels_from_decisions(decisions: pd.DataFrame) -> pd.DataFrame:
     wide = decisions.pivot(index="post_id", columns="label", values="value")
     wide.columns.name = None
     return wide.reset_index()[["post_id", *LABELS]].astype({label: "int64" for label in LABELS})
-
 
 
 def decide_file(posts_path: str, mentions_path: str, output: str, config: Mapping[str, Any]) -> pd.DataFrame:

@@ -38,8 +38,9 @@ def scenario_thresholds(primary: RuleThresholds, scenario: Mapping[str, Any]) ->
     return replace(primary, **{key: float(value) for key, value in overrides.items()})
 
 
-def scenarios_from_config(primary: RuleThresholds, scenarios: Sequence[Mapping[str, Any]]
-                          ) -> list[tuple[str, RuleThresholds]]:
+def scenarios_from_config(
+    primary: RuleThresholds, scenarios: Sequence[Mapping[str, Any]]
+) -> list[tuple[str, RuleThresholds]]:
     """``primary`` first, then each configured scenario, by name (names unique)."""
     out = [(PRIMARY, primary)]
     for scenario in scenarios:
@@ -50,62 +51,95 @@ def scenarios_from_config(primary: RuleThresholds, scenarios: Sequence[Mapping[s
     return out
 
 
-def apparent_interval(predicted: np.ndarray, threads: np.ndarray, n_boot: int, seed: int,
-                      level: float = 0.95) -> tuple[float, float]:
+def apparent_interval(
+    predicted: np.ndarray, threads: np.ndarray, n_boot: int, seed: int, level: float = 0.95
+) -> tuple[float, float]:
     """Percentile interval of the apparent prevalence, resampling the corpus's threads."""
     series = pd.Series(np.asarray(predicted, float))
-    corpus = np.stack([series.groupby(threads).sum().to_numpy(), series.groupby(threads).size().to_numpy()],
-                      axis=1).astype(float)
+    corpus = np.stack(
+        [series.groupby(threads).sum().to_numpy(), series.groupby(threads).size().to_numpy()], axis=1
+    ).astype(float)
     (sums,) = resampled_sums([corpus], n_boot, np.random.default_rng(seed))
     alpha = (1 - level) / 2
     low, high = np.quantile(sums[:, 0] / sums[:, 1], [alpha, 1 - alpha])
     return float(low), float(high)
 
 
-def scenario_rows(name: str, thresholds: RuleThresholds, corpus: pd.DataFrame, test: pd.DataFrame,
-                  n_boot: int, seed: int) -> list[dict[str, Any]]:
+def scenario_rows(
+    name: str, thresholds: RuleThresholds, corpus: pd.DataFrame, test: pd.DataFrame, n_boot: int, seed: int
+) -> list[dict[str, Any]]:
     """One row per label: ``corpus`` has post_id, thread_id and the scenario's 0/1 labels; ``test`` the
     gold test posts (post_id, thread_id, stratum, weight, gold labels) with the scenario's ``pred_<label>``."""
     rows = []
     for label in LABELS:
         predicted = corpus[label].to_numpy()
         low, high = apparent_interval(predicted, corpus["thread_id"].to_numpy(), n_boot, seed)
-        prevalence = corrected_prevalence(predicted, corpus["thread_id"].to_numpy(), test[label].to_numpy(),
-                                          test[f"pred_{label}"].to_numpy(), test["thread_id"].to_numpy(), n_boot,
-                                          seed, test["weight"].to_numpy(), test["stratum"].to_numpy())
-        metrics = design_metric_intervals(test[label].to_numpy().astype(bool),
-                                          test[f"pred_{label}"].to_numpy().astype(bool), test["weight"].to_numpy(),
-                                          test["stratum"].to_numpy(), test["thread_id"].to_numpy(), n_boot, seed)
-        row: dict[str, Any] = {"scenario": name, "label": label, **{key: getattr(thresholds, key)
-                                                                     for key in THRESHOLD_KEYS},
-                               "posts": prevalence["posts"], "positives": prevalence["positives"],
-                               "apparent_prevalence": prevalence["apparent_prevalence"],
-                               "apparent_ci_low": low, "apparent_ci_high": high,
-                               "corrected_prevalence": prevalence["corrected_prevalence"],
-                               "corrected_ci_low": prevalence["ci_low"], "corrected_ci_high": prevalence["ci_high"]}
+        prevalence = corrected_prevalence(
+            predicted,
+            corpus["thread_id"].to_numpy(),
+            test[label].to_numpy(),
+            test[f"pred_{label}"].to_numpy(),
+            test["thread_id"].to_numpy(),
+            n_boot,
+            seed,
+            test["weight"].to_numpy(),
+            test["stratum"].to_numpy(),
+        )
+        metrics = design_metric_intervals(
+            test[label].to_numpy().astype(bool),
+            test[f"pred_{label}"].to_numpy().astype(bool),
+            test["weight"].to_numpy(),
+            test["stratum"].to_numpy(),
+            test["thread_id"].to_numpy(),
+            n_boot,
+            seed,
+        )
+        row: dict[str, Any] = {
+            "scenario": name,
+            "label": label,
+            **{key: getattr(thresholds, key) for key in THRESHOLD_KEYS},
+            "posts": prevalence["posts"],
+            "positives": prevalence["positives"],
+            "apparent_prevalence": prevalence["apparent_prevalence"],
+            "apparent_ci_low": low,
+            "apparent_ci_high": high,
+            "corrected_prevalence": prevalence["corrected_prevalence"],
+            "corrected_ci_low": prevalence["ci_low"],
+            "corrected_ci_high": prevalence["ci_high"],
+        }
         for metric, column in (("recall", "sensitivity"), ("specificity", "specificity"), ("f1", "f1")):
             interval = metrics[metric]
-            row.update({column: interval.estimate, f"{column}_ci_low": interval.low,
-                        f"{column}_ci_high": interval.high})
+            row.update(
+                {column: interval.estimate, f"{column}_ci_low": interval.low, f"{column}_ci_high": interval.high}
+            )
         row["ci_note"] = prevalence["ci_note"]
         rows.append(row)
     return rows
 
 
-def sensitivity_table(post_ids: pd.Series, threads: pd.Series, events: pd.DataFrame, test: pd.DataFrame,
-                      scenarios: list[tuple[str, RuleThresholds]], n_boot: int, seed: int) -> pd.DataFrame:
+def sensitivity_table(
+    post_ids: pd.Series,
+    threads: pd.Series,
+    events: pd.DataFrame,
+    test: pd.DataFrame,
+    scenarios: list[tuple[str, RuleThresholds]],
+    n_boot: int,
+    seed: int,
+) -> pd.DataFrame:
     """Every scenario × label: posts decided again with the scenario's thresholds (``decide_table``)."""
     rows = []
     for name, thresholds in scenarios:
         labels = labels_from_decisions(decide_table(list(post_ids), events, thresholds))
         corpus = pd.DataFrame({"post_id": post_ids.to_numpy(), "thread_id": threads.to_numpy()}).merge(
-            labels, on="post_id", how="left", validate="one_to_one")
+            labels, on="post_id", how="left", validate="one_to_one"
+        )
         by_post = labels.set_index("post_id")
         missing = test.loc[~test["post_id"].isin(by_post.index), "post_id"]
         if len(missing):
             raise ValueError(f"sensitivity: test post {missing.iloc[0]!r} is not in the corpus")
-        scenario_test = test.assign(**{f"pred_{label}": by_post.loc[test["post_id"], label].to_numpy()
-                                       for label in LABELS})
+        scenario_test = test.assign(
+            **{f"pred_{label}": by_post.loc[test["post_id"], label].to_numpy() for label in LABELS}
+        )
         rows.extend(scenario_rows(name, thresholds, corpus, scenario_test, n_boot, seed))
     return pd.DataFrame(rows)
 
@@ -114,17 +148,18 @@ def sensitivity_figure(table: pd.DataFrame):
     """Corrected prevalence (95 % interval) and apparent prevalence of each scenario, one panel per label."""
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(1, len(LABELS), figsize=(10, 0.5 * table["scenario"].nunique() + 1.5),
-                                sharey=True, squeeze=False)
+    figure, axes = plt.subplots(
+        1, len(LABELS), figsize=(10, 0.5 * table["scenario"].nunique() + 1.5), sharey=True, squeeze=False
+    )
     scenarios = list(dict.fromkeys(table["scenario"]))
     y = np.arange(len(scenarios))[::-1]
     for axis, label in zip(axes[0], LABELS):
         rows = table[table["label"] == label].set_index("scenario").loc[scenarios]
         estimate = rows["corrected_prevalence"].to_numpy(float) * 100
-        errors = np.abs(np.stack([rows["corrected_ci_low"], rows["corrected_ci_high"]]).astype(float) * 100
-                        - estimate)
-        axis.errorbar(estimate, y, xerr=np.nan_to_num(errors), fmt="o", color="C0", capsize=3,
-                      label="corrected (Rogan-Gladen)")
+        errors = np.abs(np.stack([rows["corrected_ci_low"], rows["corrected_ci_high"]]).astype(float) * 100 - estimate)
+        axis.errorbar(
+            estimate, y, xerr=np.nan_to_num(errors), fmt="o", color="C0", capsize=3, label="corrected (Rogan-Gladen)"
+        )
         axis.plot(rows["apparent_prevalence"].to_numpy(float) * 100, y, "x", color="C1", label="apparent")
         axis.set_yticks(y, scenarios)
         axis.set_title(label)
@@ -134,8 +169,9 @@ def sensitivity_figure(table: pd.DataFrame):
     return figure
 
 
-def sensitivity_analysis(posts_path: str, mentions_path: str, predictions_path: str,
-                         config: Mapping[str, Any], outputs) -> pd.DataFrame:
+def sensitivity_analysis(
+    posts_path: str, mentions_path: str, predictions_path: str, config: Mapping[str, Any], outputs
+) -> pd.DataFrame:
     """Rule ``sensitivity``: results/tables/sensitivity.csv and its figure (PNG, PDF)."""
     from perivigil.models.rules import thresholds_from_config
     from perivigil.report.figures import save_figure, write_csv
@@ -143,13 +179,18 @@ def sensitivity_analysis(posts_path: str, mentions_path: str, predictions_path: 
 
     posts = pd.read_parquet(posts_path, columns=["post_id", "thread_id"])
     events = pd.read_parquet(mentions_path)
-    test = pd.read_csv(predictions_path, dtype={"post_id": str, "thread_id": str, "stratum": str},
-                       usecols=["post_id", "thread_id", "stratum", "weight", *LABELS])
-    scenarios = scenarios_from_config(thresholds_from_config(config),
-                                      config.get("sensitivity", {}).get("scenarios", []))
+    test = pd.read_csv(
+        predictions_path,
+        dtype={"post_id": str, "thread_id": str, "stratum": str},
+        usecols=["post_id", "thread_id", "stratum", "weight", *LABELS],
+    )
+    scenarios = scenarios_from_config(
+        thresholds_from_config(config), config.get("sensitivity", {}).get("scenarios", [])
+    )
     settings = config["apply"]
-    table = sensitivity_table(posts["post_id"], posts["thread_id"], events, test, scenarios,
-                              settings["n_boot"], settings["seed"])
+    table = sensitivity_table(
+        posts["post_id"], posts["thread_id"], events, test, scenarios, settings["n_boot"], settings["seed"]
+    )
     write_csv(check(SENSITIVITY, table, str(outputs.table)), outputs.table)
     save_figure(sensitivity_figure(table), outputs.png, outputs.pdf)
     return table

@@ -42,8 +42,9 @@ def _modules():
         import torch
         import transformers
     except ImportError as exc:
-        raise InputError(f"the transformer model needs torch and transformers ({exc.name} is missing): "
-                         f"{EXTRA_HINT}") from None
+        raise InputError(
+            f"the transformer model needs torch and transformers ({exc.name} is missing): {EXTRA_HINT}"
+        ) from None
     transformers.logging.set_verbosity_error()
     transformers.logging.disable_progress_bar()
     return torch, transformers
@@ -57,8 +58,9 @@ def _from_pretrained(directory: Path, num_labels: int | None):
     extra = {} if num_labels is None else {"num_labels": num_labels}
     try:
         tokenizer = transformers.AutoTokenizer.from_pretrained(directory, local_files_only=True)
-        model = transformers.AutoModelForSequenceClassification.from_pretrained(directory, local_files_only=True,
-                                                                               **extra)
+        model = transformers.AutoModelForSequenceClassification.from_pretrained(
+            directory, local_files_only=True, **extra
+        )
     except (OSError, ValueError, RuntimeError, KeyError, SafetensorError) as exc:
         reason = " ".join(str(exc).split())[:300]
         raise InputError(f"{directory}: cannot load the transformer ({type(exc).__name__}: {reason})") from None
@@ -89,8 +91,10 @@ def load_base(path: Path, seed: int):
     torch, _ = _modules()
     path = Path(path)
     if not (path / "config.json").is_file():
-        raise InputError(f"config: key 'models.transformer.path': {path} holds no config.json "
-                         "(expected a local transformer directory, as written by save_pretrained)")
+        raise InputError(
+            f"config: key 'models.transformer.path': {path} holds no config.json "
+            "(expected a local transformer directory, as written by save_pretrained)"
+        )
     torch.manual_seed(seed)
     return _from_pretrained(path, num_labels=2)
 
@@ -101,23 +105,35 @@ def class_weights(labels: np.ndarray) -> np.ndarray:
     return len(labels) / (2.0 * counts)
 
 
-def positive_scores(model, tokenizer, texts: Sequence[str], batch_size: int, max_length: int,
-                    device: str) -> np.ndarray:
+def positive_scores(
+    model, tokenizer, texts: Sequence[str], batch_size: int, max_length: int, device: str
+) -> np.ndarray:
     """P(label = 1) of each text, in order (softmax of the two logits), in evaluation mode."""
     torch, _ = _modules()
     model.eval()
     scores = []
     with torch.no_grad():
         for start in range(0, len(texts), batch_size):
-            batch = tokenizer(list(texts[start:start + batch_size]), truncation=True, max_length=max_length,
-                              padding=True, return_tensors="pt").to(device)
+            batch = tokenizer(
+                list(texts[start : start + batch_size]),
+                truncation=True,
+                max_length=max_length,
+                padding=True,
+                return_tensors="pt",
+            ).to(device)
             logits = model(**batch).logits
             scores.append(torch.softmax(logits.float(), dim=-1)[:, 1].cpu().numpy())
     return np.concatenate(scores).astype(np.float64) if scores else np.zeros(0)
 
 
-def fine_tune(texts: Sequence[str], labels: Sequence[int], groups: Sequence[str], settings: Mapping[str, Any],
-              seed: int, threads: int = 1) -> tuple[Any, Any, dict[str, Any]]:
+def fine_tune(
+    texts: Sequence[str],
+    labels: Sequence[int],
+    groups: Sequence[str],
+    settings: Mapping[str, Any],
+    seed: int,
+    threads: int = 1,
+) -> tuple[Any, Any, dict[str, Any]]:
     """Fine-tune the base model on ``texts``; the epoch is chosen on held-out threads of the same data."""
     torch, _ = _modules()
     labels = np.asarray(labels, int)
@@ -133,15 +149,19 @@ def fine_tune(texts: Sequence[str], labels: Sequence[int], groups: Sequence[str]
     fit_rows, held_rows = next(splitter.split(np.zeros(len(labels)), labels, groups=list(groups)))
     for part, rows in (("training", fit_rows), ("held-out", held_rows)):
         if len(set(labels[rows])) < 2:
-            raise InputError(f"training data of transformer: the {part} threads hold one class only "
-                             f"({len(rows)} posts); change 'models.transformer.validation_fraction' or "
-                             "annotate more positive posts")
+            raise InputError(
+                f"training data of transformer: the {part} threads hold one class only "
+                f"({len(rows)} posts); change 'models.transformer.validation_fraction' or "
+                "annotate more positive posts"
+            )
     fit_texts = [texts[i] for i in fit_rows]
     held_texts = [texts[i] for i in held_rows]
-    loss_fn = torch.nn.CrossEntropyLoss(weight=torch.tensor(class_weights(labels[fit_rows]), dtype=torch.float32,
-                                                            device=device))
-    optimiser = torch.optim.AdamW(model.parameters(), lr=settings["learning_rate"],
-                                  weight_decay=settings["weight_decay"])
+    loss_fn = torch.nn.CrossEntropyLoss(
+        weight=torch.tensor(class_weights(labels[fit_rows]), dtype=torch.float32, device=device)
+    )
+    optimiser = torch.optim.AdamW(
+        model.parameters(), lr=settings["learning_rate"], weight_decay=settings["weight_decay"]
+    )
     batch_size, max_length, epochs = settings["batch_size"], settings["max_length"], settings["epochs"]
     steps = epochs * -(-len(fit_rows) // batch_size)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: max(0.0, 1.0 - step / steps))
@@ -153,9 +173,10 @@ def fine_tune(texts: Sequence[str], labels: Sequence[int], groups: Sequence[str]
         order = torch.randperm(len(fit_rows), generator=generator).tolist()
         total = 0.0
         for start in range(0, len(order), batch_size):
-            rows = order[start:start + batch_size]
-            batch = tokenizer([fit_texts[i] for i in rows], truncation=True, max_length=max_length, padding=True,
-                              return_tensors="pt").to(device)
+            rows = order[start : start + batch_size]
+            batch = tokenizer(
+                [fit_texts[i] for i in rows], truncation=True, max_length=max_length, padding=True, return_tensors="pt"
+            ).to(device)
             target = torch.tensor(labels[fit_rows][rows], dtype=torch.long, device=device)
             loss = loss_fn(model(**batch).logits, target)
             optimiser.zero_grad()
@@ -171,12 +192,23 @@ def fine_tune(texts: Sequence[str], labels: Sequence[int], groups: Sequence[str]
             best_f1, best_epoch = f1, epoch
             best_state = copy.deepcopy(model.state_dict())
     model.load_state_dict(best_state)
-    record = {"kind": "transformer", "base_model": str(settings["path"]),
-              "base_model_sha256": directory_sha256(Path(settings["path"])), "best_epoch": best_epoch,
-              "validation_f1": best_f1, "history": history, "seed": seed, "device": device,
-              "n_train": int(len(labels)), "n_positive": int(labels.sum()), "n_validation": int(len(held_rows)),
-              **{key: settings[key] for key in ("epochs", "batch_size", "max_length", "learning_rate",
-                                                "weight_decay", "validation_fraction")}}
+    record = {
+        "kind": "transformer",
+        "base_model": str(settings["path"]),
+        "base_model_sha256": directory_sha256(Path(settings["path"])),
+        "best_epoch": best_epoch,
+        "validation_f1": best_f1,
+        "history": history,
+        "seed": seed,
+        "device": device,
+        "n_train": int(len(labels)),
+        "n_positive": int(labels.sum()),
+        "n_validation": int(len(held_rows)),
+        **{
+            key: settings[key]
+            for key in ("epochs", "batch_size", "max_length", "learning_rate", "weight_decay", "validation_fraction")
+        },
+    }
     return model, tokenizer, record
 
 
@@ -198,7 +230,7 @@ class TransformerClassifier:
         self.model, self.tokenizer, self.record, self.device = model, tokenizer, dict(record), device
 
     @classmethod
-    def load(cls, directory: Path, device: str = "auto") -> "TransformerClassifier":
+    def load(cls, directory: Path, device: str = "auto") -> TransformerClassifier:
         """The model saved by :func:`save` in ``directory``."""
         directory = Path(directory)
         try:
@@ -210,8 +242,9 @@ class TransformerClassifier:
         return cls(model.to(device), tokenizer, record, device)
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        positive = positive_scores(self.model, self.tokenizer, list(texts), self.record["batch_size"],
-                                   self.record["max_length"], self.device)
+        positive = positive_scores(
+            self.model, self.tokenizer, list(texts), self.record["batch_size"], self.record["max_length"], self.device
+        )
         return np.stack([1.0 - positive, positive], axis=1)
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:

@@ -39,7 +39,7 @@ def shingles(words: list[str], size: int) -> set[str]:
     """Contiguous word n-grams of ``size`` words (the whole text when shorter)."""
     if len(words) <= size:
         return {" ".join(words)} if words else set()
-    return {" ".join(words[i:i + size]) for i in range(len(words) - size + 1)}
+    return {" ".join(words[i : i + size]) for i in range(len(words) - size + 1)}
 
 
 @dataclass
@@ -77,8 +77,11 @@ class DuplicateFinder:
         for shingle in sorted(shingles(words, self.shingle_words)):
             minhash.update(shingle.encode("utf-8"))
         signature = minhash.hashvalues.astype(np.uint32)  # datasketch's hash values fit 32 bits
-        candidates = [c for c in self._lsh.query(minhash)
-                      if np.count_nonzero(self._signatures[c] == signature) / self.num_perm >= self.jaccard_threshold]
+        candidates = [
+            c
+            for c in self._lsh.query(minhash)
+            if np.count_nonzero(self._signatures[c] == signature) / self.num_perm >= self.jaccard_threshold
+        ]
         self._lsh.insert(post_id, minhash)
         self._signatures[post_id] = signature
         self._order[post_id] = len(self._order)

@@ -31,8 +31,9 @@ def build_detector(candidates: Sequence[str]) -> LanguageDetector:
     return LanguageDetectorBuilder.from_iso_codes_639_1(*codes).build()
 
 
-def detect_languages(detector: LanguageDetector, texts: Sequence[str],
-                     min_confidence: float) -> list[tuple[str, float]]:
+def detect_languages(
+    detector: LanguageDetector, texts: Sequence[str], min_confidence: float
+) -> list[tuple[str, float]]:
     """``(iso_639_1 or 'und', confidence)`` per text, in order."""
     results: list[tuple[str, float]] = []
     for values in detector.compute_language_confidence_values_in_parallel(list(texts)):

@@ -26,8 +26,12 @@ PHONE = re.compile(r"(?<![\w+])(?:(?:\+|00)33[ .-]?(?:\(0\)[ .-]?)?|0)[1-9](?:[ 
 MENTION = re.compile(r"(?<![\w@.])@[\w.-]*\w")
 MIN_HANDLE_LENGTH = 4
 
-PATTERNS = (("urls", URL, "[URL]"), ("emails", EMAIL, "[EMAIL]"),
-            ("phones", PHONE, "[PHONE]"), ("mentions", MENTION, "[MENTION]"))
+PATTERNS = (
+    ("urls", URL, "[URL]"),
+    ("emails", EMAIL, "[EMAIL]"),
+    ("phones", PHONE, "[PHONE]"),
+    ("mentions", MENTION, "[MENTION]"),
+)
 
 
 def mask_pii(text: str) -> tuple[str, Counter]:

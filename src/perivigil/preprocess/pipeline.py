@@ -35,17 +35,32 @@ from perivigil.schemas import POSTS, check
 
 LOG = logging.getLogger("perivigil.preprocess")
 
-ARROW_SCHEMA = pa.schema([
-    ("post_id", pa.string()), ("source", pa.string()), ("thread_id", pa.string()),
-    ("thread_title", pa.string()), ("board", pa.string()),
-    ("author_id", pa.string()), ("created_at", pa.timestamp("us", tz="UTC")), ("text", pa.string()),
-    ("quote_text", pa.string()), ("quote_author_id", pa.string()), ("quoted_post_id", pa.string()),
-    ("lang", pa.string()), ("lang_confidence", pa.float64()), ("n_chars", pa.int64()),
-    ("masked_emails", pa.int64()), ("masked_phones", pa.int64()), ("masked_urls", pa.int64()),
-    ("masked_mentions", pa.int64()), ("masked_handles", pa.int64()),
-    ("duplicate_of", pa.string()), ("near_duplicate_of", pa.string()),
-    ("collected_at", pa.timestamp("us", tz="UTC")),
-])
+ARROW_SCHEMA = pa.schema(
+    [
+        ("post_id", pa.string()),
+        ("source", pa.string()),
+        ("thread_id", pa.string()),
+        ("thread_title", pa.string()),
+        ("board", pa.string()),
+        ("author_id", pa.string()),
+        ("created_at", pa.timestamp("us", tz="UTC")),
+        ("text", pa.string()),
+        ("quote_text", pa.string()),
+        ("quote_author_id", pa.string()),
+        ("quoted_post_id", pa.string()),
+        ("lang", pa.string()),
+        ("lang_confidence", pa.float64()),
+        ("n_chars", pa.int64()),
+        ("masked_emails", pa.int64()),
+        ("masked_phones", pa.int64()),
+        ("masked_urls", pa.int64()),
+        ("masked_mentions", pa.int64()),
+        ("masked_handles", pa.int64()),
+        ("duplicate_of", pa.string()),
+        ("near_duplicate_of", pa.string()),
+        ("collected_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -165,8 +180,12 @@ def preprocess(raw_paths: Sequence[Path], output: Path, settings: PreprocessSett
     masker = HandleMasker(collect_handles(raw_paths))
     LOG.info("masking %d member handles in running text", masker.size)
     detector = build_detector(settings.language_candidates)
-    finder = DuplicateFinder(jaccard_threshold=settings.jaccard_threshold, shingle_words=settings.shingle_words,
-                             num_perm=settings.num_perm, seed=settings.minhash_seed)
+    finder = DuplicateFinder(
+        jaccard_threshold=settings.jaccard_threshold,
+        shingle_words=settings.shingle_words,
+        num_perm=settings.num_perm,
+        seed=settings.minhash_seed,
+    )
     summary = PreprocessSummary()
     seen: set[str] = set()
     progress = Progress("preprocess", "posts")
@@ -189,8 +208,9 @@ def preprocess(raw_paths: Sequence[Path], output: Path, settings: PreprocessSett
                     batch = []
             if summary.posts + len(batch) == 0:
                 files = ", ".join(str(p) for p in raw_paths)
-                raise InputError(f"{files}: no post to preprocess (empty raw files, or every post empty after "
-                                 "normalisation)")
+                raise InputError(
+                    f"{files}: no post to preprocess (empty raw files, or every post empty after normalisation)"
+                )
             if batch:
                 _write_batch(batch, writer, detector, finder, settings, summary, output)
                 progress.advance(len(batch))
@@ -198,8 +218,15 @@ def preprocess(raw_paths: Sequence[Path], output: Path, settings: PreprocessSett
     return summary
 
 
-def _write_batch(batch: list[dict], writer: pq.ParquetWriter, detector, finder: DuplicateFinder,
-                 settings: PreprocessSettings, summary: PreprocessSummary, output: Path) -> None:
+def _write_batch(
+    batch: list[dict],
+    writer: pq.ParquetWriter,
+    detector,
+    finder: DuplicateFinder,
+    settings: PreprocessSettings,
+    summary: PreprocessSummary,
+    output: Path,
+) -> None:
     languages = detect_languages(detector, [row["text"] for row in batch], settings.language_min_confidence)
     for row, (lang, confidence) in zip(batch, languages):
         row["lang"], row["lang_confidence"] = lang, confidence

@@ -36,8 +36,10 @@ def load_key(env_var: str, *, allow_demo_key: bool, environ: dict[str, str] | No
     value = environ.get(env_var, "")
     if value:
         if len(value.encode("utf-8")) < MIN_KEY_BYTES:
-            raise InputError(f"${env_var}: the pseudonymisation key is shorter than {MIN_KEY_BYTES} bytes "
-                             "(make one with: python -c 'import secrets; print(secrets.token_hex(32))')")
+            raise InputError(
+                f"${env_var}: the pseudonymisation key is shorter than {MIN_KEY_BYTES} bytes "
+                "(make one with: python -c 'import secrets; print(secrets.token_hex(32))')"
+            )
         return value.encode("utf-8"), False
     key_file = environ.get(f"{env_var}_FILE", "")
     if key_file:
@@ -53,7 +55,8 @@ def load_key(env_var: str, *, allow_demo_key: bool, environ: dict[str, str] | No
         return DEMO_KEY, True
     raise InputError(
         f"no pseudonymisation key: set ${env_var} (or ${env_var}_FILE to a file outside the repository); "
-        "the demo key is refused outside the demo configuration (config key 'demo')")
+        "the demo key is refused outside the demo configuration (config key 'demo')"
+    )
 
 
 def normalise_handle(author: str) -> str:
@@ -67,6 +70,6 @@ def pseudonym(author: str, source: str, key: bytes) -> str:
     The source is part of the message, so that the same handle on two forums
     (usually two different people) gets two pseudonyms.
     """
-    message = f"{source}\x1f{normalise_handle(author)}".encode("utf-8")
+    message = f"{source}\x1f{normalise_handle(author)}".encode()
     digest = hmac.new(key, message, hashlib.sha256).hexdigest()
     return PSEUDONYM_PREFIX + digest[:PSEUDONYM_HEX_CHARS]

@@ -33,8 +33,9 @@ def settings_from_config(config: dict[str, Any]) -> PreprocessSettings:
     )
 
 
-def preprocess_from_config(inputs: list[Path], output: Path, summary_path: Path,
-                           config: dict[str, Any]) -> dict[str, Any]:
+def preprocess_from_config(
+    inputs: list[Path], output: Path, summary_path: Path, config: dict[str, Any]
+) -> dict[str, Any]:
     """Write ``output`` and the summary JSON; return the summary."""
     summary = preprocess(inputs, Path(output), settings_from_config(config)).as_dict()
     with atomic_path(summary_path) as tmp:

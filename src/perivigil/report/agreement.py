@@ -30,17 +30,29 @@ def summary_table(results: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
     for label, r in results.items():
         ci = r["krippendorff_alpha_ci95"] or [None, None]
         kappas = [k for k in r["cohen_kappa"].values() if k is not None]
-        rows.append({"label": label, "level": r["level"], "units": r["n_units"], "annotators": r["n_annotators"],
-                     "alpha": r["krippendorff_alpha"], "alpha_ci_low": ci[0], "alpha_ci_high": ci[1],
-                     "p_alpha_below_0.667": r["p_alpha_below_0.667"], "fleiss_kappa": r["fleiss_kappa"],
-                     "gwet_ac1": r["gwet_ac1"], "percent_agreement": r["percent_agreement"],
-                     "cohen_kappa_min": min(kappas) if kappas else None,
-                     "cohen_kappa_max": max(kappas) if kappas else None})
+        rows.append(
+            {
+                "label": label,
+                "level": r["level"],
+                "units": r["n_units"],
+                "annotators": r["n_annotators"],
+                "alpha": r["krippendorff_alpha"],
+                "alpha_ci_low": ci[0],
+                "alpha_ci_high": ci[1],
+                "p_alpha_below_0.667": r["p_alpha_below_0.667"],
+                "fleiss_kappa": r["fleiss_kappa"],
+                "gwet_ac1": r["gwet_ac1"],
+                "percent_agreement": r["percent_agreement"],
+                "cohen_kappa_min": min(kappas) if kappas else None,
+                "cohen_kappa_max": max(kappas) if kappas else None,
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def format_table(results: Mapping[str, Mapping[str, Any]]) -> str:
     """A plain-text table for the terminal."""
+
     def f(x):
         return "  —  " if x is None else f"{x:.3f}"
 
@@ -48,13 +60,15 @@ def format_table(results: Mapping[str, Mapping[str, Any]]) -> str:
     for label, r in results.items():
         ci = r["krippendorff_alpha_ci95"]
         ci_text = f"[{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "—"
-        lines.append(f"{label:<20} {f(r['krippendorff_alpha']):>6} {ci_text:>16} {f(r['fleiss_kappa']):>7} "
-                     f"{f(r['gwet_ac1']):>7} {f(r['percent_agreement']):>7} {r['n_units']:>6}")
+        lines.append(
+            f"{label:<20} {f(r['krippendorff_alpha']):>6} {ci_text:>16} {f(r['fleiss_kappa']):>7} "
+            f"{f(r['gwet_ac1']):>7} {f(r['percent_agreement']):>7} {r['n_units']:>6}"
+        )
     return "\n".join(lines)
 
 
 def alpha_figure(results: Mapping[str, Mapping[str, Any]]) -> Figure:
-    labels = [l for l, r in results.items() if r["krippendorff_alpha"] is not None]
+    labels = [name for name, r in results.items() if r["krippendorff_alpha"] is not None]
     figure = Figure(figsize=(6.5, 0.5 + 0.45 * max(len(labels), 1)))
     axes = figure.subplots()
     for y, label in enumerate(labels):
@@ -65,7 +79,7 @@ def alpha_figure(results: Mapping[str, Mapping[str, Any]]) -> Figure:
     for threshold, style in ((0.667, ":"), (0.800, "--")):
         axes.axvline(threshold, color="grey", linestyle=style, linewidth=1)
     axes.set_yticks(range(len(labels)), labels)
-    axes.set_xlim(min(0.0, *(results[l]["krippendorff_alpha_ci95"][0] for l in labels)) if labels else 0, 1.0)
+    axes.set_xlim(min(0.0, *(results[name]["krippendorff_alpha_ci95"][0] for name in labels)) if labels else 0, 1.0)
     axes.set_xlabel("Krippendorff's α (95% bootstrap CI); dotted 0.667, dashed 0.800")
     axes.invert_yaxis()
     return figure
@@ -94,8 +108,9 @@ def kappa_heatmap(results: Mapping[str, Mapping[str, Any]], label: str) -> Figur
     return figure
 
 
-def write_agreement(annotations_path: Path, sample_path: Path, labels_path: Path, settings: Mapping[str, Any],
-                    outputs) -> dict[str, Any]:
+def write_agreement(
+    annotations_path: Path, sample_path: Path, labels_path: Path, settings: Mapping[str, Any], outputs
+) -> dict[str, Any]:
     """Agreement on the overlap subset, per label of the scheme: JSON, CSV, LaTeX, figures, disagreements."""
     scheme = load_scheme(Path(labels_path))
     judgements = pd.read_parquet(annotations_path)
@@ -106,9 +121,13 @@ def write_agreement(annotations_path: Path, sample_path: Path, labels_path: Path
     write_json(results, outputs.json)
     table = summary_table(results)
     write_csv(table, outputs.csv)
-    write_latex(table.drop(columns=["level", "alpha_ci_low", "alpha_ci_high", "cohen_kappa_min", "cohen_kappa_max"]),
-                outputs.tex, caption="Inter-annotator agreement on the overlap subset (Krippendorff's α with a 95% "
-                "bootstrap CI in the CSV).", label="tab:agreement")
+    write_latex(
+        table.drop(columns=["level", "alpha_ci_low", "alpha_ci_high", "cohen_kappa_min", "cohen_kappa_max"]),
+        outputs.tex,
+        caption="Inter-annotator agreement on the overlap subset (Krippendorff's α with a 95% "
+        "bootstrap CI in the CSV).",
+        label="tab:agreement",
+    )
     save_figure(alpha_figure(results), outputs.alpha_png, outputs.alpha_pdf)
     save_figure(kappa_heatmap(results, settings["heatmap_label"]), outputs.kappa_png, outputs.kappa_pdf)
     write_csv(disagreements(judgements[judgements["post_id"].isin(overlap)]), outputs.disagreements)

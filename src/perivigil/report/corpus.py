@@ -14,9 +14,13 @@ from perivigil.schemas import CORPUS_BY_BOARD_MONTH, check
 def posts_by_board_month(posts: pd.DataFrame) -> pd.DataFrame:
     """Count posts per (source, board, month of ``created_at`` in UTC); sorted, no empty cells."""
     months = posts["created_at"].dt.tz_convert("UTC").dt.strftime("%Y-%m")
-    table = (posts.assign(month=months)
-             .groupby(["source", "board", "month"], sort=True).size()
-             .rename("n_posts").reset_index())
+    table = (
+        posts.assign(month=months)
+        .groupby(["source", "board", "month"], sort=True)
+        .size()
+        .rename("n_posts")
+        .reset_index()
+    )
     table["n_posts"] = table["n_posts"].astype("int64")
     return check(CORPUS_BY_BOARD_MONTH, table, "corpus_by_board_month")
 
@@ -59,7 +63,11 @@ def write_corpus_overview(posts_path: Path | str, outputs) -> pd.DataFrame:
     posts = pd.read_parquet(posts_path, columns=["source", "board", "created_at"])
     table = posts_by_board_month(posts)
     write_csv(table, outputs.table)
-    write_latex(posts_by_board_year(table), outputs.latex,
-                caption="Posts of the corpus by board and year.", label="tab:corpus-by-board-year")
+    write_latex(
+        posts_by_board_year(table),
+        outputs.latex,
+        caption="Posts of the corpus by board and year.",
+        label="tab:corpus-by-board-year",
+    )
     save_figure(plot_posts_by_board_month(table), outputs.png, outputs.pdf)
     return table

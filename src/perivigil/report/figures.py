@@ -20,9 +20,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
 from matplotlib import font_manager  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
 from perivigil.files import atomic_path  # noqa: E402
 
@@ -40,8 +39,16 @@ def use_bundled_fonts_only() -> None:
 
 use_bundled_fonts_only()
 
-plt.rcParams.update({"svg.hashsalt": "perivigil", "figure.dpi": 100, "savefig.dpi": 150,
-                     "font.family": "DejaVu Sans", "axes.spines.top": False, "axes.spines.right": False})
+plt.rcParams.update(
+    {
+        "svg.hashsalt": "perivigil",
+        "figure.dpi": 100,
+        "savefig.dpi": 150,
+        "font.family": "DejaVu Sans",
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+    }
+)
 
 
 def save_figure(figure: Figure, png: Path | str, pdf: Path | str) -> None:
@@ -49,8 +56,9 @@ def save_figure(figure: Figure, png: Path | str, pdf: Path | str) -> None:
     with atomic_path(png) as tmp:
         figure.savefig(tmp, format="png", metadata={"Software": None}, bbox_inches="tight")
     with atomic_path(pdf) as tmp:
-        figure.savefig(tmp, format="pdf", metadata={"Creator": None, "Producer": None, "CreationDate": None},
-                       bbox_inches="tight")
+        figure.savefig(
+            tmp, format="pdf", metadata={"Creator": None, "Producer": None, "CreationDate": None}, bbox_inches="tight"
+        )
     plt.close(figure)
 
 
@@ -63,7 +71,13 @@ def write_csv(frame: pd.DataFrame, path: Path | str) -> None:
 def write_latex(frame: pd.DataFrame, path: Path | str, caption: str, label: str) -> None:
     """A booktabs LaTeX table (``\\toprule``/``\\midrule``/``\\bottomrule``), paper-ready."""
     styler = frame.style.hide(axis="index").format(escape="latex", precision=3, thousands="\\,")
-    latex = styler.to_latex(caption=caption, label=label, hrules=True, position="htbp",
-                            position_float="centering", column_format="l" + "r" * (frame.shape[1] - 1))
+    latex = styler.to_latex(
+        caption=caption,
+        label=label,
+        hrules=True,
+        position="htbp",
+        position_float="centering",
+        column_format="l" + "r" * (frame.shape[1] - 1),
+    )
     with atomic_path(path) as tmp:
         tmp.write_text(latex, encoding="utf-8")

@@ -34,16 +34,19 @@ PREAMBLE_TAG = "snakemake-job-properties"  # the preamble of notebooks run by Sn
 
 def parameters_cell(inputs: Mapping[str, str], outputs: Mapping[str, str]) -> nbformat.NotebookNode:
     """The first cell: ``snakemake.input.<name>`` and ``snakemake.output.<name>`` as the notebooks read them."""
-    source = ("from types import SimpleNamespace\n"
-              f"snakemake = SimpleNamespace(input=SimpleNamespace(**{json.dumps(dict(inputs), sort_keys=True)}),\n"
-              f"                            output=SimpleNamespace(**{json.dumps(dict(outputs), sort_keys=True)}))")
+    source = (
+        "from types import SimpleNamespace\n"
+        f"snakemake = SimpleNamespace(input=SimpleNamespace(**{json.dumps(dict(inputs), sort_keys=True)}),\n"
+        f"                            output=SimpleNamespace(**{json.dumps(dict(outputs), sort_keys=True)}))"
+    )
     cell = nbformat.v4.new_code_cell(source)
     cell["metadata"]["tags"] = [PARAMETERS_TAG]
     return cell
 
 
-def execute(notebook_path: str | Path, inputs: Mapping[str, str], outputs: Mapping[str, str],
-            executed: str | Path) -> None:
+def execute(
+    notebook_path: str | Path, inputs: Mapping[str, str], outputs: Mapping[str, str], executed: str | Path
+) -> None:
     """Run the notebook with its parameters in a fresh kernel; save the executed notebook to ``executed``."""
     from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
@@ -58,15 +61,15 @@ def execute(notebook_path: str | Path, inputs: Mapping[str, str], outputs: Mappi
     Path(executed).parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="perivigil-kernel-") as sockets:
         manager = KernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "kernel"))
-        client = NotebookClient(notebook, km=manager, timeout=None,
-                                resources={"metadata": {"path": os.getcwd()}})
+        client = NotebookClient(notebook, km=manager, timeout=None, resources={"metadata": {"path": os.getcwd()}})
         try:
             client.execute(cleanup_kc=True)  # shut our kernel down now, not when it finds us gone
         except CellExecutionError as exc:
             nbformat.write(notebook, str(executed))
             first = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-            raise RuntimeError(f"{notebook_path}: a cell failed ({first}); the executed notebook is in {executed}") \
-                from None
+            raise RuntimeError(
+                f"{notebook_path}: a cell failed ({first}); the executed notebook is in {executed}"
+            ) from None
     nbformat.write(notebook, str(executed))
 
 
@@ -75,8 +78,11 @@ def clean(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     dropped = {PARAMETERS_TAG, PREAMBLE_TAG}
     cells = [c for c in notebook.cells if not dropped & set(c.get("metadata", {}).get("tags", []))]
     for number, cell in enumerate(cells, start=1):
-        cell["metadata"] = {key: value for key, value in cell.get("metadata", {}).items()
-                            if key not in ("execution", "papermill", "ExecuteTime")}
+        cell["metadata"] = {
+            key: value
+            for key, value in cell.get("metadata", {}).items()
+            if key not in ("execution", "papermill", "ExecuteTime")
+        }
         cell["id"] = f"cell-{number}"
         if cell["cell_type"] == "code":
             cell["execution_count"] = None
@@ -84,8 +90,9 @@ def clean(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
                 if "execution_count" in output:
                     output["execution_count"] = None
     notebook.cells = cells
-    notebook.metadata = {key: notebook.metadata[key] for key in ("kernelspec", "language_info")
-                         if key in notebook.metadata}
+    notebook.metadata = {
+        key: notebook.metadata[key] for key in ("kernelspec", "language_info") if key in notebook.metadata
+    }
     return notebook
 
 
@@ -103,8 +110,9 @@ def render_html(executed: str | Path, output: str | Path) -> None:
         tmp.write_text(body, encoding="utf-8")
 
 
-def run_notebook(notebook_path: str | Path, inputs: Mapping[str, str], numbers: str | Path, executed: str | Path,
-                 html: str | Path) -> None:
+def run_notebook(
+    notebook_path: str | Path, inputs: Mapping[str, str], numbers: str | Path, executed: str | Path, html: str | Path
+) -> None:
     """A stage notebook, run (it writes ``numbers``) and rendered to ``html``."""
     execute(notebook_path, inputs, {"numbers": str(numbers)}, executed)
     render_html(executed, html)

@@ -35,12 +35,27 @@ from perivigil.models.apply import corpus_labels
 from perivigil.report.figures import save_figure, write_csv
 from perivigil.schemas import SOURCE_YIELD, check
 
-COUNTS = ("posts", "french_posts", "drug_of_interest_posts", "pregnancy_term_posts", "candidates_iso",
-          "candidates_nsaid", "rule_iso_t1", "rule_nsaid_late", "exact_duplicates", "near_duplicates")
+COUNTS = (
+    "posts",
+    "french_posts",
+    "drug_of_interest_posts",
+    "pregnancy_term_posts",
+    "candidates_iso",
+    "candidates_nsaid",
+    "rule_iso_t1",
+    "rule_nsaid_late",
+    "exact_duplicates",
+    "near_duplicates",
+)
 # The counts drawn in the figure, from the widest to the narrowest.
-PLOTTED = {"posts": "posts", "french_posts": "French", "pregnancy_term_posts": "pregnancy term",
-           "drug_of_interest_posts": "drug of interest", "candidates_iso": "candidates: isotretinoin",
-           "candidates_nsaid": "candidates: NSAID / aspirin"}
+PLOTTED = {
+    "posts": "posts",
+    "french_posts": "French",
+    "pregnancy_term_posts": "pregnancy term",
+    "drug_of_interest_posts": "drug of interest",
+    "candidates_iso": "candidates: isotretinoin",
+    "candidates_nsaid": "candidates: NSAID / aspirin",
+}
 
 
 def has_pregnancy_term(text: str) -> bool:
@@ -84,12 +99,12 @@ def plot_source_yield(table: pd.DataFrame) -> Figure:
         months = pd.period_range(rows.index.min(), rows.index.max(), freq="M").strftime("%Y-%m")
         rows = rows.reindex(months, fill_value=0)  # a month without posts is drawn at the floor
         for colour, (column, name) in enumerate(PLOTTED.items()):
-            axes.plot(range(len(rows)), rows[column].clip(lower=0.8), marker="o", markersize=3,
-                      color=f"C{colour}", label=name)
+            axes.plot(
+                range(len(rows)), rows[column].clip(lower=0.8), marker="o", markersize=3, color=f"C{colour}", label=name
+            )
         axes.set_yscale("log")
         step = max(1, len(rows) // 12)
-        axes.set_xticks(range(0, len(rows), step), list(rows.index[::step]), rotation=45, ha="right",
-                        fontsize="small")
+        axes.set_xticks(range(0, len(rows), step), list(rows.index[::step]), rotation=45, ha="right", fontsize="small")
         axes.set_title(f"{source}: {int(rows['posts'].sum()):,} posts".replace(",", "\u202f"), fontsize="medium")
         axes.set_ylabel("posts per month")
     axes_list[0].legend(fontsize="small", frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
@@ -97,11 +112,13 @@ def plot_source_yield(table: pd.DataFrame) -> Figure:
     return figure
 
 
-def write_source_yield(posts_path: Path | str, mentions_path: Path | str, decisions_path: Path | str,
-                       outputs) -> pd.DataFrame:
+def write_source_yield(
+    posts_path: Path | str, mentions_path: Path | str, decisions_path: Path | str, outputs
+) -> pd.DataFrame:
     """Read the corpus tables; write ``outputs.table`` (CSV), ``outputs.png`` and ``outputs.pdf``."""
-    posts = pd.read_parquet(posts_path, columns=["post_id", "source", "created_at", "lang", "duplicate_of",
-                                                 "near_duplicate_of", "text"])
+    posts = pd.read_parquet(
+        posts_path, columns=["post_id", "source", "created_at", "lang", "duplicate_of", "near_duplicate_of", "text"]
+    )
     mentions = pd.read_parquet(mentions_path, columns=["post_id", "drug_class"])
     decisions = pd.read_parquet(decisions_path, columns=["post_id", "label", "value"])
     table = source_yield(posts, mentions, decisions)

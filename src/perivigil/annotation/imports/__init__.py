@@ -34,18 +34,36 @@ import pandas as pd
 from perivigil.annotation.imports.brat import read_brat
 from perivigil.annotation.imports.common import JUDGEMENT_COLUMNS, Context
 from perivigil.annotation.imports.detect import FORMATS, NOT_EXPORTS, detect_format
-from perivigil.annotation.imports.doccano import (read_doccano, read_doccano_csv, read_doccano_fasttext,
-                                                  read_doccano_json)
-from perivigil.annotation.imports.inception import (read_inception, read_inception_project, read_inception_zip,
-                                                    refuse_webanno_tsv)
+from perivigil.annotation.imports.doccano import (
+    read_doccano,
+    read_doccano_csv,
+    read_doccano_fasttext,
+    read_doccano_json,
+)
+from perivigil.annotation.imports.inception import (
+    read_inception,
+    read_inception_project,
+    read_inception_zip,
+    refuse_webanno_tsv,
+)
 from perivigil.annotation.imports.labelstudio import read_labelstudio, read_labelstudio_csv, read_labelstudio_min
 from perivigil.annotation.imports.report import REPORT_COLUMNS, ImportReport
 from perivigil.annotation.imports.sheet import read_sheet_csv, read_sheet_xlsx
 from perivigil.annotation.scheme import Scheme
 from perivigil.errors import InputError
 
-__all__ = ["FORMATS", "JUDGEMENT_COLUMNS", "READERS", "REPORT_COLUMNS", "Context", "ImportReport", "detect_format",
-           "import_inbox", "read_sheet_xlsx", "tool_user_names"]
+__all__ = [
+    "FORMATS",
+    "JUDGEMENT_COLUMNS",
+    "READERS",
+    "REPORT_COLUMNS",
+    "Context",
+    "ImportReport",
+    "detect_format",
+    "import_inbox",
+    "read_sheet_xlsx",
+    "tool_user_names",
+]
 
 Reader = Callable[[Path, Context], list[dict[str, str]]]
 
@@ -74,11 +92,21 @@ def _read_archive(path: Path, ctx: Context) -> list[dict[str, str]]:
 
 
 READERS: dict[str, Reader] = {
-    "labelstudio": read_labelstudio, "labelstudio_min": read_labelstudio_min, "labelstudio_csv": read_labelstudio_csv,
-    "doccano": read_doccano, "doccano_json": read_doccano_json, "doccano_csv": read_doccano_csv,
-    "doccano_fasttext": read_doccano_fasttext, "sheet_csv": read_sheet_csv, "sheet_xlsx": read_sheet_xlsx,
-    "brat": read_brat, "inception": read_inception, "inception_xmi_zip": read_inception_zip,
-    "inception_project": read_inception_project, "webanno_tsv": refuse_webanno_tsv, "archive": _read_archive,
+    "labelstudio": read_labelstudio,
+    "labelstudio_min": read_labelstudio_min,
+    "labelstudio_csv": read_labelstudio_csv,
+    "doccano": read_doccano,
+    "doccano_json": read_doccano_json,
+    "doccano_csv": read_doccano_csv,
+    "doccano_fasttext": read_doccano_fasttext,
+    "sheet_csv": read_sheet_csv,
+    "sheet_xlsx": read_sheet_xlsx,
+    "brat": read_brat,
+    "inception": read_inception,
+    "inception_xmi_zip": read_inception_zip,
+    "inception_project": read_inception_project,
+    "webanno_tsv": refuse_webanno_tsv,
+    "archive": _read_archive,
 }
 
 
@@ -131,8 +159,10 @@ def tool_user_names(tool_users: Mapping[str, list[object]] | None) -> dict[str, 
         for user in users if isinstance(users, list) else [users]:
             key = str(user).strip()
             if key in names and names[key] != annotator:
-                raise InputError(f"config: key 'annotation.tool_users': user {key!r} is mapped to both "
-                                 f"{names[key]!r} and {annotator!r}")
+                raise InputError(
+                    f"config: key 'annotation.tool_users': user {key!r} is mapped to both "
+                    f"{names[key]!r} and {annotator!r}"
+                )
             names[key] = annotator
     return names
 
@@ -147,15 +177,15 @@ def _settle_names(rows: list[dict[str, str]], ctx: Context) -> None:
         ctx.report.rename(only, ctx.annotator)
 
 
-def import_inbox(inbox: Path, scheme: Scheme, sample: pd.DataFrame,
-                 tool_users: Mapping[str, list[object]] | None = None) -> tuple[pd.DataFrame, ImportReport]:
+def import_inbox(
+    inbox: Path, scheme: Scheme, sample: pd.DataFrame, tool_users: Mapping[str, list[object]] | None = None
+) -> tuple[pd.DataFrame, ImportReport]:
     """All judgements of the inbox (``<inbox>/<annotator or export>/<exports>``), in long form, and the report."""
     inbox = Path(inbox)
     texts = dict(zip(sample["post_id"], sample["text"]))
     users = tool_user_names(tool_users)
     report = ImportReport()
-    folders = sorted(p for p in inbox.iterdir() if p.is_dir() and not p.name.startswith(".")) \
-        if inbox.is_dir() else []
+    folders = sorted(p for p in inbox.iterdir() if p.is_dir() and not p.name.startswith(".")) if inbox.is_dir() else []
     keys: dict[str, str] = {}
     rows: list[dict[str, str]] = []
     for folder in folders:
@@ -171,6 +201,8 @@ def import_inbox(inbox: Path, scheme: Scheme, sample: pd.DataFrame,
     duplicated = frame.duplicated(["post_id", "annotator", "label"], keep=False)
     if duplicated.any():
         first = frame[duplicated].iloc[0]
-        raise InputError(f"{first.source_file}: post {first.post_id!r} field '{first.label}' is annotated twice by "
-                         f"{first.annotator!r} (in several files)")
+        raise InputError(
+            f"{first.source_file}: post {first.post_id!r} field '{first.label}' is annotated twice by "
+            f"{first.annotator!r} (in several files)"
+        )
     return frame.sort_values(["post_id", "annotator", "label"]).reset_index(drop=True), report

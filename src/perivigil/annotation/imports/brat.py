@@ -20,8 +20,12 @@ POST_SPAN = "Post"
 _SPAN = re.compile(r"^(T\d+)\t(\S+) \d+ \d+(?:;\d+ \d+)*(?:\t.*)?$")
 _ATTRIBUTE = re.compile(r"^[AM]\d+\t(\S+) ([TERN]\d+)(?: (\S+))?$")
 _NOTE = re.compile(r"^#\d+\tAnnotatorNotes (\S+)(?:\t(.*))?$")
-_OTHER = {"R": "relations (not read)", "E": "events (not read)", "N": "normalisations (not read)",
-          "*": "equivalences (not read)"}
+_OTHER = {
+    "R": "relations (not read)",
+    "E": "events (not read)",
+    "N": "normalisations (not read)",
+    "*": "equivalences (not read)",
+}
 
 
 def _post_note(text: str, where: str, values: dict[str, str]) -> bool:

@@ -39,7 +39,7 @@ class Context:
         text = Path(path).as_posix()
         for unpacked, archive in self.aliases.items():
             if text.startswith(unpacked + "/"):
-                return archive + text[len(unpacked):]
+                return archive + text[len(unpacked) :]
         return text
 
     def who(self, *user: object) -> str:
@@ -56,8 +56,16 @@ class Context:
         self.report.add(annotator or self.annotator, what, n, self.shown(file))
 
 
-def judgement(ctx: Context, post_id: object, label: str, raw: object, where: str, source: Path,
-              annotated_at: str = "", annotator: str | None = None) -> dict[str, str] | None:
+def judgement(
+    ctx: Context,
+    post_id: object,
+    label: str,
+    raw: object,
+    where: str,
+    source: Path,
+    annotated_at: str = "",
+    annotator: str | None = None,
+) -> dict[str, str] | None:
     post_id = str(post_id).strip()
     if post_id not in ctx.texts:
         raise InputError(f"{where}: field 'post_id' {post_id!r} is not in the annotation sample")
@@ -66,8 +74,14 @@ def judgement(ctx: Context, post_id: object, label: str, raw: object, where: str
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None  # a missing judgement is an absent row, never a guess
     value = ctx.scheme[label].parse(raw, where)
-    return {"post_id": post_id, "annotator": annotator or ctx.annotator, "label": label, "value": value,
-            "source_file": ctx.shown(source), "annotated_at": annotated_at}
+    return {
+        "post_id": post_id,
+        "annotator": annotator or ctx.annotator,
+        "label": label,
+        "value": value,
+        "source_file": ctx.shown(source),
+        "annotated_at": annotated_at,
+    }
 
 
 def load_json(path: Path) -> object:
@@ -86,8 +100,9 @@ def check_post(ctx: Context, post_id: object, where: str) -> str:
     return post_id
 
 
-def check_text(ctx: Context, post_id: str, text: str | None, digest: str | None, where: str,
-               final_newline_added: bool = False) -> None:
+def check_text(
+    ctx: Context, post_id: str, text: str | None, digest: str | None, where: str, final_newline_added: bool = False
+) -> None:
     """Refuse an edited text; ``final_newline_added``: the tool added a final newline (brat's import does)."""
     expected = text_hash(ctx.texts[post_id])
     if text is not None and final_newline_added and text.endswith("\n") and not ctx.texts[post_id].endswith("\n"):
@@ -96,8 +111,9 @@ def check_text(ctx: Context, post_id: str, text: str | None, digest: str | None,
         raise InputError(f"{where}: field 'text' was edited (its hash no longer matches the sample)")
 
 
-def post_labels(ctx: Context, post_id: str, values: dict[str, object], where: str, source: Path,
-                annotator: str | None = None) -> list[dict[str, str]]:
+def post_labels(
+    ctx: Context, post_id: str, values: dict[str, object], where: str, source: Path, annotator: str | None = None
+) -> list[dict[str, str]]:
     """Judgements of one post from ``{label: raw value}``; a post with no value is counted, not read."""
     if all(v in (None, "") for v in values.values()):
         ctx.add("tasks without annotation", file=source, annotator=annotator)

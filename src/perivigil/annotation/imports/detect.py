@@ -11,12 +11,21 @@ from pathlib import Path
 from perivigil.errors import InputError
 
 FORMATS = {
-    "labelstudio": "Label Studio JSON", "labelstudio_min": "Label Studio JSON-MIN",
-    "labelstudio_csv": "Label Studio CSV/TSV", "doccano": "doccano JSONL", "doccano_json": "doccano JSON",
-    "doccano_csv": "doccano CSV", "doccano_fasttext": "doccano fastText", "sheet_csv": "annotation sheet (CSV)",
-    "sheet_xlsx": "annotation sheet (XLSX)", "brat": "brat standoff", "inception": "UIMA CAS XMI (INCEpTION)",
-    "inception_xmi_zip": "UIMA CAS XMI zip (INCEpTION)", "inception_project": "INCEpTION project export",
-    "webanno_tsv": "WebAnno TSV 3.x", "archive": "archive (zip / tar.gz), unpacked",
+    "labelstudio": "Label Studio JSON",
+    "labelstudio_min": "Label Studio JSON-MIN",
+    "labelstudio_csv": "Label Studio CSV/TSV",
+    "doccano": "doccano JSONL",
+    "doccano_json": "doccano JSON",
+    "doccano_csv": "doccano CSV",
+    "doccano_fasttext": "doccano fastText",
+    "sheet_csv": "annotation sheet (CSV)",
+    "sheet_xlsx": "annotation sheet (XLSX)",
+    "brat": "brat standoff",
+    "inception": "UIMA CAS XMI (INCEpTION)",
+    "inception_xmi_zip": "UIMA CAS XMI zip (INCEpTION)",
+    "inception_project": "INCEpTION project export",
+    "webanno_tsv": "WebAnno TSV 3.x",
+    "archive": "archive (zip / tar.gz), unpacked",
 }
 NOT_EXPORTS = (".md", ".conf", ".xml", ".txt", ".pdf", ".html", ".log")  # read only when their content is an export
 
@@ -43,8 +52,10 @@ def _json_format(path: Path, text: str) -> str:
         return "labelstudio" if text.startswith("[") else "doccano"  # the reader names the broken line
     if isinstance(data, dict):
         if "entities" in data or "relations" in data:
-            raise InputError(f"{path}: a doccano sequence-labelling / relation export (spans, pretty-printed JSON), "
-                             "which holds no post-level labels: export a text-classification project as JSONL")
+            raise InputError(
+                f"{path}: a doccano sequence-labelling / relation export (spans, pretty-printed JSON), "
+                "which holds no post-level labels: export a text-classification project as JSONL"
+            )
         return "doccano"
     records = [r for r in data if isinstance(r, dict)] if isinstance(data, list) else []
     if not records or any("annotations" in r or "data" in r for r in records):
@@ -97,9 +108,11 @@ def detect_format(path: Path) -> str:
     fallback = {".xlsx": "sheet_xlsx", ".jsonl": "doccano", ".json": "labelstudio"}
     if path.suffix.lower() in fallback:
         return fallback[path.suffix.lower()]
-    raise InputError(f"{path}: unknown annotation export format (expected Label Studio JSON / JSON-MIN / CSV / TSV, "
-                     "doccano JSONL / JSON / CSV / fastText, a filled sheet .csv / .xlsx, a brat or INCEpTION XMI "
-                     "folder, or a zip / tar.gz of these)")
+    raise InputError(
+        f"{path}: unknown annotation export format (expected Label Studio JSON / JSON-MIN / CSV / TSV, "
+        "doccano JSONL / JSON / CSV / fastText, a filled sheet .csv / .xlsx, a brat or INCEpTION XMI "
+        "folder, or a zip / tar.gz of these)"
+    )
 
 
 def _is_json(line: str) -> bool:

@@ -33,8 +33,10 @@ def _record_rows(ctx: Context, record: dict, where: str, path: Path) -> list[dic
     labels = record.get("label", record.get("labels", record.get("cats", [])))
     spans = [item for item in labels or [] if not isinstance(item, str)]
     if spans:
-        raise InputError(f"{where}: field 'label' holds a span {spans[0]!r}: a sequence-labelling export has no "
-                         "post-level labels (export a text-classification project)")
+        raise InputError(
+            f"{where}: field 'label' holds a span {spans[0]!r}: a sequence-labelling export has no "
+            "post-level labels (export a text-classification project)"
+        )
     if "post_id" in record:
         post_id = check_post(ctx, record.get("post_id"), where)
         check_text(ctx, post_id, record.get("text"), record.get("text_sha256"), where)
@@ -51,8 +53,12 @@ def _record_rows(ctx: Context, record: dict, where: str, path: Path) -> list[dic
     for item in labels:
         name, _, raw = item.partition(":")
         if name in seen:
-            why = " (the same label twice: a collaborative project merges its users' labels; export with " \
-                  "collaborative annotation off, one file per user)" if seen[name] == raw else ""
+            why = (
+                " (the same label twice: a collaborative project merges its users' labels; export with "
+                "collaborative annotation off, one file per user)"
+                if seen[name] == raw
+                else ""
+            )
             raise InputError(f"{where}: field '{name}' has two values{why}")
         seen[name] = raw
         row = judgement(ctx, post_id, name, raw, where, path, annotator=who)
@@ -109,7 +115,7 @@ def read_doccano_fasttext(path: Path, ctx: Context) -> list[dict[str, str]]:
         for word in words:
             if not word.startswith("__label__"):
                 break
-            labels.append(word[len("__label__"):])
-        rest = " ".join(words[len(labels):])
+            labels.append(word[len("__label__") :])
+        rest = " ".join(words[len(labels) :])
         rows.extend(_record_rows(ctx, {"text": rest, "label": labels}, f"{path}, line {number}", path))
     return rows

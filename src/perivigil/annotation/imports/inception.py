@@ -32,14 +32,16 @@ def read_inception(folder: Path, ctx: Context, user: str | None = None) -> list[
         with typesystem_path.open("rb") as handle:
             typesystem = load_typesystem(handle)
     except Exception as exc:  # lxml and cassis raise many types for a broken file
-        raise InputError(f"{ctx.shown(typesystem_path)}: not a readable UIMA type system ({type(exc).__name__})") \
-            from None
+        raise InputError(
+            f"{ctx.shown(typesystem_path)}: not a readable UIMA type system ({type(exc).__name__})"
+        ) from None
     rows = []
     for xmi in sorted(folder.glob("*.xmi")):
         shown = ctx.shown(xmi)
         if not typesystem.contains_type(POST_TYPE):
-            raise InputError(f"{shown}: type '{POST_TYPE}' is not in TypeSystem.xml: no post-level labels in this "
-                             f"CAS ({EXPORT_XMI})")
+            raise InputError(
+                f"{shown}: type '{POST_TYPE}' is not in TypeSystem.xml: no post-level labels in this CAS ({EXPORT_XMI})"
+            )
         try:
             with xmi.open("rb") as handle:
                 cas = load_cas_from_xmi(handle, typesystem=typesystem)
@@ -77,8 +79,10 @@ def read_inception_project(path: Path, ctx: Context) -> list[dict[str, str]]:
     if not members:
         found = sorted({Path(n).suffix for n in names if n.startswith("annotation/") and not n.endswith("/")})
         what = f"annotations in {found}" if found else "annotations only in Java-serialised .ser files"
-        raise InputError(f"{path}: an INCEpTION project export with {what}, not UIMA CAS XMI: export the project "
-                         "with the secondary format 'UIMA CAS XMI (XML 1.0)', or export each document as XMI")
+        raise InputError(
+            f"{path}: an INCEpTION project export with {what}, not UIMA CAS XMI: export the project "
+            "with the secondary format 'UIMA CAS XMI (XML 1.0)', or export each document as XMI"
+        )
     rows = []
     with tempfile.TemporaryDirectory(prefix="perivigil-project-") as tmp:
         _unzip(path, Path(tmp), ctx)
@@ -88,8 +92,11 @@ def read_inception_project(path: Path, ctx: Context) -> list[dict[str, str]]:
                 rows.extend(read_inception_zip(Path(tmp) / member, ctx, user=Path(member).stem))
         finally:
             del ctx.aliases[Path(tmp).as_posix()]
-    ctx.add("curated documents set aside (not an annotator's)", sum(n.startswith("curation/") and
-                                                                     not n.endswith("/") for n in names), file=path)
+    ctx.add(
+        "curated documents set aside (not an annotator's)",
+        sum(n.startswith("curation/") and not n.endswith("/") for n in names),
+        file=path,
+    )
     return rows
 
 
@@ -105,5 +112,7 @@ def _unzip(path: Path, target: Path, ctx: Context) -> None:
 
 
 def refuse_webanno_tsv(path: Path, ctx: Context) -> list[dict[str, str]]:
-    raise InputError(f"{ctx.shown(path)}, line 1: WebAnno TSV 3.x holds no document-level labels (INCEpTION exports "
-                     f"document metadata only in UIMA CAS formats): {EXPORT_XMI}")
+    raise InputError(
+        f"{ctx.shown(path)}, line 1: WebAnno TSV 3.x holds no document-level labels (INCEpTION exports "
+        f"document metadata only in UIMA CAS formats): {EXPORT_XMI}"
+    )

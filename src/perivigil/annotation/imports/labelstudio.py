@@ -18,8 +18,21 @@ from perivigil.files import read_delimited
 
 DATA_FIELDS = ("post_id", "text", "text_sha256")
 # keys of a JSON-MIN / CSV record that are not labels (Label Studio's own, and the SDK converter's)
-META_FIELDS = {"id", "annotator", "annotation_id", "created_at", "updated_at", "lead_time", "agreement",
-               "drafts", "predictions", "annotations", "meta", "inner_id", "total_annotations"}
+META_FIELDS = {
+    "id",
+    "annotator",
+    "annotation_id",
+    "created_at",
+    "updated_at",
+    "lead_time",
+    "agreement",
+    "drafts",
+    "predictions",
+    "annotations",
+    "meta",
+    "inner_id",
+    "total_annotations",
+}
 
 
 def _user(ctx: Context, annotation: dict) -> str:
@@ -41,8 +54,9 @@ def _result_value(item: dict, where: str) -> object:
     raise InputError(f"{where}: field '{item.get('from_name')}' has an unreadable result type {item.get('type')!r}")
 
 
-def _annotation_rows(ctx: Context, annotation: dict, post_id: str, who: str, where: str,
-                     path: Path) -> list[dict[str, str]]:
+def _annotation_rows(
+    ctx: Context, annotation: dict, post_id: str, who: str, where: str, path: Path
+) -> list[dict[str, str]]:
     at = str(annotation.get("updated_at") or annotation.get("created_at") or "")
     rows = []
     for item in annotation.get("result") or []:
@@ -56,8 +70,15 @@ def read_labelstudio(path: Path, ctx: Context) -> list[dict[str, str]]:
     tasks = load_json(path)
     if not isinstance(tasks, list):
         raise InputError(f"{path}: expected a Label Studio JSON export (a list of tasks)")
-    users = list(dict.fromkeys(_user(ctx, a) for t in tasks if isinstance(t, dict)
-                               for a in t.get("annotations") or [] if isinstance(a, dict)))
+    users = list(
+        dict.fromkeys(
+            _user(ctx, a)
+            for t in tasks
+            if isinstance(t, dict)
+            for a in t.get("annotations") or []
+            if isinstance(a, dict)
+        )
+    )
     rows = []
     for index, task in enumerate(tasks, start=1):
         where = f"{path}, task {task.get('id', index) if isinstance(task, dict) else index}"

@@ -12,8 +12,9 @@ from perivigil.errors import InputError
 from perivigil.files import read_delimited
 
 
-def _sheet_rows(ctx: Context, header: list[str], records: list[tuple[int, dict[str, object]]],
-                path: Path) -> list[dict[str, str]]:
+def _sheet_rows(
+    ctx: Context, header: list[str], records: list[tuple[int, dict[str, object]]], path: Path
+) -> list[dict[str, str]]:
     allowed = {"post_id", "text", "text_sha256", "comment", *ctx.scheme.names}
     unknown = sorted(set(header) - allowed)
     if unknown:
@@ -43,8 +44,9 @@ def read_sheet_xlsx(path: Path, ctx: Context) -> list[dict[str, str]]:
         book = load_workbook(path, read_only=True, data_only=True)
         values = list(book.worksheets[0].iter_rows(values_only=True))
     except Exception as exc:  # zipfile, XML and openpyxl errors of a damaged or foreign file
-        raise InputError(f"{path}: not a readable XLSX workbook ({type(exc).__name__}); "
-                         "save it again from the spreadsheet as .xlsx") from None
+        raise InputError(
+            f"{path}: not a readable XLSX workbook ({type(exc).__name__}); save it again from the spreadsheet as .xlsx"
+        ) from None
     if not values:
         return []
     header = [str(h).strip() if h is not None else "" for h in values[0]]
