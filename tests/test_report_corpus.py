@@ -65,7 +65,7 @@ def test_outputs_are_byte_identical_across_runs(tmp_path):
                 for k, ext in (("table", "csv"), ("latex", "tex"), ("png", "png"), ("pdf", "pdf"))
             }
         )
-        write_corpus_overview(posts, out)
+        write_corpus_overview(posts, table_path=out.table, latex_path=out.latex, figure=(out.png, out.pdf))
         digests.append([p.read_bytes() for p in vars(out).values()])
     assert digests[0] == digests[1]
     latex = (tmp_path / "a.tex").read_text()

@@ -1,4 +1,5 @@
-# Inter-annotator agreement on the overlap subset: every coefficient, per label.
+# Inter-annotator agreement on the overlap subset: every coefficient, per label (computed once),
+# then its figures, drawn from the computed table (a plotting choice reruns no bootstrap).
 
 
 rule agreement:
@@ -20,6 +21,33 @@ rule agreement:
             category="4. Agreement",
             labels={"table": "agreement (LaTeX)"},
         ),
+        disagreements=report(
+            "results/agreement/disagreements.csv",
+            caption="../report/disagreements.rst",
+            category="4. Agreement",
+            labels={"table": "disagreements"},
+        ),
+    log:
+        "logs/agreement/agreement.log",
+    benchmark:
+        "benchmarks/agreement/agreement.tsv"
+    conda:
+        "../envs/perivigil.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=60,
+    params:
+        settings=keys("agreement", "n_boot", "seed", "bootstrap"),
+        code=code("agreement.py"),
+    script:
+        "../scripts/agreement.py"
+
+
+rule agreement_figures:
+    input:
+        agreement="results/agreement/agreement.json",
+    output:
         alpha_png=report(
             "results/figures/agreement_alpha.png",
             caption="../report/agreement.rst",
@@ -34,17 +62,18 @@ rule agreement:
             labels={"figure": "pairwise Cohen's kappa"},
         ),
         kappa_pdf="results/figures/agreement_kappa.pdf",
-        disagreements=report(
-            "results/agreement/disagreements.csv",
-            caption="../report/disagreements.rst",
-            category="4. Agreement",
-            labels={"table": "disagreements"},
-        ),
     log:
-        "logs/agreement/agreement.log",
+        "logs/agreement/agreement_figures.log",
+    benchmark:
+        "benchmarks/agreement/agreement_figures.tsv"
     conda:
         "../envs/perivigil.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=10,
     params:
-        settings=config["agreement"],
+        heatmap_label=config["agreement"]["heatmap_label"],
+        code=code("agreement_figures.py"),
     script:
-        "../scripts/agreement.py"
+        "../scripts/agreement_figures.py"

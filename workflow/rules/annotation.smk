@@ -11,10 +11,27 @@ rule sample:
         assignments="results/annotation/assignments.csv",
     log:
         "logs/annotation/sample.log",
+    benchmark:
+        "benchmarks/annotation/sample.tsv"
     conda:
         "../envs/perivigil.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=60,
     params:
-        section=config["annotation"],
+        section=keys(
+            "annotation",
+            "strata",
+            "period",
+            "n_candidates",
+            "n_noncandidates",
+            "min_per_stratum",
+            "seed",
+            "annotators",
+            "overlap",
+        ),
+        code=code("sample.py"),
     script:
         "../scripts/sample.py"
 
@@ -29,10 +46,17 @@ rule export_batches:
         directory("results/annotation/batches"),
     log:
         "logs/annotation/export_batches.log",
+    benchmark:
+        "benchmarks/annotation/export_batches.tsv"
     conda:
         "../envs/perivigil.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=60,
     params:
-        section=config["annotation"],
+        section=keys("annotation", "labels", "guidelines", "annotators"),
+        code=code("export_batches.py"),
     script:
         "../scripts/export_batches.py"
 
@@ -53,11 +77,18 @@ rule import_annotations:
         ),
     log:
         "logs/annotation/import_annotations.log",
+    benchmark:
+        "benchmarks/annotation/import_annotations.tsv"
     conda:
         "../envs/perivigil.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=60,
     params:
         inbox=config["annotation"]["inbox"],
-        section=config["annotation"],
+        section=keys("annotation", "labels", "annotators", "withdrawn", "tool_users"),
+        code=code("import_annotations.py"),
     script:
         "../scripts/import_annotations.py"
 
@@ -71,8 +102,16 @@ rule adjudication_sheet:
         xlsx="results/annotation/adjudication/to_adjudicate.xlsx",
     log:
         "logs/annotation/adjudication_sheet.log",
+    benchmark:
+        "benchmarks/annotation/adjudication_sheet.tsv"
     conda:
         "../envs/perivigil.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=60,
+    params:
+        code=code("adjudication_sheet.py"),
     script:
         "../scripts/adjudication_sheet.py"
 
@@ -93,10 +132,17 @@ rule gold:
         undecided="results/annotation/undecided.csv",
     log:
         "logs/annotation/gold.log",
+    benchmark:
+        "benchmarks/annotation/gold.tsv"
     conda:
         "../envs/perivigil.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=60,
     params:
-        section=config["annotation"],
+        section=keys("annotation", "labels", "adjudicated", "majority_fallback"),
+        code=code("gold.py"),
     script:
         "../scripts/gold.py"
 
@@ -112,11 +158,18 @@ if config["demo"]:
             directory(config["annotation"]["inbox"]),
         log:
             "logs/annotation/simulate_annotators.log",
+        benchmark:
+            "benchmarks/annotation/simulate_annotators.tsv"
         conda:
             "../envs/perivigil.yaml"
+        threads: 1
+        resources:
+            mem_mb=1000,
+            runtime=60,
         params:
-            section=config["annotation"],
+            section=keys("annotation", "labels", "seed", "simulation"),
             source=config["sources"][0]["name"],
+            code=code("simulate_annotators.py"),
         script:
             "../scripts/simulate_annotators.py"
 
@@ -128,10 +181,17 @@ if config["demo"]:
             config["annotation"]["adjudicated"],
         log:
             "logs/annotation/simulate_adjudicator.log",
+        benchmark:
+            "benchmarks/annotation/simulate_adjudicator.tsv"
         conda:
             "../envs/perivigil.yaml"
+        threads: 1
+        resources:
+            mem_mb=500,
+            runtime=60,
         params:
-            section=config["annotation"],
+            section=keys("annotation", "labels", "simulation"),
             source=config["sources"][0]["name"],
+            code=code("simulate_adjudicator.py"),
         script:
             "../scripts/simulate_adjudicator.py"

@@ -52,6 +52,7 @@ rule collect_reddit:
         runtime=240,
     params:
         source=source_config,
+        code=code("collect_reddit.py"),
     script:
         "../scripts/collect_reddit.py"
 
@@ -94,7 +95,15 @@ rule collection_report:
         ),
     log:
         "logs/collect/collection_report.log",
+    benchmark:
+        "benchmarks/collect/collection_report.tsv"
     conda:
         "../envs/perivigil.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=60,
+    params:
+        code=code("collection_report.py"),
     script:
         "../scripts/collection_report.py"

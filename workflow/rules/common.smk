@@ -21,6 +21,22 @@ validate_config(
 
 SOURCES = {source["name"]: source for source in config["sources"]}
 
+from perivigil.codebase import script_digest as _script_digest
+
+
+def code(script):
+    """The digest of the package code a workflow script runs, for the rule's ``code`` parameter:
+    an edit of a module the script imports changes it, so Snakemake reruns the rule (and its
+    descendants, whose inputs become newer); an edit elsewhere in the package does not."""
+    return _script_digest(Path(workflow.basedir) / "workflow/scripts" / script, Path(SRC))
+
+
+def keys(section, *names):
+    """The named keys of one config section, and nothing else: a rule's parameters are what its
+    code reads, so that changing another key of the section does not rerun it."""
+    return {name: config[section][name] for name in names if name in config[section]}
+
+
 from perivigil.collect import shards as _shards
 
 

@@ -26,8 +26,16 @@ rule corpus_overview:
         pdf="results/figures/corpus_by_board_month.pdf",
     log:
         "logs/corpus/corpus_overview.log",
+    benchmark:
+        "benchmarks/corpus/corpus_overview.tsv"
     conda:
         "../envs/perivigil.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=60,
+    params:
+        code=code("corpus_overview.py"),
     script:
         "../scripts/corpus_overview.py"
 
@@ -54,7 +62,15 @@ rule source_yield:
         pdf="results/figures/source_yield.pdf",
     log:
         "logs/corpus/source_yield.log",
+    benchmark:
+        "benchmarks/corpus/source_yield.tsv"
     conda:
         "../envs/perivigil.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=60,
+    params:
+        code=code("source_yield.py"),
     script:
         "../scripts/source_yield.py"

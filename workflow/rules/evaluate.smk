@@ -14,10 +14,17 @@ rule split:
         ),
     log:
         "logs/evaluate/split.log",
+    benchmark:
+        "benchmarks/evaluate/split.tsv"
     conda:
         "../envs/perivigil.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=60,
     params:
         section=config["split"],
+        code=code("split.py"),
     script:
         "../scripts/split.py"
 
@@ -40,6 +47,7 @@ rule train:
         mem_mb=2000,
     params:
         settings={key: config["models"][key] for key in ("c_grid", "cv_folds", "seed")},
+        code=code("train.py"),
     script:
         "../scripts/train.py"
 
@@ -65,6 +73,7 @@ rule train_transformer:
     params:
         settings=config["models"]["transformer"],
         seed=config["models"]["seed"],
+        code=code("train_transformer.py"),
     script:
         "../scripts/train_transformer.py"
 
@@ -103,11 +112,18 @@ rule evaluate:
         ),
     log:
         "logs/evaluate/evaluate.log",
+    benchmark:
+        "benchmarks/evaluate/evaluate.tsv"
     conda:
         "../envs/perivigil.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=60,
     params:
         config={key: config[key] for key in ("evaluation",)},
         models=list(trained_models(None)),
+        code=code("evaluate.py"),
     script:
         "../scripts/evaluate.py"
 
@@ -158,12 +174,19 @@ rule apply:
         ),
     log:
         "logs/evaluate/apply.log",
+    benchmark:
+        "benchmarks/evaluate/apply.tsv"
     conda:
         "../envs/perivigil.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=60,
     params:
         settings=config["apply"],
         rules=config["rules"],
         models=list(applied_models(None)),
+        code=code("apply.py"),
     script:
         "../scripts/apply.py"
 
@@ -195,6 +218,29 @@ rule diagnostics:
             category="5. Evaluation",
             labels={"table": "error analysis"},
         ),
+    log:
+        "logs/evaluate/diagnostics.log",
+    benchmark:
+        "benchmarks/evaluate/diagnostics.tsv"
+    conda:
+        "../envs/perivigil.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=60,
+    params:
+        seed=config["evaluation"]["seed"],
+        records=list(trained_records(None)),
+        code=code("diagnostics.py"),
+    script:
+        "../scripts/diagnostics.py"
+
+
+rule diagnostic_figures:
+    input:
+        calibration="results/tables/calibration.csv",
+        learning="results/tables/learning_curve.csv",
+    output:
         calibration_png=report(
             "results/figures/calibration.png",
             caption="../report/diagnostics.rst",
@@ -210,14 +256,19 @@ rule diagnostics:
         ),
         learning_pdf="results/figures/learning_curve.pdf",
     log:
-        "logs/evaluate/diagnostics.log",
+        "logs/evaluate/diagnostic_figures.log",
+    benchmark:
+        "benchmarks/evaluate/diagnostic_figures.tsv"
     conda:
         "../envs/perivigil.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=10,
     params:
-        config={key: config[key] for key in ("evaluation",)},
-        records=list(trained_records(None)),
+        code=code("diagnostic_figures.py"),
     script:
-        "../scripts/diagnostics.py"
+        "../scripts/diagnostic_figures.py"
 
 
 rule sensitivity:
@@ -241,10 +292,21 @@ rule sensitivity:
         pdf="results/figures/sensitivity.pdf",
     log:
         "logs/evaluate/sensitivity.log",
+    benchmark:
+        "benchmarks/evaluate/sensitivity.tsv"
     conda:
         "../envs/perivigil.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=60,
     params:
-        config={key: config.get(key, {}) for key in ("rules", "apply", "sensitivity")},
+        config={
+            "rules": config["rules"],
+            "apply": keys("apply", "n_boot", "seed"),
+            "sensitivity": config.get("sensitivity", {}),
+        },
+        code=code("sensitivity.py"),
     script:
         "../scripts/sensitivity.py"
 
@@ -262,9 +324,16 @@ rule sample_size:
         ),
     log:
         "logs/evaluate/sample_size.log",
+    benchmark:
+        "benchmarks/evaluate/sample_size.tsv"
     conda:
         "../envs/perivigil.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=60,
     params:
         settings=config.get("sample_size", {}),
+        code=code("sample_size.py"),
     script:
         "../scripts/sample_size.py"

@@ -17,10 +17,16 @@ rule lexicon:
         ),
     log:
         "logs/extract/lexicon.log",
+    benchmark:
+        "benchmarks/extract/lexicon.tsv"
     conda:
         "../envs/perivigil.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=60,
     params:
-        config={key: config[key] for key in ("lexicon",)},
+        code=code("lexicon.py"),
     script:
         "../scripts/lexicon.py"
 
@@ -48,6 +54,7 @@ rule extract:
         mem_mb=2000,
     params:
         config={key: config[key] for key in ("extract",)},
+        code=code("extract.py"),
     script:
         "../scripts/extract.py"
 
@@ -60,10 +67,17 @@ rule decide:
         "results/corpus/decisions.parquet",
     log:
         "logs/extract/decide.log",
+    benchmark:
+        "benchmarks/extract/decide.tsv"
     conda:
         "../envs/perivigil.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=60,
     params:
         config={key: config[key] for key in ("rules",)},
+        code=code("decide.py"),
     script:
         "../scripts/decide.py"
 
@@ -81,9 +95,16 @@ rule challenge:
         ),
     log:
         "logs/extract/challenge.log",
+    benchmark:
+        "benchmarks/extract/challenge.tsv"
     conda:
         "../envs/perivigil.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=60,
     params:
         config={key: config[key] for key in ("challenge", "extract", "rules")},
+        code=code("challenge.py"),
     script:
         "../scripts/challenge.py"

@@ -20,7 +20,15 @@ rule notebook:
     log:
         notebook="logs/notebooks/{stage}.ipynb",
         log="logs/notebooks/{stage}.log",
+    benchmark:
+        "benchmarks/notebooks/notebook_{stage}.tsv"
     conda:
         "../envs/perivigil.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=60,
+    params:
+        code=code("run_notebook.py"),
     script:
         "../scripts/run_notebook.py"

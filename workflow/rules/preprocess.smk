@@ -23,5 +23,6 @@ rule preprocess:
         mem_mb=4000,
     params:
         config={key: config[key] for key in ("demo", "preprocess")},
+        code=code("preprocess.py"),
     script:
         "../scripts/preprocess.py"

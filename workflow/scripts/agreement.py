@@ -11,5 +11,8 @@ write_agreement(
     snakemake.input.sample,
     snakemake.input.labels,
     snakemake.params.settings,
-    snakemake.output,
+    json_path=snakemake.output.json,
+    csv_path=snakemake.output.csv,
+    tex_path=snakemake.output.tex,
+    disagreements_path=snakemake.output.disagreements,
 )

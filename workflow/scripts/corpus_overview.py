@@ -6,4 +6,9 @@ log_to(snakemake.log[0])
 
 from perivigil.report.corpus import write_corpus_overview
 
-write_corpus_overview(snakemake.input[0], snakemake.output)
+write_corpus_overview(
+    snakemake.input[0],
+    table_path=snakemake.output.table,
+    latex_path=snakemake.output.latex,
+    figure=(snakemake.output.png, snakemake.output.pdf),
+)

@@ -13,6 +13,9 @@ evaluate_models(
     snakemake.input.decisions,
     models,
     snakemake.params.config,
-    snakemake.output,
     snakemake.input.frame,
+    predictions_path=snakemake.output.predictions,
+    metrics_path=snakemake.output.metrics,
+    comparisons_path=snakemake.output.comparisons,
+    latex_path=snakemake.output.latex,
 )

@@ -11,5 +11,6 @@ sensitivity_analysis(
     snakemake.input.mentions,
     snakemake.input.predictions,
     snakemake.params.config,
-    snakemake.output,
+    table_path=snakemake.output.table,
+    figure=(snakemake.output.png, snakemake.output.pdf),
 )

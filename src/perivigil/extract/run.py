@@ -33,8 +33,19 @@ def lexicon_from_config(config: Mapping[str, Any], root: Path = Path(".")) -> pd
 
 
 def write_lexicon(config: Mapping[str, Any], parquet: Path, tsv: Path) -> pd.DataFrame:
-    """The lexicon as Parquet (for the DAG) and TSV (for people to read)."""
-    lexicon = lexicon_from_config(config)
+    """The lexicon of the config's ``lexicon`` files as Parquet (for the DAG) and TSV (for people to read)."""
+    section = config["lexicon"]
+    return write_lexicon_from(
+        Path(section["bdpm"]), Path(section["substances"]), Path(section["forum_variants"]), parquet, tsv
+    )
+
+
+def write_lexicon_from(
+    bdpm: Path, substances: Path, forum_variants: Path, parquet: Path | str, tsv: Path | str
+) -> pd.DataFrame:
+    """The lexicon built from its three sources (the BDPM folder, the substances of interest, the
+    forum variants) as Parquet (for the DAG) and TSV (for people to read)."""
+    lexicon = check(LEXICON, build_lexicon(Path(bdpm), Path(substances), Path(forum_variants)), "lexicon")
     with atomic_path(parquet) as tmp:
         lexicon.to_parquet(tmp, index=False)
     with atomic_path(tsv) as tmp:

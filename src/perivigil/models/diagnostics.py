@@ -129,15 +129,20 @@ def figures(calibration: pd.DataFrame, learning: pd.DataFrame) -> tuple[Figure, 
 
 
 def write_diagnostics(
-    split_path: Path,
-    posts_path: Path,
-    predictions_path: Path,
-    decisions_path: Path,
-    mentions_path: Path,
+    split_path: Path | str,
+    posts_path: Path | str,
+    predictions_path: Path | str,
+    decisions_path: Path | str,
+    mentions_path: Path | str,
     record_paths: list[str],
-    config: Mapping[str, Any],
-    outputs,
+    seed: int,
+    *,
+    calibration_path: Path | str,
+    learning_path: Path | str,
+    errors_path: Path | str,
 ) -> None:
+    """The calibration, learning-curve and error-analysis tables (``seed``: the learning curve's
+    order of training threads, config ``evaluation.seed``)."""
     split = pd.read_csv(split_path, dtype={"post_id": str, "thread_id": str})
     predictions = pd.read_csv(predictions_path, dtype={"post_id": str, "thread_id": str})
     posts = pd.read_parquet(posts_path, columns=["post_id", "text"])
@@ -145,9 +150,9 @@ def write_diagnostics(
     records = {Path(p).stem: json.loads(Path(p).read_text(encoding="utf-8")) for p in record_paths}
     models = sorted({r["kind"] for r in records.values()})
     calibration = calibration_table(predictions, models)
-    learning = learning_table(split, texts, records, config["evaluation"]["seed"])
-    write_csv(check(CALIBRATION, calibration, str(outputs.calibration)), outputs.calibration)
-    write_csv(check(LEARNING_CURVE, learning, str(outputs.learning)), outputs.learning)
+    learning = learning_table(split, texts, records, seed)
+    write_csv(check(CALIBRATION, calibration, str(calibration_path)), calibration_path)
+    write_csv(check(LEARNING_CURVE, learning, str(learning_path)), learning_path)
     test_ids = set(predictions["post_id"])
     decisions = pd.read_parquet(decisions_path)
     events = pd.read_parquet(
@@ -156,7 +161,20 @@ def write_diagnostics(
     errors = error_table(
         predictions, texts, decisions[decisions["post_id"].isin(test_ids)], events[events["post_id"].isin(test_ids)]
     )
-    write_csv(check(ERROR_ANALYSIS, errors, str(outputs.errors)), outputs.errors)
-    cal, lrn = figures(calibration, learning)
-    save_figure(cal, outputs.calibration_png, outputs.calibration_pdf)
-    save_figure(lrn, outputs.learning_png, outputs.learning_pdf)
+    write_csv(check(ERROR_ANALYSIS, errors, str(errors_path)), errors_path)
+
+
+def write_diagnostic_figures(
+    calibration_path: Path | str,
+    learning_path: Path | str,
+    *,
+    calibration: tuple[Path | str, Path | str],
+    learning: tuple[Path | str, Path | str],
+) -> None:
+    """The calibration and learning-curve figures (PNG and PDF each), drawn from the tables as written."""
+    cal, lrn = figures(
+        check(CALIBRATION, pd.read_csv(calibration_path), str(calibration_path)),
+        check(LEARNING_CURVE, pd.read_csv(learning_path), str(learning_path)),
+    )
+    save_figure(cal, *calibration)
+    save_figure(lrn, *learning)

@@ -145,8 +145,12 @@ def evaluate_models(
     decisions_path: Path,
     model_paths: Mapping[str, str],
     config: Mapping[str, Any],
-    outputs,
     frame_path: Path | None = None,
+    *,
+    predictions_path: Path | str,
+    metrics_path: Path | str,
+    comparisons_path: Path | str,
+    latex_path: Path | str,
 ) -> pd.DataFrame:
     """Metrics of every model on the test split, both ways, and paired comparisons.
 
@@ -174,7 +178,7 @@ def evaluate_models(
         model = load_model(Path(path))
         predictions[key] = model.predict(texts).astype(int)
         predictions[f"{key}_score"] = model.predict_proba(texts)[:, 1]
-    write_csv(check(PREDICTIONS, predictions, str(outputs.predictions)), outputs.predictions)
+    write_csv(check(PREDICTIONS, predictions, str(predictions_path)), predictions_path)
     settings = config["evaluation"]
     kinds = {key[: -len(label) - 1] for key in model_paths for label in LABELS if key.endswith("_" + label)}
     models = ["rules", *sorted(kinds)]
@@ -243,13 +247,13 @@ def evaluate_models(
                 }
             )
     progress.finish(f"{settings['n_boot']:,} cluster-bootstrap replicates each")
-    table = check(METRICS_TABLE, pd.DataFrame(rows), str(outputs.metrics))
-    write_csv(table, outputs.metrics)
+    table = check(METRICS_TABLE, pd.DataFrame(rows), str(metrics_path))
+    write_csv(table, metrics_path)
     comparison_table = pd.DataFrame(comparisons, columns=list(COMPARISONS.columns))
-    write_csv(check(COMPARISONS, comparison_table, str(outputs.comparisons)), outputs.comparisons)
+    write_csv(check(COMPARISONS, comparison_table, str(comparisons_path)), comparisons_path)
     write_latex(
         latex_metrics(table),
-        outputs.latex,
+        latex_path,
         caption="Performance on the test split: design-weighted (estimates for the corpus; Rao-Wu "
         "bootstrap within strata) and unweighted (the sample; cluster-bootstrap BCa), 95% CIs.",
         label="tab:metrics",

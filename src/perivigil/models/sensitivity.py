@@ -170,7 +170,13 @@ def sensitivity_figure(table: pd.DataFrame):
 
 
 def sensitivity_analysis(
-    posts_path: str, mentions_path: str, predictions_path: str, config: Mapping[str, Any], outputs
+    posts_path: str,
+    mentions_path: str,
+    predictions_path: str,
+    config: Mapping[str, Any],
+    *,
+    table_path: str,
+    figure: tuple[str, str],
 ) -> pd.DataFrame:
     """Rule ``sensitivity``: results/tables/sensitivity.csv and its figure (PNG, PDF)."""
     from perivigil.models.rules import thresholds_from_config
@@ -191,6 +197,6 @@ def sensitivity_analysis(
     table = sensitivity_table(
         posts["post_id"], posts["thread_id"], events, test, scenarios, settings["n_boot"], settings["seed"]
     )
-    write_csv(check(SENSITIVITY, table, str(outputs.table)), outputs.table)
-    save_figure(sensitivity_figure(table), outputs.png, outputs.pdf)
+    write_csv(check(SENSITIVITY, table, str(table_path)), table_path)
+    save_figure(sensitivity_figure(table), *figure)
     return table

@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 from perivigil.agreement import agreement_table
 from perivigil.annotation.gold import disagreements
 from perivigil.annotation.scheme import load_scheme
+from perivigil.errors import InputError
 from perivigil.files import atomic_path
 from perivigil.report.figures import save_figure, write_csv, write_latex
 
@@ -109,26 +110,56 @@ def kappa_heatmap(results: Mapping[str, Mapping[str, Any]], label: str) -> Figur
 
 
 def write_agreement(
-    annotations_path: Path, sample_path: Path, labels_path: Path, settings: Mapping[str, Any], outputs
+    annotations_path: Path | str,
+    sample_path: Path | str,
+    labels_path: Path | str,
+    settings: Mapping[str, Any],
+    *,
+    json_path: Path | str,
+    csv_path: Path | str,
+    tex_path: Path | str,
+    disagreements_path: Path | str,
 ) -> dict[str, Any]:
-    """Agreement on the overlap subset, per label of the scheme: JSON, CSV, LaTeX, figures, disagreements."""
+    """Agreement on the overlap subset, per label of the scheme: JSON, CSV, LaTeX, disagreements.
+    ``settings``: ``n_boot``, ``seed``, ``bootstrap`` (config ``agreement``)."""
     scheme = load_scheme(Path(labels_path))
     judgements = pd.read_parquet(annotations_path)
     overlap = set(pd.read_parquet(sample_path, columns=["post_id", "overlap"]).query("overlap")["post_id"])
     shared = judgements[judgements["post_id"].isin(overlap)].rename(columns={"post_id": "unit_id"})
     levels = {label.name: SCHEME_LEVEL[label.type] for label in scheme.labels}
     results = agreement_table(shared, levels, settings["n_boot"], settings["seed"], settings["bootstrap"])
-    write_json(results, outputs.json)
+    write_json(results, Path(json_path))
     table = summary_table(results)
-    write_csv(table, outputs.csv)
+    write_csv(table, csv_path)
     write_latex(
         table.drop(columns=["level", "alpha_ci_low", "alpha_ci_high", "cohen_kappa_min", "cohen_kappa_max"]),
-        outputs.tex,
+        tex_path,
         caption="Inter-annotator agreement on the overlap subset (Krippendorff's α with a 95% "
         "bootstrap CI in the CSV).",
         label="tab:agreement",
     )
-    save_figure(alpha_figure(results), outputs.alpha_png, outputs.alpha_pdf)
-    save_figure(kappa_heatmap(results, settings["heatmap_label"]), outputs.kappa_png, outputs.kappa_pdf)
-    write_csv(disagreements(judgements[judgements["post_id"].isin(overlap)]), outputs.disagreements)
+    write_csv(disagreements(judgements[judgements["post_id"].isin(overlap)]), disagreements_path)
     return results
+
+
+def read_agreement(json_path: Path | str) -> dict[str, Any]:
+    """The results written by :func:`write_agreement` (labels in its order: sorted)."""
+    return json.loads(Path(json_path).read_text(encoding="utf-8"))
+
+
+def write_agreement_figures(
+    json_path: Path | str,
+    heatmap_label: str,
+    *,
+    alpha: tuple[Path | str, Path | str],
+    kappa: tuple[Path | str, Path | str],
+) -> None:
+    """Krippendorff's α per label and the pairwise κ heat map of ``heatmap_label`` (PNG and PDF each)."""
+    results = read_agreement(json_path)
+    if heatmap_label not in results:
+        raise InputError(
+            f"config: key 'agreement.heatmap_label': {heatmap_label!r} is not a label of {json_path} "
+            f"({', '.join(results)})"
+        )
+    save_figure(alpha_figure(results), *alpha)
+    save_figure(kappa_heatmap(results, heatmap_label), *kappa)

@@ -58,16 +58,19 @@ def plot_posts_by_board_month(table: pd.DataFrame) -> Figure:
     return figure
 
 
-def write_corpus_overview(posts_path: Path | str, outputs) -> pd.DataFrame:
-    """Read ``posts.parquet``; write ``outputs.table`` (CSV), ``.latex``, ``.png`` and ``.pdf``."""
+def write_corpus_overview(
+    posts_path: Path | str, *, table_path: Path | str, latex_path: Path | str, figure: tuple[Path | str, Path | str]
+) -> pd.DataFrame:
+    """Read ``posts.parquet``; write the table of posts by board and month (CSV), by board and year
+    (LaTeX) and its figure (PNG, PDF)."""
     posts = pd.read_parquet(posts_path, columns=["source", "board", "created_at"])
     table = posts_by_board_month(posts)
-    write_csv(table, outputs.table)
+    write_csv(table, table_path)
     write_latex(
         posts_by_board_year(table),
-        outputs.latex,
+        latex_path,
         caption="Posts of the corpus by board and year.",
         label="tab:corpus-by-board-year",
     )
-    save_figure(plot_posts_by_board_month(table), outputs.png, outputs.pdf)
+    save_figure(plot_posts_by_board_month(table), *figure)
     return table

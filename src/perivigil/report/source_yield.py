@@ -113,15 +113,20 @@ def plot_source_yield(table: pd.DataFrame) -> Figure:
 
 
 def write_source_yield(
-    posts_path: Path | str, mentions_path: Path | str, decisions_path: Path | str, outputs
+    posts_path: Path | str,
+    mentions_path: Path | str,
+    decisions_path: Path | str,
+    *,
+    table_path: Path | str,
+    figure: tuple[Path | str, Path | str],
 ) -> pd.DataFrame:
-    """Read the corpus tables; write ``outputs.table`` (CSV), ``outputs.png`` and ``outputs.pdf``."""
+    """Read the corpus tables; write the yield table (CSV) and its figure (PNG, PDF)."""
     posts = pd.read_parquet(
         posts_path, columns=["post_id", "source", "created_at", "lang", "duplicate_of", "near_duplicate_of", "text"]
     )
     mentions = pd.read_parquet(mentions_path, columns=["post_id", "drug_class"])
     decisions = pd.read_parquet(decisions_path, columns=["post_id", "label", "value"])
     table = source_yield(posts, mentions, decisions)
-    write_csv(table, outputs.table)
-    save_figure(plot_source_yield(table), outputs.png, outputs.pdf)
+    write_csv(table, table_path)
+    save_figure(plot_source_yield(table), *figure)
     return table
