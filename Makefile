@@ -1,6 +1,7 @@
 # perivigil: the two commands of the README, and their helpers.
 #   make study   set up .venv if needed, then run the whole demo DAG on all cores
-#   make test    set up .venv if needed, then pytest, snakemake --lint, a dry run
+#   make test    set up .venv if needed, then lint (ruff, snakefmt, mypy), pytest, snakemake --lint,
+#                dry runs
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -11,7 +12,7 @@ SNAKEMAKE := $(BIN)/snakemake
 # Jobs call the venv's tools (jupyter-nbconvert for notebook: rules): put them first on PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: study status report notebooks checksums test venv transformer lint dryrun pytest lock demo-forum clean
+.PHONY: study status report notebooks checksums test venv transformer lint format dryrun pytest lock demo-forum clean
 
 venv: $(STAMP)
 
@@ -60,11 +61,24 @@ notebooks: $(STAMP)
 	    --output workflow/notebooks/$$(basename $$source .py).ipynb $$source; \
 	done
 
-test: $(STAMP)
+test: $(STAMP) lint
 	$(BIN)/python -m pytest
 	$(SNAKEMAKE) --lint
 	$(SNAKEMAKE) --dry-run --quiet rules
 	$(SNAKEMAKE) --profile profiles/slurm --dry-run --quiet rules
+
+# The checks of .pre-commit-config.yaml, with the lock's versions: lint and format (ruff,
+# snakefmt) and types (mypy). `make format` applies the formatters.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/snakefmt --check Snakefile workflow/rules
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+	$(BIN)/snakefmt Snakefile workflow/rules
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest

@@ -234,3 +234,59 @@ def test_the_transformer_runs_in_the_dag_and_can_be_applied(demo_run, tmp_path):
     assert set(pd.read_csv(workdir / "results/tables/prevalence.csv")["model"]) == {"transformer"}
     provenance = json.loads((workdir / "results/provenance.json").read_text())
     assert provenance["outputs"]["results/models/transformer_iso_t1/config.json"]["rule"] == "train_transformer"
+
+
+def _dry_run_jobs(workdir: Path, *args: str, snakefile: Path = ROOT / "Snakefile") -> set[str]:
+    """The rules a dry run in ``workdir`` would run (``--quiet rules`` listing)."""
+    from test_configurations import jobs
+
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(snakefile), "--directory", str(workdir)]
+    result = subprocess.run(
+        [*command, "--dry-run", "--quiet", "rules", *args], capture_output=True, text=True, cwd=workdir
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    output = result.stdout + result.stderr
+    return set() if "Nothing to be done" in output else set(jobs(output))
+
+
+# What never reruns when a threshold of the rule system or the extraction code changes.
+UPSTREAM = {"collect", "collection_report", "preprocess", "corpus_overview"}
+
+
+@pytest.mark.slow
+def test_a_threshold_changed_in_config_reruns_every_table_that_depends_on_it(demo_run):
+    """Issue 16: rules.iso_t1_max_sa moved (config/test/threshold.yaml): the decisions, the challenge
+    suite, the evaluation, the prevalence and characterisation (its age bands), the sensitivity table
+    rerun; collection, preprocessing, extraction and the annotation sample do not."""
+    rerun = _dry_run_jobs(
+        demo_run, "--configfile", str(demo_run / "config/config.yaml"), str(ROOT / "config/test/threshold.yaml")
+    )
+    assert {"decide", "challenge", "evaluate", "apply", "sensitivity", "source_yield"} <= rerun
+    assert not (UPSTREAM | {"lexicon", "extract"}) & rerun
+
+
+@pytest.mark.slow
+def test_a_plotting_choice_reruns_the_figures_not_the_bootstrap(demo_run):
+    """Issue 16: agreement.heatmap_label is a parameter of the figures only."""
+    rerun = _dry_run_jobs(demo_run, "--config", "agreement={heatmap_label: iso_t1}")
+    assert "agreement_figures" in rerun and "agreement" not in rerun
+
+
+@pytest.mark.slow
+def test_an_edit_of_one_stage_module_reruns_that_stage_and_its_descendants_only(demo_run, tmp_path):
+    """Issue 16: the package's code is a parameter of every rule that runs it (perivigil.codebase).
+    A copy of the workflow and the package, unedited, has nothing to do; with a comment added to
+    src/perivigil/extract/dose.py, extraction and what follows rerun, collection and preprocessing not."""
+    copy = tmp_path / "repo"
+    copy.mkdir()
+    shutil.copy2(ROOT / "Snakefile", copy / "Snakefile")
+    for part in ("workflow", "src", "profiles"):
+        shutil.copytree(ROOT / part, copy / part, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    snakefile = copy / "Snakefile"
+    notebooks = {"notebook"}  # their .ipynb is an input named by the workflow's folder, which moved
+    assert _dry_run_jobs(demo_run, snakefile=snakefile) - notebooks - {"all", "provenance"} == set()
+    dose = copy / "src/perivigil/extract/dose.py"
+    dose.write_text(dose.read_text(encoding="utf-8") + "# an edit\n", encoding="utf-8")
+    rerun = _dry_run_jobs(demo_run, snakefile=snakefile)
+    assert {"lexicon", "extract", "decide", "challenge", "sample", "evaluate", "apply"} <= rerun
+    assert not UPSTREAM & rerun

@@ -24,6 +24,12 @@ import pandas as pd
 
 from perivigil.annotation.exports import save_xlsx, text_hash
 from perivigil.annotation.scheme import Scheme
+from perivigil.models.rules import RuleThresholds
+
+# The demo's truth (resources/demo_forum/truth.csv) labels posts at the protocol's thresholds
+# (study protocol §2): a simulated annotator's slips follow the same definition. A study that
+# moves config `rules` changes its rule system, not what its (simulated) annotators were told.
+PROTOCOL = RuleThresholds()
 
 
 def truth_values(truth_row: pd.Series, scheme: Scheme) -> dict[str, str]:
@@ -51,17 +57,17 @@ def noisy_values(truth_row: pd.Series, scheme: Scheme, profile: dict[str, Any], 
     drug = truth_row.get("drug")
     if truth_row.get("exposure") == "intended" and rng.random() < profile.get("misses_questions", 0.0):
         values["exposure"] = "actual"
-        if drug == "isotretinoin" and (ga != ga or ga <= 14):
+        if drug == "isotretinoin" and (ga != ga or ga <= PROTOCOL.iso_t1_max_sa):
             values["iso_t1"] = "1"
-        elif drug != "isotretinoin" and ga == ga and ga >= 24:
+        elif drug != "isotretinoin" and ga == ga and ga >= PROTOCOL.nsaid_late_min_sa:
             values["nsaid_late"] = "1"
     dose = truth_row.get("dose_mg_day")
     if (
         drug == "aspirin"
         and dose == dose
-        and dose < 500
+        and dose < PROTOCOL.aspirin_min_mg_day
         and ga == ga
-        and ga >= 24
+        and ga >= PROTOCOL.nsaid_late_min_sa
         and rng.random() < profile.get("confuses_low_dose_aspirin", 0.0)
     ):
         values["nsaid_late"] = "1"

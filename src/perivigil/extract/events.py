@@ -47,7 +47,7 @@ from perivigil.extract.cue_words import CueWords, cue_words
 from perivigil.extract.dates import DateMention, TimeAgo, find_dates, find_times_ago, is_anchor, last_period
 from perivigil.extract.dose import Dose, find_dose
 from perivigil.extract.drugs import DrugMention
-from perivigil.extract.gestational_age import GestationalAge
+from perivigil.extract.gestational_age import DEFAULT_TRIMESTERS, GestationalAge
 
 STATUSES = ("taken", "not_taken", "intended", "hypothetical", "general", "mentioned")
 PERSONS = ("self", "relative", "other", "general")
@@ -407,7 +407,7 @@ def _near(pattern: re.Pattern, text: str, start: int, end: int) -> re.Match | No
 class EventReader:
     """Reads the exposure events of a post; holds the vocabulary and the age conversion settings."""
 
-    def __init__(self, words: CueWords | None = None, t1_max_sa: float = 14.0) -> None:
+    def __init__(self, words: CueWords | None = None, t1_max_sa: float = DEFAULT_TRIMESTERS[1][1]) -> None:
         self.w = words or cue_words()
         self.t1_max_sa = t1_max_sa
         self._owners: dict[tuple[str, int, int], str | None] = {}  # _owner's answers for the post being read
