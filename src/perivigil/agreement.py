@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import Literal
 
 import krippendorff
 import numpy as np
@@ -47,7 +48,8 @@ import pandas as pd
 from perivigil.errors import InputError
 from perivigil.files import read_delimited_frame
 
-LEVELS = ("nominal", "ordinal", "interval", "ratio")
+Level = Literal["nominal", "ordinal", "interval", "ratio"]
+LEVELS: tuple[Level, ...] = ("nominal", "ordinal", "interval", "ratio")
 REQUIRED_COLUMNS = ("unit_id", "annotator", "label", "value")
 
 
@@ -61,14 +63,21 @@ class Reliability:
     units: tuple[str, ...]
 
 
+def check_level(level: str) -> Level:
+    """``level`` as a level of measurement of Krippendorff (2011), else an error naming the known ones."""
+    for known in LEVELS:
+        if level == known:
+            return known
+    raise InputError(f"unknown level {level!r}: expected one of {', '.join(LEVELS)}")
+
+
 def reliability_data(long: pd.DataFrame, level: str) -> Reliability:
     """From long judgements (unit_id, annotator, value) of one label to the reliability matrix.
 
     Nominal values are coded by their sorted order; ordinal ones by rank; interval and ratio
     values must be numbers and are kept as they are.
     """
-    if level not in LEVELS:
-        raise InputError(f"unknown level {level!r}: expected one of {', '.join(LEVELS)}")
+    check_level(level)
     duplicated = long.duplicated(["unit_id", "annotator"], keep=False)
     if duplicated.any():
         row = long[duplicated].iloc[0]
@@ -141,6 +150,7 @@ def krippendorff_alpha(
     rel: Reliability, level: str, n_boot: int = 1000, seed: int = 0, bootstrap: str = "pairs"
 ) -> AlphaResult:
     """α (``krippendorff`` package) with its bootstrap CI, or ``None`` with the reason."""
+    measurement = check_level(level)
     domain = (
         np.array(rel.values, dtype=float)
         if level in ("interval", "ratio") or not isinstance(rel.values[0], str)
@@ -158,9 +168,9 @@ def krippendorff_alpha(
         return AlphaResult(
             None, None, None, None, pairable_units, "only one value observed: agreement beyond chance is undefined"
         )
-    alpha = float(krippendorff.alpha(value_counts=counts, value_domain=list(domain), level_of_measurement=level))
+    alpha = float(krippendorff.alpha(value_counts=counts, value_domain=list(domain), level_of_measurement=measurement))
     if bootstrap == "units":
-        replicates = _bootstrap_units(counts, domain, level, n_boot, seed)
+        replicates = _bootstrap_units(counts, domain, measurement, n_boot, seed)
     else:
         replicates = _bootstrap_pairs(coinc, marginals, domain, level, rel.matrix.shape[0], n_boot, seed)
     low, high = np.quantile(replicates, [0.025, 0.975])
@@ -199,7 +209,7 @@ def _bootstrap_pairs(
     return replicates
 
 
-def _bootstrap_units(counts: np.ndarray, domain: np.ndarray, level: str, n_boot: int, seed: int) -> np.ndarray:
+def _bootstrap_units(counts: np.ndarray, domain: np.ndarray, level: Level, n_boot: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     pairable = counts[counts.sum(axis=1) >= 2]
     out = np.empty(n_boot)
@@ -305,12 +315,14 @@ def agreement_for_label(
     rel = reliability_data(long, level)
     alpha = krippendorff_alpha(rel, level, n_boot, seed, bootstrap)
     categorical = level in ("nominal", "ordinal")
-    counts = _rating_counts(rel) if categorical else None
-    fleiss, fleiss_reason = fleiss_kappa(counts) if categorical else (None, f"not defined for {level} data")
-    ac1, ac1_reason = gwet_ac1(counts, len(rel.values)) if categorical else (None, f"not defined for {level} data")
     if categorical:
+        counts = _rating_counts(rel)
+        fleiss, fleiss_reason = fleiss_kappa(counts)
+        ac1, ac1_reason = gwet_ac1(counts, len(rel.values))
         percent = pairwise_agreement(counts)
     else:
+        fleiss, fleiss_reason = None, f"not defined for {level} data"
+        ac1, ac1_reason = None, f"not defined for {level} data"
         counts_all = value_counts(rel.matrix, np.array(rel.values, float))
         percent = pairwise_agreement(counts_all[counts_all.sum(axis=1) >= 1])
     kappas = cohen_kappas(rel) if categorical else {}

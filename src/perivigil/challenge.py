@@ -133,7 +133,7 @@ def run_cases(cases: list[Case], classify: Callable[[str], Mapping[str, int]]) -
     rows = []
     for case in cases:
         predicted = classify(case.text)
-        row = {"phenomenon": case.phenomenon, "text": case.text}
+        row: dict[str, object] = {"phenomenon": case.phenomenon, "text": case.text}
         for label in LABELS:
             row[f"expected_{label}"] = case.expected[label]
             row[f"predicted_{label}"] = int(predicted[label])

@@ -68,7 +68,7 @@ def read_adjudication(path: Path, scheme: Scheme, disagreed: pd.DataFrame) -> pd
         key = (row["post_id"], row["label"])
         if key not in expected:
             raise InputError(f"{where}: post {row['post_id']!r} field '{row['label']}' was not sent for adjudication")
-        decision = row["decision"].strip()
+        decision: str | None = row["decision"].strip()
         if decision:
             decision = scheme[row["label"]].parse(decision, f"{where}, field 'decision'")
             if not row["adjudicator"].strip():

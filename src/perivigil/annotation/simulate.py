@@ -158,8 +158,10 @@ def write_sheet(posts: pd.DataFrame, answers: list[dict[str, str]], scheme: Sche
     sheet = book.active
     sheet.append(["post_id", "text", "text_sha256", *scheme.names, "comment"])
     for row, values in zip(posts.itertuples(index=False), answers):
-        cells = [values.get(name, "") for name in scheme.names]
-        cells = [int(c) if c in ("0", "1") else (float(c) if c and c.replace(".", "").isdigit() else c) for c in cells]
+        answered = [values.get(name, "") for name in scheme.names]
+        cells: list[int | float | str] = [
+            int(c) if c in ("0", "1") else (float(c) if c and c.replace(".", "").isdigit() else c) for c in answered
+        ]
         sheet.append([row.post_id, row.text, text_hash(row.text), *cells, ""])
     save_xlsx(book, path)
 

@@ -299,7 +299,7 @@ class RobotsMiddleware:
             rules = robots_rules(response, None, self.deadline_s)
         if rules.unreachable:
             spider = self.crawler.spider
-            if hasattr(spider, "robots_unreachable"):
+            if spider is not None and hasattr(spider, "robots_unreachable"):
                 spider.robots_unreachable.setdefault(host, rules.unreachable)
             LOG.warning("robots.txt of %s unreachable (%s): nothing will be fetched", host, rules.unreachable)
         delay = rules.crawl_delay(self.user_agent)

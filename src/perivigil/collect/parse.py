@@ -50,8 +50,8 @@ def declared_charset(page: Page) -> str:
     match = re.search(r"charset=([A-Za-z0-9_\-]+)", page.content_type or "")
     if match:
         return match.group(1)
-    match = _CHARSET.search(page.body[:4096])
-    return match.group(1).decode("ascii") if match else "utf-8"
+    meta = _CHARSET.search(page.body[:4096])
+    return meta.group(1).decode("ascii") if meta else "utf-8"
 
 
 def decode_page(page: Page) -> str:
@@ -205,7 +205,7 @@ def parse_thread_page(soup: BeautifulSoup, page: Page, profile: SiteProfile, sou
             if not created_at
             else ""
         )
-        if reason:
+        if reason or not (author and body and created_at):  # (never the second alone: it narrows the types)
             result.dropped.append((post_id, reason))
             continue
         anchor = element.get("id")

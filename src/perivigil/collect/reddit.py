@@ -256,7 +256,9 @@ def created_time(item: dict[str, Any], where: str) -> datetime:
 
 def collected_time(item: dict[str, Any], created: datetime) -> datetime:
     """When the dump read the text we keep (see the module docstring), else ``created``."""
-    meta = item.get("_meta") if isinstance(item.get("_meta"), dict) else {}
+    meta = item.get("_meta")
+    if not isinstance(meta, dict):
+        meta = {}
     candidates = [item.get("retrieved_on"), item.get("retrieved_utc")]
     if meta.get("was_initially_deleted") is True:
         candidates.insert(0, meta.get("retrieved_2nd_on"))

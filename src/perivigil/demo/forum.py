@@ -476,11 +476,11 @@ def write_site(
         board_dir.mkdir(parents=True, exist_ok=True)
         pages = max(1, -(-len(board_threads) // layout.threads_per_page))
         for page in range(1, pages + 1):
-            chunk = board_threads[(page - 1) * layout.threads_per_page : page * layout.threads_per_page]
+            listed = board_threads[(page - 1) * layout.threads_per_page : page * layout.threads_per_page]
             rows = "\n".join(
                 f'<li class="thread-row"><a class="thread-link" href="../../sujet/{_thread_page_name(t, 1)}">'
                 f'{html.escape(t.title)}</a> <span class="thread-meta">{len(t.posts)} messages</span></li>'
-                for t in chunk
+                for t in listed
             )
             body = (
                 f'<h1 class="board-title">{html.escape(title)}</h1>\n<ul class="thread-list">\n{rows}\n</ul>\n'

@@ -195,7 +195,7 @@ def _count(word: str) -> int:
 
 def find_dates(text: str, posted: date | None) -> list[DateMention]:
     """Calendar dates of ``text`` (matching form); none when the post's date is unknown and a year is missing."""
-    found: list[DateMention] = []
+    found: list[tuple[int, int, int, int, int | None]] = []  # start, end, day, month, year (None: not written)
     months = _needles(_MONTH_NEEDLES).search(text) is not None
     for match in TEXT_DATE.finditer(text) if months else ():
         day = 1 if match.group(1) in ("1er", "premier") else int(match.group(1))

@@ -98,14 +98,19 @@ def find_dose(text: str, start: int, end: int, window_end: int, unit_mg: float |
     elif match := COUNT_AFTER.search(text[span_end:window_end]):
         units = _count(match.group(1))
     per_day = 1.0
-    for pattern, value in PER_DAY:
+    for pattern, frequency in PER_DAY:
         if match := pattern.search(text[span_end:window_end]):
-            if value == "hours":
+            if frequency == "hours":
                 per_day = 24.0 // float(match.group(1)) if 0 < float(match.group(1)) <= 24 else 1.0
-            elif value is None:
+            elif frequency is None:
                 per_day = _count(match.group(1))
             else:
-                per_day = float(value)
+                per_day = float(frequency)
             break
-    daily = (strength * units if strength is not None else total) * per_day
+    if strength is not None:
+        daily = strength * units * per_day
+    elif total is not None:
+        daily = total * per_day
+    else:  # returned above: neither a strength nor a total was read
+        raise AssertionError("find_dose: a dose without strength or total")
     return Dose(strength, units, per_day, daily, span_start, span_end)

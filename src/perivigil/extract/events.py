@@ -38,6 +38,7 @@ The vocabularies are data (``perivigil/extract/resources/cues.yaml``).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
@@ -349,7 +350,7 @@ def _clauses(text: str, start: int, end: int) -> tuple[Clause, ...]:
     return out or (Clause(start, end),)
 
 
-def _clause_index(clauses: list[Clause], position: int) -> int:
+def _clause_index(clauses: Sequence[Clause], position: int) -> int:
     for index, clause in enumerate(clauses):
         if clause.start <= position < clause.end:
             return index
@@ -365,8 +366,9 @@ def _words_before(text: str, start: int, limit: int, floor: int = 0) -> str:
 class _Lazy:
     """A yes/no computed the first time it is asked (``bool(lazy)``), then kept."""
 
-    def __init__(self, compute) -> None:
-        self._compute, self._value = compute, None
+    def __init__(self, compute: Callable[[], object]) -> None:
+        self._compute = compute
+        self._value: bool | None = None
 
     def __bool__(self) -> bool:
         if self._value is None:
@@ -418,7 +420,7 @@ class EventReader:
         self,
         text: str,
         mention: DrugMention,
-        clauses: list[Clause],
+        clauses: Sequence[Clause],
         index: int,
         sentence: tuple[int, int],
         following: str,
@@ -583,7 +585,7 @@ class EventReader:
         self,
         text: str,
         mention: DrugMention,
-        clauses: list[Clause],
+        clauses: Sequence[Clause],
         index: int,
         sentence: tuple[int, int],
         previous: tuple[int, int] | None,
@@ -610,7 +612,7 @@ class EventReader:
         return "self", None
 
     def subject(
-        self, text: str, clauses: list[Clause], index: int, position: int, context: tuple[int, int]
+        self, text: str, clauses: Sequence[Clause], index: int, position: int, context: tuple[int, int]
     ) -> tuple[str | None, str | None]:
         """The subject that governs ``position``: the last one named in its clause, else in the clauses
         before it in the sentence; a third-person pronoun is the last relative named since ``context``."""
@@ -868,7 +870,7 @@ class EventReader:
         self,
         text: str,
         mention: DrugMention,
-        clauses: list[Clause],
+        clauses: Sequence[Clause],
         index: int,
         sentence: tuple[int, int],
         earlier: list[tuple[int, int]],
@@ -899,9 +901,9 @@ class EventReader:
                 and all(age is None for _, age in converted)
             ):
                 return None  # "Curacné fini en 2019, et aujourd'hui test positif": its own time, not an age
-            converted = [(distance, age) for distance, age in converted if age is not None]
-            if converted:
-                found = min(converted, key=lambda c: c[0])[1]
+            known = [(distance, age) for distance, age in converted if age is not None]
+            if known:
+                found = min(known, key=lambda c: c[0])[1]
                 if number >= 2:
                     found = AgeAtIntake(
                         found.sa, found.sa_min, found.sa_max, f"{found.source}, told before", found.start, found.end
@@ -1070,6 +1072,7 @@ class EventReader:
                         "taken",
                         "an intake told in a sentence around it ('je l'ai pris', '2 comprimés')",
                     )
+            who: str | None
             if told_by == "self":  # "Mon mari avait des patchs Flector. […] J'en ai mis un": the author's intake
                 person, who = "self", "the author ('j'en ai mis')"
             else:
@@ -1173,7 +1176,7 @@ class EventReader:
 
     @staticmethod
     def _linked_clause(
-        text: str, mention: DrugMention, clauses: list[Clause], index: int, mentions: list[DrugMention]
+        text: str, mention: DrugMention, clauses: Sequence[Clause], index: int, mentions: list[DrugMention]
     ) -> Clause | None:
         """A later clause of the sentence that tells this drug's intake without naming it: a relative clause
         right after it (", que j'ai pris à 30 SA"), or a pronoun ("mais j'en ai pris", "je l'ai pas pris"),

@@ -168,7 +168,10 @@ def _ordinal(text: str) -> int:
     text = text.replace(" ", "")
     if text in ORDINAL_WORDS:
         return ORDINAL_WORDS[text]
-    return int(re.match(r"\d", text).group())
+    digit = re.match(r"\d", text)
+    if digit is None:  # the patterns only call this on an ordinal word or a digit
+        raise ValueError(f"not an ordinal: {text!r}")
+    return int(digit.group())
 
 
 def _overlaps(span: tuple[int, int], taken: list[tuple[int, int]]) -> bool:

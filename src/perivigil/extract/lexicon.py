@@ -23,6 +23,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 import pandas as pd
 
@@ -82,6 +83,19 @@ _BDPM_ROUTES = {
 }
 
 
+class LexiconEntry(TypedDict):
+    """One row of the lexicon (LEXICON_COLUMNS), as each source gives it before the merge."""
+
+    surface: str
+    inn: str
+    atc: str
+    drug_class: str
+    route: str
+    unit_mg: float | None
+    fuzzy: bool
+    source: str
+
+
 @dataclass(frozen=True)
 class Substance:
     inn: str
@@ -99,7 +113,7 @@ def read_tsv(path: Path) -> list[dict[str, str]]:
     rows = []
     for number, row in enumerate(reader, start=2):
         if None in row or any(v is None for v in row.values()):
-            raise InputError(f"{path}, row {number}: expected {len(reader.fieldnames)} tab-separated fields")
+            raise InputError(f"{path}, row {number}: expected {len(reader.fieldnames or ())} tab-separated fields")
         rows.append(row)
     return rows
 
@@ -169,7 +183,7 @@ def _route(bdpm_routes: str) -> set[str]:
 
 def bdpm_entries(
     cis_rows: list[list[str]], compo_rows: list[list[str]], substances: list[Substance]
-) -> list[dict[str, object]]:
+) -> list[LexiconEntry]:
     """Lexicon rows from BDPM products: one per surface (denomination, and its first word)."""
     by_cis: dict[str, list[tuple[Substance, float | None]]] = defaultdict(list)
     for row in compo_rows:
@@ -201,7 +215,7 @@ def bdpm_entries(
                 entry["substance"].add(substance)
                 if strength:
                     entry["strength"].add(strength)
-    rows = []
+    rows: list[LexiconEntry] = []
     for surface, entry in sorted(grouped.items()):
         classes = entry["class"]
         if len(classes) > 1 and classes <= {"aspirin_analgesic", "aspirin_antiplatelet"}:
@@ -235,7 +249,7 @@ def bdpm_entries(
     return rows
 
 
-def edsnlp_entries(drugs: dict[str, list[str]], substances: list[Substance]) -> list[dict[str, object]]:
+def edsnlp_entries(drugs: dict[str, list[str]], substances: list[Substance]) -> list[LexiconEntry]:
     """Lexicon rows from edsnlp's ``drugs.json`` (ATC code → names).
 
     Only full 7-character ATC codes are used: under a shorter code (e.g. N02BG,
@@ -249,7 +263,7 @@ def edsnlp_entries(drugs: dict[str, list[str]], substances: list[Substance]) -> 
                 atc_class[code] = (s.inn, s.drug_class, route)
     atc_class["B01AC06"] = ("aspirin", "aspirin_antiplatelet", "oral")
     atc_class["N02BA01"] = ("aspirin", "aspirin_analgesic", "oral")
-    rows = []
+    rows: list[LexiconEntry] = []
     for code, names in sorted(drugs.items()):
         if len(code) != 7:
             continue
@@ -278,9 +292,9 @@ def edsnlp_entries(drugs: dict[str, list[str]], substances: list[Substance]) -> 
     return rows
 
 
-def variant_entries(path: Path, substances: list[Substance]) -> list[dict[str, object]]:
+def variant_entries(path: Path, substances: list[Substance]) -> list[LexiconEntry]:
     atc = {s.inn: (s.atc_oral, s.atc_topical) for s in substances}
-    rows = []
+    rows: list[LexiconEntry] = []
     for number, row in enumerate(read_tsv(path), start=2):
         where = f"{path}, row {number}"
         if row["drug_class"] not in CLASSES:
@@ -335,7 +349,7 @@ def build_lexicon(
         drugs = json.loads(Path(drugs_path).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise InputError(f"{drugs_path}: cannot read edsnlp's drug lexicon: {exc}") from exc
-    merged: dict[str, dict[str, object]] = {}
+    merged: dict[str, LexiconEntry] = {}
     for rows in (
         edsnlp_entries(drugs, substances),
         bdpm_entries(cis_rows, compo_rows, substances),

@@ -34,7 +34,8 @@ def use_bundled_fonts_only() -> None:
     manager.ttflist = []  # the cache (~/.cache/matplotlib) may list another copy, or another venv's
     for path in sorted((BUNDLED_FONTS / "ttf").glob("*.ttf")):
         manager.addfont(path)
-    manager._findfont_cached.cache_clear()
+    # matplotlib's stubs leave out this private lru_cache; without clearing it, findfont answers from before
+    manager._findfont_cached.cache_clear()  # type: ignore[attr-defined]
 
 
 use_bundled_fonts_only()

@@ -74,6 +74,8 @@ def judgement(
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None  # a missing judgement is an absent row, never a guess
     value = ctx.scheme[label].parse(raw, where)
+    if value is None:  # a NaN cell: missing too (a row with no value would fail the annotations schema)
+        return None
     return {
         "post_id": post_id,
         "annotator": annotator or ctx.annotator,

@@ -91,12 +91,12 @@ def read_doccano_csv(path: Path, ctx: Context) -> list[dict[str, str]]:
     header, records = read_delimited(path, "doccano CSV export")
     rows = []
     for number, record in records:
-        record = dict(record)
-        record["label"] = [part for part in (record.get("label") or "").split("#") if part]
-        record["Comments"] = [c for c in [record.get("Comments") or ""] if c]
+        fields: dict[str, object] = dict(record)
+        fields["label"] = [part for part in (record.get("label") or "").split("#") if part]
+        fields["Comments"] = [c for c in [record.get("Comments") or ""] if c]
         if not record.get("post_id"):
-            record.pop("post_id", None)
-        rows.extend(_record_rows(ctx, record, f"{path}, row {number}", path))
+            fields.pop("post_id", None)
+        rows.extend(_record_rows(ctx, fields, f"{path}, row {number}", path))
     return rows
 
 

@@ -110,10 +110,11 @@ def read_labelstudio(path: Path, ctx: Context) -> list[dict[str, str]]:
 def _cell(raw: object, name: str, where: str) -> object:
     """A JSON-MIN / CSV value: ``"0"``, ``[{"number": 20}]`` (as JSON text in CSV), ``{"choices": [...]}``."""
     if isinstance(raw, str) and raw.strip().startswith(("[", "{")):
+        text = raw
         try:
-            raw = json.loads(raw)
+            raw = json.loads(text)
         except json.JSONDecodeError:
-            raise InputError(f"{where}: field '{name}' is not readable JSON: {raw[:60]!r}") from None
+            raise InputError(f"{where}: field '{name}' is not readable JSON: {text[:60]!r}") from None
     if isinstance(raw, dict):
         raw = [raw]
     if isinstance(raw, list):

@@ -5,6 +5,7 @@ The text hash must match (an edited text is refused); a column outside the sheet
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from perivigil.annotation.imports.common import Context, check_post, check_text, post_labels
@@ -13,7 +14,7 @@ from perivigil.files import read_delimited
 
 
 def _sheet_rows(
-    ctx: Context, header: list[str], records: list[tuple[int, dict[str, object]]], path: Path
+    ctx: Context, header: list[str], records: Sequence[tuple[int, Mapping[str, object]]], path: Path
 ) -> list[dict[str, str]]:
     allowed = {"post_id", "text", "text_sha256", "comment", *ctx.scheme.names}
     unknown = sorted(set(header) - allowed)
