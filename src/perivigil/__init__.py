@@ -1,3 +1,3 @@
 """perivigil: detecting drug misuse during pregnancy in French forum posts."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
