@@ -18,7 +18,10 @@ import pytest
 from conftest import ROOT
 
 HELPER = ROOT / "tools/slurm/set_resources.py"
-DOCUMENTED = "snakemake --workflow-profile profiles/slurm --set-resources $(python tools/slurm/set_resources.py extract:mem_mb=8000)"
+DOCUMENTED = (
+    "snakemake --workflow-profile profiles/slurm"
+    " --set-resources $(python tools/slurm/set_resources.py extract:mem_mb=8000)"
+)
 TARGETS = ("results/models/transformer_iso_t1.json", "results/corpus/mentions.parquet")
 
 
@@ -93,7 +96,7 @@ def test_a_bare_set_resources_replaces_the_profiles_whole_mapping():
 
 
 def test_the_workflow_profile_replaces_profiles_default_so_nothing_caps_the_threads(monkeypatch):
-    """`--workflow-profile profiles/slurm`: no `cores` (profiles/default's `cores: all` would cap each job's threads)."""
+    """`--workflow-profile profiles/slurm` sets no `cores` (profiles/default's `cores: all` caps each job's threads)."""
     from snakemake.cli import parse_args
 
     monkeypatch.chdir(ROOT)
