@@ -17,6 +17,7 @@ person would fix it:
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
@@ -156,11 +157,12 @@ SOURCE_KEYS = {
         "backoff_s",
         "max_wait_s",
     },
+    "jsonl": {"name", "type", "path"},
 }
 
 
 def source_type(source: Mapping[str, Any]) -> str:
-    """``forum`` (the default), ``reddit_dump`` or ``bluesky``."""
+    """``forum`` (the default), ``reddit_dump``, ``bluesky`` or ``jsonl``."""
     return str(source.get("type", "forum"))
 
 
@@ -212,12 +214,51 @@ def _check_source_files(source: Mapping[str, Any], index: int, origin: str, root
         return
     if source_type(source) == "bluesky":
         return
+    if source_type(source) == "jsonl":
+        _check_export_files(source, index, origin, root)
+        return
     for key in ("profile", "snapshot", "snapshot_manifest"):
         if key in source and not (root / source[key]).exists():
             raise InputError(f"{origin}: key 'sources[{index}].{key}': {source[key]!r} does not exist")
     if "snapshot" in source and not (root / source["snapshot"]).is_dir():
         raise InputError(f"{origin}: key 'sources[{index}].snapshot': {source['snapshot']!r} is not a folder")
     load_profile(root / source["profile"])
+
+
+# A JSONL source's shard becomes a file name and a wildcard: raw/<source>/<shard>.jsonl.
+SHARD_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+def _check_export_files(source: Mapping[str, Any], index: int, origin: str, root: Path) -> None:
+    """A JSONL source's files: at least one, each a file, outside its own raw folder, shard names unique."""
+    from perivigil.collect.jsonl import shard_name
+    from perivigil.collect.shards import export_files
+
+    key = f"sources[{index}].path"
+    files = export_files(source, root)
+    if not files:
+        raise InputError(f"{origin}: key '{key}': {source['path']!r} matches no file")
+    seen: dict[str, str] = {}
+    for path in files:
+        if not (root / path).is_file():
+            raise InputError(f"{origin}: key '{key}': {path!r} does not exist or is not a file")
+        if _inside(root / path, root / "raw" / source["name"]):
+            raise InputError(
+                f"{origin}: key '{key}': {path!r} lies in raw/{source['name']}/, where the source's own "
+                "raw files are written; keep the export elsewhere"
+            )
+        shard = shard_name(path)
+        if not SHARD_NAME.fullmatch(shard):
+            raise InputError(
+                f"{origin}: key '{key}': file name {Path(path).name!r}: expected letters, digits, '_', '.', '-' "
+                "(the name becomes the shard's raw file)"
+            )
+        if shard in seen:
+            raise InputError(
+                f"{origin}: key '{key}': {seen[shard]!r} and {path!r} would both be shard {shard!r}; "
+                "rename one (one shard per file name)"
+            )
+        seen[shard] = path
 
 
 def _inside(path: Path, folder: Path) -> bool:

@@ -83,6 +83,31 @@ rule collect_bluesky:
         "../scripts/collect_bluesky.py"
 
 
+# A JSONL export of raw records: one job per file of the source's path (a file or a glob).
+rule collect_jsonl:
+    input:
+        export=jsonl_export_input,
+    output:
+        posts="raw/{source}/{shard}.jsonl",
+        report="results/corpus/collection/{source}/{shard}.csv",
+    log:
+        "logs/collect/{source}/{shard}.log",
+    benchmark:
+        "benchmarks/collect/{source}/{shard}.tsv"
+    wildcard_constraints:
+        source=_any_of(sources_of("jsonl")),
+        shard=r"[A-Za-z0-9][A-Za-z0-9_.-]*",
+    conda:
+        "../envs/perivigil.yaml"
+    threads: 1
+    resources:
+        # streaming: a line at a time, plus the post ids kept from the file (duplicates)
+        mem_mb=1000,
+        runtime=60,
+    script:
+        "../scripts/collect_jsonl.py"
+
+
 rule collection_report:
     input:
         COLLECTION_REPORTS,

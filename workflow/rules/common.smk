@@ -41,7 +41,7 @@ from perivigil.collect import shards as _shards
 
 
 def sources_of(kind):
-    """Names of the configured sources of one kind (forum, reddit_dump, bluesky)."""
+    """Names of the configured sources of one kind (forum, reddit_dump, bluesky, jsonl)."""
     return [name for name, source in SOURCES.items() if source.get("type", "forum") == kind]
 
 
@@ -115,6 +115,11 @@ def reddit_dump_inputs(wildcards):
     if source.get("lexicon_filter", False):
         inputs["lexicon"] = "results/lexicon/lexicon.parquet"
     return inputs
+
+
+def jsonl_export_input(wildcards):
+    """The export file of a JSONL source's shard."""
+    return _shards.export_of(SOURCES[wildcards.source], wildcards.shard)
 
 
 def collect_inputs(wildcards):
