@@ -104,6 +104,8 @@ rule collect_jsonl:
         # streaming: a line at a time, plus the post ids kept from the file (duplicates)
         mem_mb=1000,
         runtime=60,
+    params:
+        code=code("collect_jsonl.py"),
     script:
         "../scripts/collect_jsonl.py"
 
