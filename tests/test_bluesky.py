@@ -6,17 +6,21 @@ Every expected value below can be checked by hand from the posts each test gives
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import logging
 import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from xrpc_server import CREATE, REFRESH, SEARCH, XrpcServer, post_view
 
-from perivigil.collect.bluesky import collect_bluesky, normalise_created_at, periods
+from perivigil.collect.bluesky import collect_bluesky, normalise_created_at, periods, post_id_of
 from perivigil.errors import InputError
+from perivigil.preprocess.pipeline import PreprocessSettings, preprocess
+from perivigil.preprocess.pseudonymise import DEMO_KEY
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 PASSWORD = "abcd-efgh-ijkl-mnop"
@@ -26,6 +30,8 @@ NOV_SINCE, NOV_UNTIL = "2024-11-01T00:00:00.000Z", "2024-12-01T00:00:00.000Z"
 ALICE, BOB, CAROL, DAVE = "did:plc:alice", "did:plc:bob", "did:plc:carol", "did:plc:dave"
 URI_A = f"at://{ALICE}/app.bsky.feed.post/3kaaa1"
 URI_B = f"at://{BOB}/app.bsky.feed.post/3kbbb1"
+# "bsky_" + the first 20 hex digits of SHA-256 of the at-uri (test_post_ids_are_a_digest_of_the_at_uri)
+ID_A, ID_B = "bsky_d7f3d1d4b0004906bf9c", "bsky_2181ee7dd9571f67048d"
 TEXT_A = "Enceinte de 7 mois, j'ai pris de l'ibuprofène hier"
 
 # November 2024, two queries. Q1 matches A, B, C, D, E, F, G (H is October: never served).
@@ -102,6 +108,12 @@ def report_rows(path: Path) -> list[tuple[str, str, str, str]]:
         return [(r["level"], r["outcome"], r["reason"], r["count"]) for r in csv.DictReader(handle)]
 
 
+def at_uri(record: dict) -> str:
+    """The at-uri a raw record keeps in its ``url`` (``https://bsky.app/profile/<did>/post/<rkey>``)."""
+    did, rkey = record["url"].removeprefix("https://bsky.app/profile/").split("/post/")
+    return f"at://{did}/app.bsky.feed.post/{rkey}"
+
+
 def every_file_text(root: Path) -> str:
     return "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in root.rglob("*") if p.is_file())
 
@@ -132,6 +144,13 @@ def test_created_at_is_normalised_to_utc_seconds(raw, expected):
     assert normalise_created_at(raw) == expected
 
 
+def test_post_ids_are_a_digest_of_the_at_uri():
+    assert post_id_of("at://did:plc:alice/app.bsky.feed.post/3kaaa1") == ID_A
+    assert ID_A == "bsky_" + hashlib.sha256(b"at://did:plc:alice/app.bsky.feed.post/3kaaa1").hexdigest()[:20]
+    assert post_id_of("at://did:plc:bob/app.bsky.feed.post/3kbbb1") == ID_B
+    assert ID_B == "bsky_" + hashlib.sha256(b"at://did:plc:bob/app.bsky.feed.post/3kbbb1").hexdigest()[:20]
+
+
 # ----------------------------------------------------------------------------- one month
 def test_a_month_with_replies_grouped_into_threads(server, tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
@@ -140,15 +159,15 @@ def test_a_month_with_replies_grouped_into_threads(server, tmp_path, caplog):
     report, sleeps = run(server, tmp_path)
 
     got = records(tmp_path / "2024-11.jsonl")
-    assert [r["post_id"].rsplit("/", 1)[1] for r in got] == ["3kddd1", "3kccc1", "3kbbb1", "3kaaa1", "3kiii1"]
+    assert [r["url"].rsplit("/", 1)[1] for r in got] == ["3kddd1", "3kccc1", "3kbbb1", "3kaaa1", "3kiii1"]
     assert got[3] == {
         "source": "bluesky_fr",
-        "post_id": URI_A,
-        "thread_id": URI_A,
+        "post_id": ID_A,
+        "thread_id": ID_A,
         "parent_id": "",
         "thread_title": "",
         "board": "bluesky",
-        "url": "https://bsky.app/profile/alice.test/post/3kaaa1",
+        "url": "https://bsky.app/profile/did:plc:alice/post/3kaaa1",  # the at-uri's DID and rkey (raw zone)
         "author": "alice.test",
         "created_at": "2024-11-03T10:00:00+00:00",
         "collected_at": "2025-03-01T12:00:00+00:00",
@@ -156,12 +175,14 @@ def test_a_month_with_replies_grouped_into_threads(server, tmp_path, caplog):
         "text": TEXT_A,
         "raw_location": f"searchPosts q={Q1} since={NOV_SINCE} until={NOV_UNTIL} page=3",
     }
-    by_rkey = {r["post_id"].rsplit("/", 1)[1]: r for r in got}
+    by_rkey = {r["url"].rsplit("/", 1)[1]: r for r in got}
     assert {k: (r["thread_id"], r["parent_id"]) for k, r in by_rkey.items() if k != "3kddd1" and k != "3kiii1"} == {
-        "3kaaa1": (URI_A, ""),
-        "3kbbb1": (URI_A, URI_A),
-        "3kccc1": (URI_A, URI_B),
+        "3kaaa1": (ID_A, ""),
+        "3kbbb1": (ID_A, ID_A),
+        "3kccc1": (ID_A, ID_B),
     }
+    assert by_rkey["3kbbb1"]["post_id"] == ID_B
+    assert [r["post_id"] for r in got] == [post_id_of(at_uri(r)) for r in got]
     assert by_rkey["3kccc1"]["created_at"] == "2024-11-04T07:00:00+00:00" and by_rkey["3kccc1"]["language"] == ""
     assert by_rkey["3kddd1"]["created_at"] == "2024-11-05T08:30:00+00:00" and by_rkey["3kddd1"]["language"] == "fr,en"
     assert by_rkey["3kddd1"]["raw_location"].endswith("page=2")
@@ -199,6 +220,29 @@ def test_lang_is_passed_to_the_search(server, tmp_path):
     server.posts = MONTH
     run(server, tmp_path, lang="fr")
     assert {p["lang"] for p in server.searches()} == {"fr"}
+
+
+def test_no_did_reaches_what_preprocessing_writes(server, tmp_path):
+    # The raw zone keeps the at-uris (in url); posts.parquet, which goes on to results/, holds none.
+    server.posts = MONTH
+    run(server, tmp_path / "raw")
+    raw = tmp_path / "raw" / "2024-11.jsonl"
+    assert [at_uri(r) for r in records(raw)][3] == URI_A
+    output = tmp_path / "posts.parquet"
+    preprocess([raw], output, PreprocessSettings(pseudonym_key=DEMO_KEY, language_candidates=("fr", "en")))
+
+    posts = pd.read_parquet(output)
+    assert len(posts) == 5
+    values = [str(v) for column in posts.columns for v in posts[column] if v is not None]
+    for secret in ("did:plc:", "at://", "app.bsky.feed.post", "alice.test", "bob.test", "3kaaa1", "3kbbb1"):
+        assert not [v for v in values if secret in v], secret
+    # Threads still group in posts.parquet: A, B (answers A) and C (answers B) share A's id.
+    by_text = posts.set_index("text")
+    thread_of = {
+        text: by_text.loc[text, "thread_id"] for text in (TEXT_A, "Demande à ta sage-femme", "Merci, c'est fait")
+    }
+    assert set(thread_of.values()) == {f"bluesky_fr-{ID_A}"} == {by_text.loc[TEXT_A, "post_id"]}
+    assert by_text.loc["Demande à ta sage-femme", "post_id"] == f"bluesky_fr-{ID_B}"
 
 
 # ----------------------------------------------------------------------------- date-window paging
@@ -279,8 +323,15 @@ def test_an_interrupted_job_resumes_without_duplicates(server, tmp_path):
     assert not (out / "2024-11.jsonl").exists()
     partial, state = out / "2024-11.jsonl.partial", out / "2024-11.jsonl.state.json"
     assert len(records(partial)) == 1 and state.exists()  # D (E, F and G were dropped)
+    # the state names the dropped posts by post id, as the partial file names the kept ones: no at-uri
+    dropped = [
+        f"at://{DAVE}/app.bsky.feed.post/3kggg1",
+        f"at://{DAVE}/app.bsky.feed.post/3kfff1",
+        f"at://{CAROL}/app.bsky.feed.post/3keee1",
+    ]
+    assert json.loads(state.read_text(encoding="utf-8"))["dropped"] == [post_id_of(uri) for uri in dropped]
     with partial.open("a", encoding="utf-8") as handle:  # a line cut by a crash
-        handle.write('{"source": "bluesky_fr", "post_id": "at://did:plc:carol/app.bs')
+        handle.write('{"source": "bluesky_fr", "post_id": "bsky_3f2a')
 
     between = len(server.requests)
     run(server, out)

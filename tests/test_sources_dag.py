@@ -11,6 +11,7 @@ preprocessing, extraction, decisions and the yield table.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -29,6 +30,7 @@ from perivigil.demo.serve import forum_server
 
 HANDLE, PASSWORD = "crat-etude.test", "wxyz-1234-abcd-5678"
 DID = "did:plc:mamanlyon0000000000000000"
+AMIE = "did:plc:amie000000000000000000000"
 
 
 def _reddit_items() -> list[dict]:
@@ -98,7 +100,7 @@ def _bluesky_posts() -> dict[str, list[dict]]:
         ),  # tagged French, written in English
     ]
     reply = post_view(
-        "did:plc:amie000000000000000000000",
+        AMIE,
         "amie.test",
         "3kabc3",
         "Surtout pas d'AINS après 24 SA, appelle ta SF !",
@@ -187,9 +189,17 @@ def test_each_shard_is_its_own_job_and_writes_the_shared_raw_record(study):
     assert reddit[0]["text"].startswith("Ibuprofène à 31 SA ?\n\nBonjour, j'ai pris 2 comprimés")
     assert reddit[0]["created_at"] == "2024-03-14T10:00:00+00:00"  # 1710410400 s after the epoch
     bluesky = [json.loads(line) for line in (folder / "raw/bluesky_fr/2024-03.jsonl").read_text().splitlines()]
-    assert {r["thread_id"] for r in bluesky} == {
+    # ids: "bsky_" + 20 hex digits of SHA-256 of the at-uri, which stays in the raw zone's url only
+    uris = [
         f"at://{DID}/app.bsky.feed.post/3kabc1",
         f"at://{DID}/app.bsky.feed.post/3kabc2",
+        f"at://{AMIE}/app.bsky.feed.post/3kabc3",
+    ]
+    first, second, reply = ("bsky_" + hashlib.sha256(uri.encode()).hexdigest()[:20] for uri in uris)
+    assert {r["url"]: (r["post_id"], r["thread_id"], r["parent_id"]) for r in bluesky} == {
+        f"https://bsky.app/profile/{DID}/post/3kabc1": (first, first, ""),
+        f"https://bsky.app/profile/{DID}/post/3kabc2": (second, second, ""),
+        f"https://bsky.app/profile/{AMIE}/post/3kabc3": (reply, first, first),  # grouped with the post it answers
     }
     for record in [*reddit, *bluesky]:
         assert list(record)[:13] == [
@@ -208,6 +218,21 @@ def test_each_shard_is_its_own_job_and_writes_the_shared_raw_record(study):
             "raw_location",
         ]
     assert (folder / "raw/demo_forum/posts.jsonl").exists() and (folder / "raw/ptits_loups/posts.jsonl").exists()
+
+
+@pytest.mark.slow
+def test_no_bluesky_did_reaches_results_or_logs(study):
+    folder, result = study
+    assert DID in (folder / "raw/bluesky_fr/2024-03.jsonl").read_text(encoding="utf-8")  # the raw zone keeps it
+    texts = [result.stdout, result.stderr]
+    for path in sorted((folder / "results").rglob("*")) + sorted((folder / "logs").rglob("*")):
+        if path.suffix == ".parquet":  # compressed: read the values, not the bytes
+            texts.append(pd.read_parquet(path).astype(str).to_csv())
+        elif path.is_file():
+            texts.append(path.read_bytes().decode("utf-8", errors="replace"))
+    blob = "\n".join(texts)
+    assert "bluesky_fr-bsky_" in blob  # the Bluesky posts are there, under their digests
+    assert [secret for secret in ("did:plc:", "at://", "maman.lyon.test", "amie.test") if secret in blob] == []
 
 
 @pytest.mark.slow

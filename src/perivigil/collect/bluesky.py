@@ -27,15 +27,17 @@ millisecond (``until`` is exclusive and the search filters and sorts on ``sortAt
 of ``createdAt`` and ``indexedAt``), and paging starts again, until a window ends below the
 cap. Posts received again at the boundary of two windows are skipped silently; a window that
 cannot be narrowed (more results than the cap in one millisecond) is counted as
-``result_cap`` and logged. Posts are deduplicated by at-uri across queries and windows.
+``result_cap`` and logged. Posts are deduplicated by post id (one per at-uri) across queries
+and windows.
 
 Resumption. Records are appended to ``<output>.partial`` and flushed to disk after each page;
 then ``<output>.state.json`` records the partial file's committed length, per query its
-window, cursor and progress, the uris already seen and the report's counts. A restarted job
-truncates the partial file to its committed length (dropping a line cut by a crash, or the
-records of a page the state never recorded), and goes on from the recorded cursors: the same
-bytes as a run never interrupted. A state that does not match the source (other queries,
-month or language) starts the month again.
+window, cursor and progress, the ids of the posts dropped (those kept are read back from the
+partial file) and the report's counts. A restarted job truncates the partial file to its
+committed length (dropping a line cut by a crash, or the records of a page the state never
+recorded), and goes on from the recorded cursors: the same bytes as a run never interrupted.
+A state that does not match the source (other queries, month or language), or that another
+version of this module wrote (``STATE_VERSION``), starts the month again.
 
 Errors. A 429 waits until ``ratelimit-reset`` (epoch seconds) or ``Retry-After``, then retries
 (at most ``max_retries`` times, and never for longer than ``max_wait_s``); a 5xx or a network
@@ -44,9 +46,12 @@ retries run out, the job fails with one line naming the request (query and windo
 file and the state stay for the next run, the output never appears. A refused login fails with
 "bluesky login refused for handle …".
 
-Records: ``post_id`` the at-uri; ``thread_id`` the uri of the reply's root (its own when it is
-not a reply), so replies are grouped into threads; ``parent_id`` the uri it answers;
-``board`` "bluesky"; ``url`` ``https://bsky.app/profile/<handle>/post/<rkey>``; ``created_at``
+Records: ``post_id`` the post id of the at-uri (:func:`post_id_of`, below); ``thread_id`` the
+post id of the reply's root (its own when it is not a reply), so replies are grouped into
+threads; ``parent_id`` the post id of the post it answers (``""`` when none); ``board``
+"bluesky"; ``url`` ``https://bsky.app/profile/<did>/post/<rkey>``, the permalink that holds the
+at-uri's two parts (``at://<did>/app.bsky.feed.post/<rkey>``) and, unlike one with the handle,
+still leads to the post after the author changes handle; ``created_at``
 ``record.createdAt`` in UTC to the second (no time zone: UTC). Dropped and counted: an
 unreadable date (``unparsed_date``), a date outside the month (``outside_period``), an empty
 text (an image alone, ``empty_text``), a uri already kept (``duplicate_uri``), a uri that is
@@ -54,6 +59,33 @@ not a post's (``bad_uri``). The language is not filtered here: Bluesky's tag is 
 about a quarter of French posts and the study detects it again; ``lang`` in the source is
 passed to the search when given. Logs carry counts, queries and windows, never handles,
 texts or URLs (study protocol §7).
+
+Post ids. An at-uri holds the author's DID, a stable account identifier, and ``post_id`` and
+``thread_id`` go unchanged through preprocessing into ``results/`` (``posts.parquet``, the
+annotation batches, the predictions...). So the ids are ``bsky_`` + the first 20 hex digits
+of SHA-256 of the at-uri (80 bits: the odds of any collision among 10^9 posts are below
+10^-6, and preprocessing refuses a post id seen twice). The same post always has the same
+id, across months, queries and runs, and a reply's ``thread_id`` and ``parent_id`` are
+computed from its root's and parent's at-uris, so they equal those posts' ``post_id``
+whether or not those posts are collected. The at-uri stays in the raw zone only (in ``url``,
+which preprocessing drops). The digest is unkeyed, on purpose:
+
+- It cannot be inverted in practice: the rkey is a timestamp in microseconds with a 10-bit
+  clock id, so guessing one post's at-uri from its date to the second means hashing about
+  10^9 candidates for each of the network's tens of millions of DIDs; searching the post's
+  text (which ``posts.parquet`` holds) finds it far more cheaply.
+- What it allows, linking a post already found to its row (hash the uri of a known account's
+  posts and look for them), is what the other sources' ids allow too: a forum post number or
+  a Reddit fullname is the public id of a public post, and leads to it directly. Anyone who
+  can find a post's uri has already found the post, its text and its author.
+- A keyed digest would need the pseudonymisation key (``preprocess.pseudonym_key_env``) in
+  every collection job, which today holds only the Bluesky credentials, and would tie the raw
+  zone's ids to that key: a changed or lost key would split threads across months and break
+  the resumption of a month. The raw files would no longer be the same bytes for everyone
+  who collects the same posts.
+
+If the study ever shares per-post tables without their texts beyond the study team, keying
+every source's ids (not Bluesky's alone) in preprocessing is the place to do it.
 
 Sources:
 
@@ -79,6 +111,7 @@ Sources:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -120,8 +153,15 @@ PASSWORD_ENV = "PERIVIGIL_BLUESKY_APP_PASSWORD"
 SESSION_FILE = ".bluesky_session"
 PAGE_LIMIT = 100  # searchPosts' maximum
 TIMEOUT_S = 30.0
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2: post ids instead of at-uris (in the partial file and ``dropped``)
 ONE_MS = timedelta(milliseconds=1)
+POST_ID_PREFIX = "bsky_"
+POST_ID_HEX_CHARS = 20  # 80 bits
+
+
+def post_id_of(uri: str) -> str:
+    """The post id of an at-uri: ``bsky_`` + 20 hex digits of its SHA-256 (the DID is not in it)."""
+    return POST_ID_PREFIX + hashlib.sha256(uri.encode("utf-8")).hexdigest()[:POST_ID_HEX_CHARS]
 
 
 # ----------------------------------------------------------------------------- months and dates
@@ -454,7 +494,7 @@ class State:
     key: dict[str, Any]
     committed: int = 0  # bytes of the partial file this state accounts for
     queries: dict[str, QueryState] = field(default_factory=dict)
-    dropped: list[str] = field(default_factory=list)  # uris dropped (kept ones are in the partial file)
+    dropped: list[str] = field(default_factory=list)  # post ids dropped (kept ones are in the partial file)
     counts: list[list[Any]] = field(default_factory=list)
 
     def to_json(self) -> str:
@@ -489,25 +529,25 @@ def _state_key(settings: Settings, period: str) -> dict[str, Any]:
     return {"source": settings.name, "period": period, "queries": list(settings.queries), "lang": settings.lang}
 
 
-def _read_uris(path: Path, size: int) -> list[str] | None:
+def _read_post_ids(path: Path, size: int) -> list[str] | None:
     """The post ids of the first ``size`` bytes of the partial file, or None when they are not whole records."""
-    uris = []
+    post_ids = []
     with path.open("rb") as handle:
         data = handle.read(size)
     if len(data) != size or (data and not data.endswith(b"\n")):
         return None
     for line in data.splitlines():
         try:
-            uris.append(json.loads(line)["post_id"])
+            post_ids.append(json.loads(line)["post_id"])
         except (ValueError, KeyError, TypeError):
             return None
-    return uris
+    return post_ids
 
 
 def resume(
     partial: Path, state_path: Path, key: dict[str, Any], first: QueryState, queries: tuple[str, ...]
 ) -> tuple[State, set[str]]:
-    """The state to go on from and the uris already seen; a fresh start when there is nothing usable."""
+    """The state to go on from and the post ids already seen; a fresh start when there is nothing usable."""
     fresh = State(key=key, queries={q: QueryState(**asdict(first)) for q in queries})
     state = None
     if state_path.exists():
@@ -518,8 +558,8 @@ def resume(
     if state is not None and state.key != key:
         LOG.warning("%s: written for other queries or another month: collecting the month again", state_path.name)
         state = None
-    uris = _read_uris(partial, state.committed) if state is not None and partial.exists() else None
-    if state is not None and uris is None:
+    post_ids = _read_post_ids(partial, state.committed) if state is not None and partial.exists() else None
+    if state is not None and post_ids is None:
         LOG.warning(
             "%s: does not hold the %d bytes its state recorded: collecting the month again",
             partial.name,
@@ -535,8 +575,8 @@ def resume(
         LOG.warning("%s: dropping %d bytes written after the last recorded page", partial.name, extra)
         with partial.open("r+b") as handle:
             handle.truncate(state.committed)
-    LOG.info("%s: resuming with %d posts kept", partial.name, len(uris or []))
-    return state, set(uris or []) | set(state.dropped)
+    LOG.info("%s: resuming with %d posts kept", partial.name, len(post_ids or []))
+    return state, set(post_ids or []) | set(state.dropped)
 
 
 def _save_state(state: State, report: CollectionReport, path: Path) -> None:
@@ -573,17 +613,16 @@ def to_record(
     root = getattr(getattr(reply, "root", None), "uri", None) or uri
     parent = getattr(getattr(reply, "parent", None), "uri", None) or ""
     handle = str(getattr(view.author, "handle", "") or "")
-    profile = handle if handle and handle != "handle.invalid" else str(view.author.did)
     langs = getattr(record, "langs", None) or []
     return raw_record(
         source=source,
-        post_id=uri,
-        thread_id=str(root),
-        parent_id=str(parent),
+        post_id=post_id_of(uri),
+        thread_id=post_id_of(str(root)),
+        parent_id=post_id_of(str(parent)) if parent else "",
         thread_title="",
         board="bluesky",
-        url=f"https://bsky.app/profile/{profile}/post/{parts[2]}",
-        author=handle or profile,
+        url=f"https://bsky.app/profile/{parts[0]}/post/{parts[2]}",
+        author=handle or str(view.author.did),
         created_at=created_at.isoformat(timespec="seconds"),
         collected_at=collected_at,
         language=",".join(str(lang) for lang in langs),
@@ -695,14 +734,15 @@ class _Month:
         if uri in qs.boundary:  # the previous window's oldest post, received again
             return None
         qs.new += 1
-        if uri in self.seen:
+        post_id = post_id_of(uri)
+        if post_id in self.seen:
             self.report.add("post", "dropped", "duplicate_uri")
             return None
-        self.seen.add(uri)
+        self.seen.add(post_id)
         record, reason = to_record(view, self.settings.name, location, collected_at, self.bounds)
         if record is None:
             self.report.add("post", "dropped", reason)
-            self.state.dropped.append(uri)
+            self.state.dropped.append(post_id)
             return None
         self.report.add("post", "kept", "")
         return record
