@@ -1,14 +1,17 @@
-"""Linear baselines: grouped-CV fit, the record of a saved model, and classify with a trained model."""
+"""Linear baselines: grouped-CV fit, the record of a saved model, several labels' models applied together, and
+classify with a trained model."""
 
 from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from perivigil.cli import main
 from perivigil.errors import InputError
-from perivigil.models.linear import data_hash, fit, save
+from perivigil.models.classify import classify_jsonl_with_models
+from perivigil.models.linear import LabelModels, data_hash, fit, fitted_state_digest, save
 
 POSITIVE = [
     "J'ai pris un advil à 30 SA",
@@ -83,3 +86,121 @@ def test_classify_with_a_trained_model_prefix(tmp_path, capsys):
         == 2
     )
     assert "missing_iso_t1.joblib does not exist" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------- applying several labels' models
+UNSEEN = ["advil pris à 29 SA", "idées de prénoms pour une fille", "nurofen", "rien à voir", ""]
+
+
+def _count_transforms(monkeypatch) -> list[int]:
+    """The number of texts of each FeatureUnion.transform call (the vectoriser's work)."""
+    from sklearn.pipeline import FeatureUnion
+
+    calls: list[int] = []
+    original = FeatureUnion.transform
+
+    def counted(self, X, **params):
+        calls.append(len(X))
+        return original(self, X, **params)
+
+    monkeypatch.setattr(FeatureUnion, "transform", counted)
+    return calls
+
+
+def _naive(models, texts):
+    """What each label's pipeline gives on its own: its transform for predict and again for predict_proba."""
+    return {label: (model.predict(texts), model.predict_proba(texts)[:, 1]) for label, model in models.items()}
+
+
+def test_models_fitted_on_the_same_texts_share_one_transform_and_give_the_same_labels(monkeypatch):
+    texts, labels, groups = _data()
+    models = {
+        "iso_t1": fit("logreg", texts, labels, groups, [10.0], 4, 1)[0],
+        "nsaid_late": fit("svm", texts, labels[::-1], groups, [1.0], 4, 1)[0],
+    }
+    # a model trained in another process records another id(stop_words): not a difference of state
+    models["nsaid_late"].named_steps["features"].transformer_list[0][1]._stop_words_id = 12345
+    predictor = LabelModels(models)
+    assert predictor.transforms == 1
+    new = texts + UNSEEN
+    expected = _naive(models, new)
+    calls = _count_transforms(monkeypatch)
+    result = predictor.predict(new)
+    assert calls == [len(new)]
+    for label in models:
+        assert result[label][0].tolist() == expected[label][0].tolist()
+        assert np.array_equal(result[label][1], expected[label][1])  # bit for bit
+    assert result["iso_t1"][0].tolist()[:12] == labels and result["nsaid_late"][0].tolist()[:12] == labels[::-1]
+
+
+def test_models_with_different_vectorisers_keep_their_own_transform(monkeypatch):
+    texts, labels, groups = _data()
+    more = texts + ["paracétamol et spasfon", "spasfon à 20 SA"]
+    models = {
+        "iso_t1": fit("logreg", texts, labels, groups, [10.0], 4, 1)[0],
+        "nsaid_late": fit("logreg", more, labels + [0, 0], groups + ["t0", "t1"], [10.0], 4, 1)[0],
+    }
+    assert fitted_state_digest(models["iso_t1"][:-1]) != fitted_state_digest(models["nsaid_late"][:-1])
+    predictor = LabelModels(models)
+    assert predictor.transforms == 2
+    new = more + UNSEEN
+    expected = _naive(models, new)
+    calls = _count_transforms(monkeypatch)
+    batches = list(predictor.predict_batches([new[:5], new[5:]]))
+    assert calls == [5, 5, len(new) - 5, len(new) - 5]
+    for label in models:
+        assert np.concatenate([b[label][0] for b in batches]).tolist() == expected[label][0].tolist()
+        assert np.array_equal(np.concatenate([b[label][1] for b in batches]), expected[label][1])
+
+
+def test_a_model_that_only_scores_is_called_once_per_batch():
+    class Scorer:  # the transformer's interface: probabilities, and labels from them
+        calls = 0
+
+        def predict_proba(self, texts):
+            self.calls += 1
+            scores = np.array([0.5 if "advil" in t else 0.25 for t in texts])
+            return np.stack([1 - scores, scores], axis=1)
+
+        @staticmethod
+        def labels_from_scores(scores):
+            return (scores >= 0.5).astype(int)
+
+        def predict(self, texts):
+            raise AssertionError("predict would run the model a second time")
+
+    scorer = Scorer()
+    result = LabelModels({"iso_t1": scorer}).predict(["advil", "rien"])
+    assert scorer.calls == 1
+    assert result["iso_t1"][0].tolist() == [1, 0] and result["iso_t1"][1].tolist() == [0.5, 0.25]
+
+
+def test_classify_with_models_streams_batches_and_writes_what_each_model_says(tmp_path):
+    texts, labels, groups = _data()
+    models = {
+        "iso_t1": fit("logreg", texts, labels[::-1], groups, [10.0], 4, 1),
+        "nsaid_late": fit("logreg", texts, labels, groups, [10.0], 4, 1),
+    }
+    for label, (model, record) in models.items():
+        save(model, record, tmp_path / f"logreg_{label}.joblib", tmp_path / f"logreg_{label}.json")
+    new = texts + UNSEEN
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text("\n".join(json.dumps({"post_id": f"p{i}", "text": t}) for i, t in enumerate(new)) + "\n")
+    counts = classify_jsonl_with_models(posts, tmp_path / "out.csv", tmp_path / "logreg", batch_size=5)
+    naive = _naive({label: model for label, (model, _) in models.items()}, new)
+    expected = ["post_id,iso_t1,nsaid_late,iso_t1_evidence,nsaid_late_evidence"] + [
+        f"p{i},{naive['iso_t1'][0][i]},{naive['nsaid_late'][0][i]},"
+        f"p={naive['iso_t1'][1][i]:.3f},p={naive['nsaid_late'][1][i]:.3f}"
+        for i in range(len(new))
+    ]
+    assert (tmp_path / "out.csv").read_text().splitlines() == expected
+    assert counts == {
+        "posts": 17,
+        "iso_t1": int(naive["iso_t1"][0].sum()),
+        "nsaid_late": int(naive["nsaid_late"][0].sum()),
+    }
+    # a bad line after the first batches: an error naming it, and no output at all
+    posts.write_text(posts.read_text() + '{"post_id": "p99"}\n')
+    with pytest.raises(InputError, match=r"line 18: field 'text' is missing"):
+        classify_jsonl_with_models(posts, tmp_path / "bad.csv", tmp_path / "logreg", batch_size=5)
+    assert not (tmp_path / "bad.csv").exists()

@@ -2,19 +2,24 @@
 
 Input: one JSON object per line with at least ``post_id`` and ``text``. Output: a CSV
 with ``post_id,iso_t1,nsaid_late`` (0/1), one row per input line, in input order,
-then the evidence of each positive label. Posts are read and written one at a time.
+then the evidence of each positive label. Posts are read and written one at a time (rules) or
+one batch at a time (trained models): memory stays flat whatever the file's size.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 from perivigil.errors import InputError
 from perivigil.extract.pipeline import Extractor, event_rows, posted_date
 from perivigil.files import atomic_path, iter_json_lines
+from perivigil.models import LABELS
 from perivigil.models.rules import RuleThresholds, decide, describe
+
+T = TypeVar("T")
 
 OUTPUT_COLUMNS = ("post_id", "iso_t1", "nsaid_late", "iso_t1_evidence", "nsaid_late_evidence")
 
@@ -64,31 +69,55 @@ def classify_jsonl(
     return counts
 
 
-def classify_jsonl_with_models(input_path: Path, output_path: Path, prefix: Path) -> dict[str, int]:
-    """Same CSV with trained linear models: ``<prefix>_iso_t1.joblib`` and ``<prefix>_nsaid_late.joblib``;
-    the evidence columns hold each label's predicted probability."""
-    from perivigil.models.linear import load
+def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """``items`` in lists of ``size`` (the last one shorter)."""
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
-    models = {}
-    for label in ("iso_t1", "nsaid_late"):
-        path = Path(f"{prefix}_{label}.joblib")
-        if not path.exists():
-            raise InputError(f"--model {prefix}: {path} does not exist (train it with the DAG's rule train)")
-        models[label] = load(path)
-    rows = list(read_posts_jsonl(input_path))  # checked whole before any output is written
-    texts = [text for _, text, _ in rows]
-    scores = {label: model.predict_proba(texts)[:, 1] if texts else [] for label, model in models.items()}
-    labels = {label: model.predict(texts) if texts else [] for label, model in models.items()}
-    counts = {"posts": len(rows), "iso_t1": 0, "nsaid_late": 0}
+
+def label_model_path(prefix: Path, label: str) -> Path:
+    """``<prefix>_<label>.joblib`` (a linear model), else the folder ``<prefix>_<label>`` (a fine-tuned
+    transformer); neither is an error naming the joblib file."""
+    path = Path(f"{prefix}_{label}.joblib")
+    folder = Path(f"{prefix}_{label}")
+    if not path.exists() and folder.is_dir():
+        return folder
+    if not path.exists():
+        raise InputError(f"--model {prefix}: {path} does not exist (train it with the DAG's rule train)")
+    return path
+
+
+def classify_jsonl_with_models(
+    input_path: Path, output_path: Path, prefix: Path, batch_size: int = 2000
+) -> dict[str, int]:
+    """Same CSV with trained models: ``<prefix>_iso_t1.joblib`` and ``<prefix>_nsaid_late.joblib`` (linear), or
+    the folders ``<prefix>_iso_t1/`` and ``<prefix>_nsaid_late/`` (transformer); the evidence columns hold each
+    label's predicted probability. Posts are read, scored and written ``batch_size`` at a time (memory: one
+    batch), each text transformed once for both labels when their vectorisers are the same
+    (:class:`perivigil.models.linear.LabelModels`); a malformed line leaves no output."""
+    from perivigil.models.linear import LabelModels
+    from perivigil.models.store import load_model
+
+    predictor = LabelModels({label: load_model(label_model_path(prefix, label)) for label in LABELS})
+    counts = {"posts": 0, "iso_t1": 0, "nsaid_late": 0}
     with atomic_path(output_path) as tmp:
         with tmp.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(OUTPUT_COLUMNS)
-            for i, (post_id, _, _) in enumerate(rows):
-                iso, nsaid = int(labels["iso_t1"][i]), int(labels["nsaid_late"][i])
-                writer.writerow(
-                    [post_id, iso, nsaid, f"p={scores['iso_t1'][i]:.3f}", f"p={scores['nsaid_late'][i]:.3f}"]
+            for batch in batched(read_posts_jsonl(input_path), batch_size):
+                result = predictor.predict([text for _, text, _ in batch])
+                (iso, iso_p), (nsaid, nsaid_p) = result["iso_t1"], result["nsaid_late"]
+                writer.writerows(
+                    [post_id, int(iso[i]), int(nsaid[i]), f"p={iso_p[i]:.3f}", f"p={nsaid_p[i]:.3f}"]
+                    for i, (post_id, _, _) in enumerate(batch)
                 )
-                counts["iso_t1"] += iso
-                counts["nsaid_late"] += nsaid
+                counts["posts"] += len(batch)
+                counts["iso_t1"] += int(iso.sum())
+                counts["nsaid_late"] += int(nsaid.sum())
     return counts

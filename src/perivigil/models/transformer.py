@@ -247,5 +247,10 @@ class TransformerClassifier:
         )
         return np.stack([1.0 - positive, positive], axis=1)
 
+    @staticmethod
+    def labels_from_scores(scores: np.ndarray) -> np.ndarray:
+        """The decision: P(label = 1) >= 0.5 (so that one forward pass gives both scores and labels)."""
+        return (np.asarray(scores) >= 0.5).astype(int)
+
     def predict(self, texts: Sequence[str]) -> np.ndarray:
-        return (self.predict_proba(texts)[:, 1] >= 0.5).astype(int)
+        return self.labels_from_scores(self.predict_proba(texts)[:, 1])
