@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -9,9 +12,14 @@ from perivigil.models.apply import (
     AGE_BANDS,
     age_band,
     age_bands,
+    apply_model,
     corpus_predictions,
+    corrected_prevalence,
     indication_table,
+    replicate_chunk,
+    supporting_events,
     supporting_mentions,
+    texts_of,
     with_unexplained,
 )
 from perivigil.models.linear import fit, save
@@ -137,3 +145,157 @@ def test_nothing_unexplained_leaves_the_table_and_its_types():
     table = pd.DataFrame({"label": ["nsaid_late"], "inn": ["ibuprofen"], "posts": [1]})
     result = with_unexplained(table, "inn", labels, pd.DataFrame({"post_id": ["a"], "label": ["nsaid_late"]}))
     assert result.values.tolist() == [["nsaid_late", "ibuprofen", 1]] and result["posts"].dtype == "int64"
+
+
+def test_supporting_events_give_one_row_per_counted_mention():
+    decisions = pd.DataFrame(
+        {
+            "post_id": ["a", "a", "b", "b"],
+            "label": ["iso_t1", "nsaid_late"] * 2,
+            "value": [1, 1, 0, 1],
+            "mention_indexes": ["2", "0,3", "", "1"],
+        }
+    )
+    assert supporting_events(decisions, "nsaid_late").values.tolist() == [["a", 0], ["a", 3], ["b", 1]]
+    assert supporting_events(decisions, "iso_t1").values.tolist() == [["a", 2]]
+    assert supporting_events(decisions.iloc[:0], "iso_t1").empty
+
+
+def test_the_corpus_bootstrap_does_not_depend_on_its_chunks(monkeypatch):
+    rng = np.random.default_rng(3)
+    threads = np.repeat(np.arange(500), 4).astype(str)
+    predicted = (rng.random(2000) < 0.1).astype(int)
+    test_truth = (rng.random(300) < 0.3).astype(int)
+    test_predicted = np.where(rng.random(300) < 0.9, test_truth, 1 - test_truth)
+    test_threads = np.arange(300).astype(str)
+    args = (predicted, threads, test_truth, test_predicted, test_threads, 200, 11)
+    assert replicate_chunk(500) == 1000 and replicate_chunk(10**6) == 4 and replicate_chunk(10**8) == 1
+    whole = corrected_prevalence(*args)
+    monkeypatch.setattr("perivigil.models.apply.BOOTSTRAP_CELLS", 7 * 500)  # 7 replicates at a time
+    assert corrected_prevalence(*args) == whole  # the same draws, in the same order
+
+
+TRAINING = [
+    "advil à 30 SA pour une migraine",
+    "nurofen à 32 SA",
+    "ibuprofène à 35 SA",
+    "advil à 28 SA",
+    "prénoms ?",
+    "valise faite",
+    "bébé bouge",
+    "nausées",
+]
+
+
+def _tiny_study(tmp_path):
+    """posts, mentions, decisions and test predictions of 8 posts, and logreg models that learnt them
+    (nsaid_late: the first four posts; iso_t1: the last four)."""
+    nsaid = [1, 1, 1, 1, 0, 0, 0, 0]
+    paths = {}
+    for label, values in (("iso_t1", nsaid[::-1]), ("nsaid_late", nsaid)):
+        model, record = fit("logreg", TRAINING, values, [f"t{i % 4}" for i in range(8)], [10.0], 2, seed=1)
+        paths[f"logreg_{label}"] = str(tmp_path / f"logreg_{label}.joblib")
+        save(model, record, tmp_path / f"logreg_{label}.joblib", tmp_path / f"logreg_{label}.json")
+    ids = [f"p{i}" for i in range(8)]
+    created = pd.to_datetime(["2024-01-10T10:00:00+00:00"] * 4 + ["2024-02-10T10:00:00+00:00"] * 4, utc=True)
+    posts = pd.DataFrame(
+        {
+            "post_id": ids,
+            "thread_id": [f"t{i // 2}" for i in range(8)],
+            "board": ["a", "a", "b", "b", "a", "b", "a", "b"],
+            "created_at": created,
+            "text": TRAINING,
+        }
+    )
+    posts.to_parquet(tmp_path / "posts.parquet", index=False, row_group_size=3)
+    mentions = pd.DataFrame(
+        {
+            "post_id": ["p0"],
+            "mention_index": [0],
+            "start": [0],
+            "inn": ["ibuprofen"],
+            "drug_class": ["nsaid"],
+            "gestational_age_sa": [30.0],
+            "person": ["self"],
+        }
+    )
+    mentions.to_parquet(tmp_path / "mentions.parquet", index=False)
+    decisions = pd.DataFrame(
+        {
+            "post_id": np.repeat(ids, 2),
+            "label": ["iso_t1", "nsaid_late"] * 8,
+            "value": 0,
+            "evidence": "",
+            "mention_indexes": "",
+        }
+    )
+    decisions.to_parquet(tmp_path / "decisions.parquet", index=False)
+    truth = [1, 0, 1, 0, 0, 1]
+    pd.DataFrame(
+        {
+            "post_id": [f"s{i}" for i in range(6)],
+            "thread_id": [f"u{i}" for i in range(6)],
+            "iso_t1": truth,
+            "nsaid_late": truth[::-1],
+            "stratum": "all",
+            "weight": 1.0,
+            "logreg_iso_t1": truth,
+            "logreg_nsaid_late": truth[::-1],
+        }
+    ).to_csv(tmp_path / "predictions.csv", index=False)
+    return paths
+
+
+def _apply(tmp_path, paths, out, batch_size):
+    names = ("prevalence", "by_board_month", "drugs", "ages", "people", "indications")
+    outputs = SimpleNamespace(**{name: out / f"{name}.csv" for name in names})
+    apply_model(
+        tmp_path / "posts.parquet",
+        tmp_path / "mentions.parquet",
+        tmp_path / "decisions.parquet",
+        tmp_path / "predictions.csv",
+        paths,
+        {"model": "logreg", "n_boot": 50, "seed": 5},
+        outputs,
+        batch_size=batch_size,
+    )
+    return {name: getattr(outputs, name).read_text() for name in names}
+
+
+def test_a_trained_model_is_applied_batch_by_batch(tmp_path):
+    paths = _tiny_study(tmp_path)
+    tables = _apply(tmp_path, paths, tmp_path / "by3", batch_size=3)
+    assert tables["by_board_month"].splitlines() == [
+        "board,month,iso_t1,nsaid_late",
+        "a,2024-01,0,2",
+        "a,2024-02,2,0",
+        "b,2024-01,0,2",
+        "b,2024-02,2,0",
+    ]
+    # the one mention supports p0 (a trained model's positive: by its drug class); the other positives have none
+    assert tables["drugs"].splitlines() == [
+        "label,inn,posts",
+        "nsaid_late,ibuprofen,1",
+        "iso_t1,no drug mention,4",  # the posts without a supporting mention come last
+        "nsaid_late,no drug mention,3",
+    ]
+    # only p0 states why (its text read back from posts.parquet: "pour une migraine")
+    assert tables["indications"].splitlines() == [
+        "label,indication,posts,positives",
+        "iso_t1,not stated,4,4",
+        "nsaid_late,not stated,3,4",
+        "nsaid_late,headache,1,4",
+    ]
+    prevalence = pd.read_csv(tmp_path / "by3/prevalence.csv")
+    assert prevalence["positives"].tolist() == [4, 4, 4, 4] and prevalence["posts"].tolist() == [8, 8, 8, 8]
+    # the batches change nothing
+    assert _apply(tmp_path, paths, tmp_path / "whole", batch_size=1000) == tables
+
+
+def test_texts_of_reads_the_texts_asked_for_only(tmp_path):
+    _tiny_study(tmp_path)
+    assert texts_of(tmp_path / "posts.parquet", ["p7", "p0", "p0"], batch_size=2) == {
+        "p0": "advil à 30 SA pour une migraine",
+        "p7": "nausées",
+    }
+    assert texts_of(tmp_path / "posts.parquet", []) == {}

@@ -17,12 +17,15 @@ states (why; :mod:`perivigil.extract.indications`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from perivigil.evaluation import (
     bootstrap_strata,
@@ -74,6 +77,8 @@ def age_bands(iso_t1_max_sa: float = 14.0, nsaid_late_min_sa: float = 24.0) -> l
 AGE_BANDS = age_bands()
 NO_AGE = "trimester or cue only"
 NO_MENTION = "no drug mention"
+# The columns of mentions.parquet the characterisation tables read.
+MENTION_COLUMNS = ("post_id", "mention_index", "start", "inn", "drug_class", "gestational_age_sa", "person")
 # The drug classes whose mentions characterise a positive post of each label.
 LABEL_CLASSES = {"iso_t1": ("isotretinoin",), "nsaid_late": ("nsaid", "aspirin", "aspirin_analgesic")}
 
@@ -92,15 +97,14 @@ def corpus_labels(decisions: pd.DataFrame, post_ids: pd.Series) -> pd.DataFrame:
     return frame.astype({label: int for label in LABELS})
 
 
-def supporting_events(decisions: pd.DataFrame, label: str) -> set[tuple[str, int]]:
-    """``(post_id, mention_index)`` of the events behind each positive decision of ``label``."""
-    chosen = decisions[(decisions["label"] == label) & (decisions["value"] == 1)]
-    return {
-        (post_id, int(index))
-        for post_id, indexes in zip(chosen["post_id"], chosen["mention_indexes"])
-        for index in str(indexes).split(",")
-        if index
-    }
+def supporting_events(decisions: pd.DataFrame, label: str) -> pd.DataFrame:
+    """``post_id, mention_index`` of the events behind each positive decision of ``label`` (one row each)."""
+    chosen = decisions.loc[(decisions["label"] == label) & (decisions["value"] == 1), ["post_id", "mention_indexes"]]
+    events = chosen.assign(mention_index=chosen["mention_indexes"].astype(str).str.split(",")).explode("mention_index")
+    events = events[events["mention_index"].notna() & (events["mention_index"] != "")]
+    return pd.DataFrame(
+        {"post_id": events["post_id"].to_numpy(), "mention_index": events["mention_index"].astype("int64").to_numpy()}
+    )
 
 
 def _se_sp_replicates(
@@ -117,6 +121,18 @@ def _se_sp_replicates(
             values[i] = rng.beta(x + 0.5, n - x + 0.5, size=len(values[i]))
             notes.append(f"{name} = {finite[0]:g} in every replicate: drawn from the Jeffreys beta on n = {n:.1f}")
     return values[0], values[1]
+
+
+# Cells (replicates × threads) of one chunk of the corpus bootstrap: its draws, their counts and weights take
+# about 8 bytes a cell each, so that a chunk stays near 100 MB whatever the number of threads.
+BOOTSTRAP_CELLS = 1 << 22
+
+
+def replicate_chunk(n_clusters: int, cells: int = BOOTSTRAP_CELLS) -> int:
+    """Replicates drawn together over ``n_clusters`` clusters (1000 at most, as in
+    :func:`perivigil.evaluation.resampled_sums`). The draws come from the generator in the same
+    order whatever the chunk, so the replicates do not depend on it."""
+    return max(1, min(1000, cells // max(1, n_clusters)))
 
 
 def corrected_prevalence(
@@ -158,7 +174,7 @@ def corrected_prevalence(
         ],
         axis=1,
     ).astype(float)
-    (corpus_sums,) = resampled_sums([corpus], n_boot, rng)
+    (corpus_sums,) = resampled_sums([corpus], n_boot, rng, chunk=replicate_chunk(len(corpus)))
     se, sp = _se_sp_replicates(test_sums, sizes, rng, notes)
     replicates = np.array([rogan_gladen(p, n, s, q) for (p, n), s, q in zip(corpus_sums, se, sp)])
     undefined = int(np.sum(~np.isfinite(replicates)))
@@ -210,21 +226,56 @@ def with_unexplained(table: pd.DataFrame, column: str, labels: pd.DataFrame, sup
     return pd.concat([table, pd.DataFrame(extra)], ignore_index=True)
 
 
+def label_models(model: str, model_paths: Mapping[str, str]):
+    """The saved models of ``model`` (one per label), applied together
+    (:class:`perivigil.models.linear.LabelModels`: one shared transform per batch where it can)."""
+    from perivigil.models.linear import LabelModels
+    from perivigil.models.store import load_model
+
+    return LabelModels({label: load_model(Path(model_paths[f"{model}_{label}"])) for label in LABELS})
+
+
+def predicted_labels(post_ids: pd.Series, predictions: Iterable[Mapping[str, tuple[np.ndarray, Any]]]) -> pd.DataFrame:
+    """post_id → iso_t1, nsaid_late (0/1), from the labels of consecutive batches of posts."""
+    parts: dict[str, list[np.ndarray]] = {label: [] for label in LABELS}
+    for batch in predictions:
+        for label in LABELS:
+            parts[label].append(np.asarray(batch[label][0]).astype(int))
+    frame = pd.DataFrame({"post_id": post_ids.reset_index(drop=True)})
+    for label in LABELS:
+        frame[label] = np.concatenate(parts[label]) if parts[label] else np.zeros(0, int)
+    if len(frame[LABELS[0]]) != len(post_ids):  # pragma: no cover - the batches come from the same posts
+        raise ValueError(f"predictions: {len(frame[LABELS[0]])} labels for {len(post_ids)} posts")
+    return frame
+
+
 def corpus_predictions(
     model: str, posts: pd.DataFrame, decisions: pd.DataFrame, model_paths: Mapping[str, str], batch_size: int = 5000
 ) -> pd.DataFrame:
     """post_id → iso_t1, nsaid_late (0/1) by ``model``: the rule system's decisions, or a saved model per label."""
     if model == "rules":
         return corpus_labels(decisions, posts["post_id"])
-    from perivigil.models.store import load_model
+    texts = posts["text"]
+    batches = (texts.iloc[i : i + batch_size].tolist() for i in range(0, len(texts), batch_size))
+    return predicted_labels(posts["post_id"], label_models(model, model_paths).predict_batches(batches))
 
-    frame = pd.DataFrame({"post_id": posts["post_id"]})
-    texts = posts["text"].tolist()
-    for label in LABELS:
-        classifier = load_model(Path(model_paths[f"{model}_{label}"]))
-        parts = [classifier.predict(texts[i : i + batch_size]) for i in range(0, len(texts), batch_size)]
-        frame[label] = np.concatenate(parts).astype(int) if parts else np.zeros(0, int)
-    return frame
+
+def parquet_batches(path: Path, columns: list[str], batch_size: int) -> Iterator[pa.RecordBatch]:
+    """Record batches of ``columns`` of a Parquet file, in order (memory: one batch)."""
+    yield from pq.ParquetFile(path).iter_batches(batch_size=batch_size, columns=columns)
+
+
+def texts_of(posts_path: Path, post_ids: Iterable[str], batch_size: int = 20000) -> dict[str, str]:
+    """post_id → text of ``post_ids`` only, read from ``posts.parquet`` one batch at a time."""
+    wanted = pa.array(sorted(set(post_ids)), type=pa.string())
+    texts: dict[str, str] = {}
+    if not len(wanted):
+        return texts
+    for batch in parquet_batches(posts_path, ["post_id", "text"], batch_size):
+        ids = batch.column(0)
+        kept = batch.filter(pc.is_in(ids, value_set=wanted.cast(ids.type)))
+        texts.update(zip(kept.column(0).to_pylist(), kept.column(1).to_pylist()))
+    return texts
 
 
 def supporting_mentions(
@@ -232,13 +283,9 @@ def supporting_mentions(
 ) -> pd.DataFrame:
     """The mentions behind each post labelled positive: those the rules count for ``label``; failing
     that (a trained model's positive), the mentions of the label's drug classes in the post."""
-    positives = set(labels.loc[labels[label] == 1, "post_id"])
-    chosen = mentions[mentions["post_id"].isin(positives)]
-    counted = supporting_events(decisions, label)
-    counted_mask = pd.Series(
-        [key in counted for key in zip(chosen["post_id"], chosen["mention_index"])], index=chosen.index, dtype=bool
-    )
-    supports = chosen[counted_mask]
+    chosen = mentions[mentions["post_id"].isin(labels.loc[labels[label] == 1, "post_id"])]
+    counted = pd.MultiIndex.from_frame(supporting_events(decisions, label))
+    supports = chosen[pd.MultiIndex.from_frame(chosen[["post_id", "mention_index"]]).isin(counted)]
     classes = LABEL_CLASSES[label]
     fallback = chosen[~chosen["post_id"].isin(set(supports["post_id"])) & chosen["drug_class"].isin(classes)]
     return (
@@ -279,17 +326,25 @@ def apply_model(
     settings: Mapping[str, Any],
     outputs,
     bands: list[tuple[float, str]] | None = None,
+    batch_size: int = 5000,
 ) -> pd.DataFrame:
     """The chosen model on the whole corpus: prevalence, counts by board and month, characterisation.
 
     ``bands``: the gestational-age bands (:func:`age_bands` of the rules' thresholds; default 14/24 SA).
+    Memory does not hold the posts' texts: a trained model reads them ``batch_size`` at a time, and the
+    indication table reads those of the positive posts only.
     """
     bands = AGE_BANDS if bands is None else bands
     model = settings["model"]
-    posts = pd.read_parquet(posts_path, columns=["post_id", "thread_id", "board", "created_at", "text"])
-    mentions = pd.read_parquet(mentions_path)
-    decisions = pd.read_parquet(decisions_path)
-    labels = corpus_predictions(model, posts, decisions, model_paths).merge(posts.drop(columns="text"), on="post_id")
+    posts = pd.read_parquet(posts_path, columns=["post_id", "thread_id", "board", "created_at"])
+    decisions = pd.read_parquet(decisions_path, columns=["post_id", "label", "value", "mention_indexes"])
+    if model == "rules":
+        predicted = corpus_labels(decisions, posts["post_id"])
+    else:
+        batches = (b.column(0).to_pylist() for b in parquet_batches(Path(posts_path), ["text"], batch_size))
+        predicted = predicted_labels(posts["post_id"], label_models(model, model_paths).predict_batches(batches))
+    labels = predicted.merge(posts, on="post_id")
+    del posts, predicted
     test = pd.read_csv(predictions_path, dtype={"post_id": str, "thread_id": str, "stratum": str})
     rows = []
     for label in LABELS:
@@ -313,9 +368,11 @@ def apply_model(
     counts = labels.assign(month=month).groupby(["board", "month"])[list(LABELS)].sum().reset_index()
     counts = counts[(counts["iso_t1"] > 0) | (counts["nsaid_late"] > 0)]
     write_csv(check(POSITIVES_BY_BOARD_MONTH, counts, str(outputs.by_board_month)), outputs.by_board_month)
+    mentions = pd.read_parquet(mentions_path, columns=list(MENTION_COLUMNS))
     support = pd.concat(
         [supporting_mentions(mentions, labels, label, decisions) for label in LABELS], ignore_index=True
     )
+    del mentions, decisions
     drugs = support.groupby(["label", "inn"])["post_id"].nunique().rename("posts").reset_index()
     drugs = with_unexplained(
         drugs.sort_values(["label", "posts", "inn"], ascending=[True, False, True]), "inn", labels, support
@@ -331,6 +388,7 @@ def apply_model(
     people = first.groupby(["label", "person"])["post_id"].nunique().rename("posts").reset_index()
     people = with_unexplained(people, "person", labels, support)
     write_csv(check(CHARACTERISATION_PERSON, people, str(outputs.people)), outputs.people)
-    reasons = indication_table(labels, support, dict(zip(posts["post_id"], posts["text"])))
+    positive = labels.loc[(labels[list(LABELS)] == 1).any(axis=1), "post_id"]
+    reasons = indication_table(labels, support, texts_of(Path(posts_path), positive))
     write_csv(check(CHARACTERISATION_INDICATION, reasons, str(outputs.indications)), outputs.indications)
     return prevalence
