@@ -11,7 +11,7 @@ import pytest
 from perivigil.annotation.exports import POST_TYPE, text_hash, write_batch
 from perivigil.annotation.gold import build_gold, disagreements, read_adjudication
 from perivigil.annotation.imports import import_inbox
-from perivigil.annotation.sampling import allocate, assign, build_frame, draw
+from perivigil.annotation.sampling import allocate, assign, build_frame, draw, situations, stratum_keys
 from perivigil.annotation.scheme import load_scheme
 from perivigil.errors import InputError
 
@@ -92,6 +92,23 @@ def test_frame_strata_and_inclusion_probabilities():
     }
     assert drawn.loc[drawn["post_id"] == "p11", "inclusion_probability"].item() == 0.0  # a duplicate
     assert draw(frame, 4, 3, 1, seed=7).equals(drawn)
+
+
+def test_situations_and_strata_are_computed_column_by_column():
+    mentions = pd.DataFrame(
+        {
+            "post_id": ["a", "a", "b", "b", "c", "d", "d"],
+            "drug_class": ["nsaid", "aspirin", "isotretinoin", "nsaid", "other", "isotretinoin", "isotretinoin"],
+        }
+    )
+    # a: NSAID and aspirin are both "nsaid"; b: both situations; c: nothing of interest; d: iso twice
+    assert situations(mentions).to_dict() == {"a": "nsaid", "b": "both", "d": "iso"}
+    frame = pd.DataFrame(
+        {"situation": ["iso", "both"], "board": ["Grossesse", "Allaitement"], "period": ["2020", "2021"]}
+    )
+    keys = stratum_keys(frame, ["situation", "board", "period"])
+    assert keys.tolist() == ["iso | Grossesse | 2020", "both | Allaitement | 2021"]
+    assert stratum_keys(frame, ["board"]).tolist() == ["Grossesse", "Allaitement"]
 
 
 def test_assignment_overlap_goes_to_everyone_and_the_rest_in_turn():

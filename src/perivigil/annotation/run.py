@@ -39,6 +39,18 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
         frame.to_csv(tmp, index=False, lineterminator="\n")
 
 
+# The columns of posts.parquet the sampling frame reads (the texts are read for the sample only).
+FRAME_COLUMNS = ("post_id", "thread_id", "source", "board", "created_at", "duplicate_of")
+
+
+def posts_text(posts_path: Path, post_ids: Sequence[str]) -> pd.DataFrame:
+    """``post_id, text`` of ``post_ids`` only (pyarrow filters each row group as it reads it)."""
+    post_ids = list(post_ids)
+    if not post_ids:
+        return pd.DataFrame({"post_id": pd.Series(dtype="str"), "text": pd.Series(dtype="str")})
+    return pd.read_parquet(posts_path, columns=["post_id", "text"], filters=[("post_id", "in", post_ids)])
+
+
 def sample_posts(
     posts_path: Path,
     mentions_path: Path,
@@ -47,7 +59,7 @@ def sample_posts(
     sample_path: Path,
     assignments_path: Path,
 ) -> pd.DataFrame:
-    posts = pd.read_parquet(posts_path)
+    posts = pd.read_parquet(posts_path, columns=list(FRAME_COLUMNS))
     mentions = pd.read_parquet(mentions_path, columns=["post_id", "drug_class"])
     frame = draw(
         build_frame(posts, mentions, section["strata"], section["period"]),
@@ -56,6 +68,7 @@ def sample_posts(
         section["min_per_stratum"],
         section["seed"],
     )
+    del posts, mentions
     _write_parquet(frame, frame_path)
     chosen = frame[frame["selected"]]
     assignments = assign(chosen["post_id"].tolist(), section["annotators"], section["overlap"], section["seed"])
@@ -74,7 +87,7 @@ def sample_posts(
                 "inclusion_probability",
             ]
         ]
-        .merge(posts[["post_id", "text"]], on="post_id")
+        .merge(posts_text(posts_path, chosen["post_id"]), on="post_id")
         .assign(overlap=lambda f: f["post_id"].isin(overlap))
         .sort_values("post_id")
         .reset_index(drop=True)

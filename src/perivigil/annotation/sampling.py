@@ -35,8 +35,18 @@ NONCANDIDATE = "noncandidate"
 def situations(mentions: pd.DataFrame) -> pd.Series:
     """post_id → ``iso``, ``nsaid`` or ``both``, for posts with a drug of interest."""
     interest = mentions.assign(situation=mentions["drug_class"].map(INTEREST)).dropna(subset=["situation"])
-    grouped = interest.groupby("post_id")["situation"].agg(lambda s: "both" if s.nunique() > 1 else s.iloc[0])
-    return grouped.rename("situation")
+    grouped = interest.groupby("post_id")["situation"]
+    first = grouped.first()
+    return first.where(grouped.nunique() == 1, "both").rename("situation")
+
+
+def stratum_keys(frame: pd.DataFrame, strata: Sequence[str]) -> pd.Series:
+    """Each row's values of the ``strata`` columns joined by `` | `` (column by column, not row by row)."""
+    keys = pd.Series("", index=frame.index, dtype=object)
+    for i, column in enumerate(strata):
+        values = frame[column].astype(str).astype(object)
+        keys = values if i == 0 else keys + " | " + values
+    return keys
 
 
 def build_frame(posts: pd.DataFrame, mentions: pd.DataFrame, strata: Sequence[str], period: str) -> pd.DataFrame:
@@ -50,8 +60,7 @@ def build_frame(posts: pd.DataFrame, mentions: pd.DataFrame, strata: Sequence[st
     unknown = sorted(set(strata) - {"situation", "board", "source", "period"})
     if unknown:
         raise InputError(f"config: key 'annotation.strata': unknown stratification variable(s) {unknown}")
-    keys = frame[list(strata)].astype(str).agg(" | ".join, axis=1)
-    frame["stratum"] = np.where(frame["candidate"], keys, NONCANDIDATE)
+    frame["stratum"] = np.where(frame["candidate"], stratum_keys(frame, strata), NONCANDIDATE)
     return frame.drop(columns=["created_at", "duplicate_of"]).sort_values("post_id").reset_index(drop=True)
 
 
@@ -87,8 +96,9 @@ def draw(frame: pd.DataFrame, n_candidates: int, n_noncandidates: int, min_per_s
     if NONCANDIDATE in sizes.index:
         plan[NONCANDIDATE] = min(n_noncandidates, int(sizes[NONCANDIDATE]))
     selected: set[str] = set()
+    members_of = eligible.groupby("stratum")["post_id"]
     for stratum in sorted(plan.index):
-        members = np.sort(eligible.loc[eligible["stratum"] == stratum, "post_id"].to_numpy())
+        members = np.sort(members_of.get_group(stratum).to_numpy())
         chosen = rng.choice(members, size=int(plan[stratum]), replace=False) if plan[stratum] else []
         selected.update(chosen)
     out = frame.copy()
