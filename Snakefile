@@ -1,7 +1,6 @@
 # perivigil: detecting drug misuse during pregnancy in French forum posts.
 # The stages of the study, in order; each lives in workflow/rules/<stage>.smk
 # and calls the package perivigil (src/perivigil/). See docs/audit.md.
-from datetime import datetime, timezone
 from pathlib import Path
 
 from snakemake.utils import min_version
@@ -73,10 +72,20 @@ TARGETS = {
 }
 
 
-onstart:
-    # The run's start time, for results/provenance.json (not on dry runs).
-    Path("logs").mkdir(exist_ok=True)
-    Path("logs/run_started.txt").write_text(datetime.now(timezone.utc).isoformat(timespec="seconds") + "\n")
+def provenance_sources():
+    from perivigil.provenance import source_paths
+
+    return source_paths(config, [str(f) for f in workflow.configfiles], Path("."))
+
+
+def declared_rule_outputs():
+    from snakemake.io import is_flagged
+
+    return {
+        r.name: [[str(f), is_flagged(f, "directory")] for f in r.output if str(f).startswith("results/")]
+        for r in workflow.rules
+        if r.name != "provenance"
+    }
 
 
 rule all:
@@ -88,6 +97,8 @@ rule all:
 rule provenance:
     input:
         STUDY_OUTPUTS,
+        # the files and folders the config names (resources, snapshots, inbox): the record's inputs
+        sources=lambda wildcards: provenance_sources(),
     output:
         report(
             "results/provenance.json",
@@ -102,5 +113,7 @@ rule provenance:
     params:
         config=config,
         config_files=[str(f) for f in workflow.configfiles],
+        # each rule's output patterns under results/: the record names the rule behind each output
+        rules=lambda wildcards: declared_rule_outputs(),
     script:
         "workflow/scripts/provenance.py"

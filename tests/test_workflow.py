@@ -156,7 +156,12 @@ def test_provenance_records_every_output_and_input(demo_run):
     assert "config/config.yaml" in provenance["inputs"]
     assert not any(name.startswith(("results/", "raw/")) for name in provenance["inputs"])
     assert provenance["seeds"]["split.seed"] == 20250401
-    assert provenance["started_at"] <= provenance["finished_at"]
+    assert provenance["outputs_made"]["first"] <= provenance["outputs_made"]["last"] <= provenance["finished_at"]
+    # a folder is one entry: the snapshot's 579 pages, summed up as its shipped manifest lists them
+    (site,) = [value for name, value in provenance["inputs"].items() if name.endswith("resources/demo_forum/site")]
+    manifest = ROOT / "resources/demo_forum/site.sha256"
+    assert site["files"] == len(manifest.read_text().splitlines())
+    assert site["sha256"] == hashlib.sha256(manifest.read_bytes()).hexdigest()
 
 
 @pytest.mark.slow
