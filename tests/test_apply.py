@@ -12,6 +12,7 @@ from perivigil.models.apply import (
     AGE_BANDS,
     age_band,
     age_bands,
+    age_bands_of,
     apply_model,
     corpus_predictions,
     corrected_prevalence,
@@ -118,6 +119,18 @@ def test_corpus_predictions_of_a_trained_model(tmp_path):
 )
 def test_age_bands_close_on_the_protocol_thresholds(sa, band):
     assert age_band(sa) == band
+
+
+def test_age_bands_of_a_column_are_those_of_each_age():
+    ages = [4.0, 14.0, 14.5, 23.9, 24.0, 31.0, 35.5, 36.0, 41.0, float("nan")]
+    assert age_bands_of(pd.Series(ages)).tolist() == [age_band(sa) for sa in ages]
+    bands = age_bands(12, 20)
+    assert age_bands_of(np.array(ages), bands).tolist() == [age_band(sa, bands) for sa in ages]
+    assert age_bands_of(np.array([12.0, 19.9, 20.0]), bands).tolist() == [
+        "<= 12 SA",
+        "> 12 and < 20 SA",
+        "20 to < 28 SA",
+    ]
 
 
 def test_age_bands_follow_the_thresholds():

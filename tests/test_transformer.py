@@ -160,3 +160,26 @@ def test_truncated_weights_get_a_one_line_error(base_model, tmp_path):
         load_base(broken, seed=1)
     message = str(caught.value)
     assert message.startswith(f"{broken}: cannot load the transformer (") and "\n" not in message
+
+
+def test_classify_reads_transformer_folders_and_scores_each_post_once(base_model, tmp_path, monkeypatch):
+    from perivigil.models.classify import classify_jsonl_with_models
+
+    model, tokenizer, record = fine_tune(TEXTS, LABELS, GROUPS, {**_settings(base_model), "epochs": 2}, seed=5)
+    for label in ("iso_t1", "nsaid_late"):
+        save(model, tokenizer, record, tmp_path / f"transformer_{label}", tmp_path / f"transformer_{label}.json")
+    loaded = load_model(tmp_path / "transformer_iso_t1")
+    expected_labels, expected_scores = loaded.predict(TEXTS), loaded.predict_proba(TEXTS)[:, 1]
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text("\n".join(json.dumps({"post_id": i, "text": t}) for i, t in enumerate(TEXTS)) + "\n")
+    calls = []
+    original = TransformerClassifier.predict_proba
+    monkeypatch.setattr(
+        TransformerClassifier, "predict_proba", lambda self, texts: calls.append(len(texts)) or original(self, texts)
+    )
+    counts = classify_jsonl_with_models(posts, tmp_path / "out.csv", tmp_path / "transformer", batch_size=5)
+    assert calls == [5, 5, 5, 5, 2, 2]  # one forward pass per label and batch: no second one for the labels
+    rows = [line.split(",") for line in (tmp_path / "out.csv").read_text().splitlines()[1:]]
+    assert [int(r[1]) for r in rows] == expected_labels.tolist() == [int(r[2]) for r in rows]
+    assert [r[3] for r in rows] == [f"p={s:.3f}" for s in expected_scores]
+    assert counts["posts"] == 12 and counts["iso_t1"] == int(expected_labels.sum())

@@ -85,15 +85,15 @@ LABEL_CLASSES = {"iso_t1": ("isotretinoin",), "nsaid_late": ("nsaid", "aspirin",
 
 def corpus_labels(decisions: pd.DataFrame, post_ids: pd.Series) -> pd.DataFrame:
     """post_id → iso_t1, nsaid_late (0/1): the rule system's decisions (``decisions.parquet``), in ``post_ids``' order."""
-    labels = labels_from_decisions(decisions).set_index("post_id")
+    labels = labels_from_decisions(decisions).set_index("post_id").reindex(pd.Index(post_ids))
     frame = pd.DataFrame({"post_id": post_ids})
-    undecided = frame.loc[~frame["post_id"].isin(labels.index), "post_id"]
+    undecided = frame.loc[labels[LABELS[0]].isna().to_numpy(), "post_id"]
     if len(undecided):
         raise ValueError(
             f"decisions: {len(undecided)} post(s) have no decision, first {undecided.iloc[0]!r}; rerun rule decide"
         )
     for label in LABELS:
-        frame[label] = labels.loc[frame["post_id"], label].to_numpy() if len(frame) else np.zeros(0, int)
+        frame[label] = labels[label].to_numpy() if len(frame) else np.zeros(0, int)
     return frame.astype({label: int for label in LABELS})
 
 
@@ -211,6 +211,18 @@ def age_band(sa: float, bands: list[tuple[float, str]] | None = None) -> str:
     if sa <= bands[0][0]:
         return bands[0][1]
     return next((name for limit, name in bands[1:] if sa < limit), LAST_BAND)
+
+
+def age_bands_of(ages: pd.Series | np.ndarray, bands: list[tuple[float, str]] | None = None) -> np.ndarray:
+    """:func:`age_band` of each age, column-wise (the first band whose limit holds wins)."""
+    bands = AGE_BANDS if bands is None else bands
+    values = np.asarray(ages, dtype=float)
+    names = np.full(len(values), LAST_BAND, dtype=object)
+    for limit, name in reversed(bands[1:]):  # the smallest limit above an age is written last
+        names[values < limit] = name
+    names[values <= bands[0][0]] = bands[0][1]
+    names[np.isnan(values)] = NO_AGE
+    return names
 
 
 def with_unexplained(table: pd.DataFrame, column: str, labels: pd.DataFrame, support: pd.DataFrame) -> pd.DataFrame:
@@ -379,7 +391,7 @@ def apply_model(
     )
     write_csv(check(CHARACTERISATION_DRUGS, drugs, str(outputs.drugs)), outputs.drugs)
     first = support.drop_duplicates(["label", "post_id"])
-    ages = first.assign(gestational_age=[age_band(sa, bands) for sa in first["gestational_age_sa"]])
+    ages = first.assign(gestational_age=age_bands_of(first["gestational_age_sa"], bands))
     ages = ages.groupby(["label", "gestational_age"])["post_id"].nunique().rename("posts").reset_index()
     order = {name: i for i, name in enumerate([*(n for _, n in bands), LAST_BAND, NO_AGE])}
     ages = ages.sort_values(["label", "gestational_age"], key=lambda c: c.map(order) if c.name != "label" else c)
