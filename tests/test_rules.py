@@ -171,3 +171,128 @@ def test_odd_input_does_not_crash(extractor, text):
 
 def test_html_fragments_are_read_as_text(extractor):
     assert _decide(extractor, "<p>J'ai pris un <b>advil</b> à 30 SA</p>").nsaid_late == 1
+
+
+AGES = [  # (gestational_age_sa, _min_sa, _max_sa, text): none, points on and around each threshold, ranges
+    (None, None, None, None),
+    (10.0, 10.0, 10.0, "10 SA"),
+    (14.0, 14.0, 14.0, "14 SA"),
+    (15.0, 15.0, 15.0, "15 SA"),
+    (20.0, 20.0, 20.0, "20 SA"),
+    (24.0, 24.0, 24.0, "6 mois"),
+    (30.0, 30.0, 30.0, "30 SA"),
+    (None, 8.0, 13.0, "entre 8 et 13 SA"),
+    (None, 12.0, 16.0, "3e mois"),
+    (None, 22.0, 26.0, "6e mois"),
+]
+
+
+def event_grid(events_per_post: int = 3):
+    """Every combination of the fields the rules read (missing values included), several events a post,
+    as rows of ``mentions.parquet``; the last post is absent from the posts and one post has no event."""
+    import itertools
+
+    import pandas as pd
+
+    rows = []
+    combinations = itertools.product(
+        ["isotretinoin", "nsaid", "aspirin", "aspirin_analgesic", "aspirin_antiplatelet", "other"],
+        ["oral", "cutaneous"],
+        ["taken", "intended"],
+        [True, False, None],
+        ["pregnancy", "postpartum", "unknown"],
+        [True, False],
+        AGES,
+        [None, 100.0, 300.0, 500.0],
+    )
+    for i, (drug, route, status, pregnant, timing, first, (sa, low, high, text), dose) in enumerate(combinations):
+        rows.append(
+            {
+                "post_id": f"p{i // events_per_post}",
+                "mention_index": i % events_per_post,
+                "evidence": f"{drug}-{i}",
+                "inn": drug,
+                "drug_class": drug,
+                "route": route,
+                "status": status,
+                "person": "self" if i % 2 else "relative",
+                "person_pregnant": pregnant,
+                "timing": timing,
+                "first_trimester": first,
+                "gestational_age_sa": sa,
+                "gestational_age_min_sa": low,
+                "gestational_age_max_sa": high,
+                "gestational_age_source": None if text is None else "stated",
+                "gestational_age_text": text,
+                "dose_mg_day": dose,
+                "dose_text": None if dose is None else f"{dose:g} mg",
+            }
+        )
+    events = pd.DataFrame(rows).astype({f"gestational_age{p}_sa": float for p in ("", "_min", "_max")})
+    events = events.astype({"dose_mg_day": float})
+    last = events["post_id"].iloc[-1]
+    post_ids = ["p-none", *dict.fromkeys(events["post_id"].iloc[::-1])]  # reversed: the posts' order wins
+    return [p for p in post_ids if p != last], events
+
+
+def row_wise_table(post_ids, events, thresholds):
+    """``decisions.parquet`` as the rule system wrote it before issue 17: :func:`decide` post by post."""
+    import pandas as pd
+
+    from perivigil.models.rules import DECISION_COLUMNS, decision_rows
+
+    by_post = {}
+    for row in events.itertuples(index=False):
+        by_post.setdefault(row.post_id, []).append(row)
+    rows = [row for post in post_ids for row in decision_rows(post, decide(by_post.get(post, ()), thresholds))]
+    frame = pd.DataFrame(rows, columns=DECISION_COLUMNS)
+    return frame.astype({"value": "int64"})
+
+
+@pytest.mark.parametrize("thresholds", [RuleThresholds(), RuleThresholds(12.0, 20.0, 100.0)])
+def test_the_column_wise_decisions_are_the_row_wise_ones(thresholds):
+    import pandas as pd
+
+    post_ids, events = event_grid()
+    expected = row_wise_table(post_ids, events, thresholds)
+    assert 0 < expected["value"].sum() < len(expected) / 4  # both values, several events per positive
+    assert expected["mention_indexes"].str.contains(",").any()
+    pd.testing.assert_frame_equal(decide_table(post_ids, events, thresholds), expected)
+
+
+def test_decide_file_streams_the_same_decisions(tmp_path):
+    """Batches of posts and of mentions, the columns it uses only: the rows of the row-wise rule system."""
+    import pandas as pd
+
+    from perivigil.models.rules import decide_file
+
+    post_ids, events = event_grid()
+    mentions = tmp_path / "mentions.parquet"
+    events.assign(sentence="s", why="w").to_parquet(mentions, row_group_size=500)
+    posts = tmp_path / "posts.parquet"
+    pd.DataFrame({"post_id": post_ids, "text": "t"}).to_parquet(posts)
+    config = {"rules": {"iso_t1_max_sa": 14, "nsaid_late_min_sa": 24, "aspirin_min_mg_day": 500}}
+    expected = row_wise_table(post_ids, events, RuleThresholds())
+    for batch_size in (7, 100_000):
+        output = tmp_path / f"decisions-{batch_size}.parquet"
+        assert decide_file(str(posts), str(mentions), str(output), config, batch_size=batch_size) == len(expected)
+        pd.testing.assert_frame_equal(pd.read_parquet(output), expected)
+    # one batch writes the bytes pandas writes for the whole table
+    expected.to_parquet(tmp_path / "whole.parquet", index=False)
+    assert (tmp_path / "decisions-100000.parquet").read_bytes() == (tmp_path / "whole.parquet").read_bytes()
+
+
+def test_decide_file_refuses_a_post_id_twice(tmp_path):
+    import pandas as pd
+
+    from perivigil.models.rules import decide_file
+
+    _, events = event_grid()
+    events.to_parquet(tmp_path / "mentions.parquet")
+    pd.DataFrame({"post_id": ["p1", "p2", "p1"]}).to_parquet(tmp_path / "posts.parquet")
+    config = {"rules": {"iso_t1_max_sa": 14, "nsaid_late_min_sa": 24, "aspirin_min_mg_day": 500}}
+    with pytest.raises(ValueError, match=r"posts\.parquet: post_id 'p1' appears more than once$"):
+        decide_file(
+            str(tmp_path / "posts.parquet"), str(tmp_path / "mentions.parquet"), str(tmp_path / "d.parquet"), config
+        )
+    assert not (tmp_path / "d.parquet").exists()

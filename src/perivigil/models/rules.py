@@ -31,6 +31,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from perivigil.models import LABELS
@@ -156,17 +157,143 @@ def decision_rows(post_id: str, decision: Decision) -> list[dict[str, object]]:
     return rows
 
 
-def decide_table(post_ids: Sequence[str], events: pd.DataFrame, thresholds: RuleThresholds) -> pd.DataFrame:
-    """``decisions.parquet``: every post of ``post_ids`` (in that order) × label, from ``mentions.parquet``."""
-    by_post: dict[str, list[Any]] = {}
-    for row in events.itertuples(index=False):
-        by_post.setdefault(row.post_id, []).append(row)
-    rows = []
-    for post_id in post_ids:
-        rows.extend(decision_rows(post_id, decide(by_post.get(post_id, ()), thresholds)))
-    frame = pd.DataFrame(rows, columns=DECISION_COLUMNS)
+# The columns of mentions.parquet the decision reads, and those :func:`describe` adds for a supporting event.
+DECISION_INPUTS = (
+    "post_id",
+    "drug_class",
+    "route",
+    "status",
+    "person_pregnant",
+    "timing",
+    "first_trimester",
+    "gestational_age_sa",
+    "gestational_age_min_sa",
+    "gestational_age_max_sa",
+    "dose_mg_day",
+)
+EVIDENCE_INPUTS = (
+    "mention_index",
+    "inn",
+    "evidence",
+    "gestational_age_text",
+    "gestational_age_source",
+    "dose_text",
+    "person",
+)
+
+
+def _truthy(column: pd.Series, test=bool) -> np.ndarray:
+    """``test`` of each value as the row-wise rules apply it (``bool(v)``, or ``v is True``)."""
+    if column.dtype == bool:
+        return column.to_numpy(dtype=bool)
+    return np.fromiter((test(value) for value in column.to_numpy(dtype=object)), dtype=bool, count=len(column))
+
+
+def _floats(column: pd.Series) -> np.ndarray:
+    return pd.to_numeric(column).to_numpy(dtype=float, na_value=np.nan)
+
+
+def _equals(column: pd.Series, value: str) -> np.ndarray:
+    return (column == value).fillna(False).to_numpy(dtype=bool)
+
+
+def possible_support(events: pd.DataFrame) -> np.ndarray:
+    """The events that support a label under some thresholds: an intake by a pregnant person, in the window,
+    of oral (or unstated-route) isotretinoin, an NSAID or aspirin. The others support none, whatever the
+    thresholds (:func:`supports_iso_t1`, :func:`supports_nsaid_late`)."""
+    classes = events["drug_class"]
+    taken = (
+        _equals(events["status"], "taken")
+        & _truthy(events["person_pregnant"], lambda value: value is True)
+        & ~events["timing"].isin(OFF_WINDOW).to_numpy(dtype=bool)
+    )
+    iso = _equals(classes, "isotretinoin") & ~_equals(events["route"], "cutaneous")
+    nsaid = _equals(classes, "nsaid") | classes.astype(object).map(lambda c: str(c).startswith("aspirin")).to_numpy(
+        bool
+    )
+    return taken & (iso | nsaid)
+
+
+def support_masks(events: pd.DataFrame, t: RuleThresholds) -> dict[str, np.ndarray]:
+    """:func:`supports_iso_t1` and :func:`supports_nsaid_late` of every event (rows of ``mentions.parquet``
+    with the columns :data:`DECISION_INPUTS`), column by column: the same booleans as the row-wise
+    functions, without a Python object per row."""
+    possible = possible_support(events)
+    classes = events["drug_class"]
+    sa, low, high = (_floats(events[f"gestational_age{part}_sa"]) for part in ("", "_min", "_max"))
+    dose = _floats(events["dose_mg_day"])
+    stated = ~np.isnan(sa)
+    first_trimester = _truthy(events["first_trimester"]) | np.where(
+        stated, sa <= t.iso_t1_max_sa, high <= t.iso_t1_max_sa
+    )
+    late = np.where(stated, sa >= t.nsaid_late_min_sa, low >= t.nsaid_late_min_sa)
+    aspirin = classes.astype(object).map(lambda c: str(c).startswith("aspirin")).to_numpy(bool)
+    aspirin_counts = np.where(~np.isnan(dose), dose >= t.aspirin_min_mg_day, _equals(classes, "aspirin_analgesic"))
+    nsaid = _equals(classes, "nsaid") | (aspirin & aspirin_counts)
+    return {
+        "iso_t1": possible & _equals(classes, "isotretinoin") & first_trimester,
+        "nsaid_late": possible & nsaid & late,
+    }
+
+
+def supporting_evidence(events: pd.DataFrame, t: RuleThresholds) -> dict[str, pd.DataFrame]:
+    """Per label, one row per positive post (post_id as index): its ``evidence`` and ``mention_indexes``
+    as :func:`decision_rows` writes them, its events in ``events``' order. ``events`` needs the columns
+    :data:`DECISION_INPUTS` and :data:`EVIDENCE_INPUTS`."""
+    masks = support_masks(events, t)
+    out = {}
+    for label in LABELS:
+        chosen = events[masks[label]]
+        frame = pd.DataFrame(
+            {
+                "post_id": chosen["post_id"].to_numpy(dtype=object),
+                "evidence": [describe(event) for event in chosen.itertuples(index=False)],
+                "mention_indexes": [str(int(index)) for index in chosen["mention_index"]],
+            }
+        )
+        grouped = frame.groupby("post_id", sort=False)
+        out[label] = pd.DataFrame(
+            {
+                "evidence": grouped["evidence"].agg(" | ".join),
+                "mention_indexes": grouped["mention_indexes"].agg(",".join),
+            }
+        )
+    return out
+
+
+def decision_frame(post_ids: Sequence[str], evidence: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """The rows of ``decisions.parquet`` for ``post_ids`` (in that order) × label, from
+    :func:`supporting_evidence`: a post without supporting events is negative, with empty evidence."""
+    ids = pd.Index(np.asarray(post_ids, dtype=object), dtype=object)
+    columns: dict[str, list[np.ndarray]] = {"value": [], "evidence": [], "mention_indexes": []}
+    for label in LABELS:
+        positives = evidence[label]
+        found = positives.index.get_indexer(ids) if len(positives) else np.full(len(ids), -1)
+        hit = found >= 0
+        columns["value"].append(hit.astype("int64"))
+        for name in ("evidence", "mention_indexes"):
+            values = np.full(len(ids), "", dtype=object)
+            values[hit] = positives[name].to_numpy(dtype=object)[found[hit]]
+            columns[name].append(values)
+    n = len(LABELS)
+    frame = pd.DataFrame(
+        {
+            "post_id": np.repeat(ids.to_numpy(dtype=object), n),
+            "label": np.tile(np.array(LABELS, dtype=object), len(ids)),
+            **{name: np.stack(parts, axis=1).reshape(-1) for name, parts in columns.items()},
+        },
+        columns=DECISION_COLUMNS,
+    )
     frame["value"] = frame["value"].astype("int64")
     return frame
+
+
+def decide_table(post_ids: Sequence[str], events: pd.DataFrame, thresholds: RuleThresholds) -> pd.DataFrame:
+    """``decisions.parquet``: every post of ``post_ids`` (in that order) × label, from ``mentions.parquet``.
+
+    Column-wise (:func:`support_masks`); the same rows as :func:`decision_rows` of :func:`decide` of
+    each post's events, in the events' order."""
+    return decision_frame(post_ids, supporting_evidence(events, thresholds))
 
 
 def labels_from_decisions(decisions: pd.DataFrame) -> pd.DataFrame:
@@ -176,16 +303,54 @@ def labels_from_decisions(decisions: pd.DataFrame) -> pd.DataFrame:
     return wide.reset_index()[["post_id", *LABELS]].astype({label: "int64" for label in LABELS})
 
 
-def decide_file(posts_path: str, mentions_path: str, output: str, config: Mapping[str, Any]) -> pd.DataFrame:
-    """``decisions.parquet`` from ``mentions.parquet``: every post × label, decided once for every later stage."""
+def candidate_events(mentions_path: str, columns: Sequence[str], batch_size: int = 65_536) -> pd.DataFrame:
+    """The rows of ``mentions.parquet`` that may support a label (:func:`possible_support`), with ``columns``,
+    read batch by batch: memory follows those few rows, not the corpus."""
+    import pyarrow.parquet as pq
+
+    columns = list(dict.fromkeys([*DECISION_INPUTS, *columns]))
+    parts = []
+    for batch in pq.ParquetFile(mentions_path).iter_batches(batch_size=batch_size, columns=columns):
+        frame = batch.to_pandas()
+        parts.append(frame[possible_support(frame)])
+    if not parts:
+        return pq.read_schema(mentions_path).empty_table().select(columns).to_pandas()
+    return pd.concat(parts, ignore_index=True)
+
+
+def decide_file(
+    posts_path: str, mentions_path: str, output: str, config: Mapping[str, Any], batch_size: int = 65_536
+) -> int:
+    """``decisions.parquet`` from ``mentions.parquet``: every post × label, decided once for every later stage.
+
+    The supporting events are found batch by batch among the events that may support a label; the posts
+    are then written batch by batch (one row group each), so that memory does not grow with the corpus.
+    Returns the number of rows written."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     from perivigil.files import atomic_path
     from perivigil.schemas import DECISIONS, check
 
-    post_ids = pq.read_table(posts_path, columns=["post_id"]).column("post_id").to_pylist()
-    events = pd.read_parquet(mentions_path)
-    table = check(DECISIONS, decide_table(post_ids, events, thresholds_from_config(config)), str(output))
+    ids = pq.read_table(posts_path, columns=["post_id"]).column("post_id")
+    if pc.count_distinct(ids).as_py() != len(ids):
+        first = pc.value_counts(ids).filter(pc.greater(pc.value_counts(ids).field("counts"), 1))[0]
+        raise ValueError(f"{posts_path}: post_id {first['values'].as_py()!r} appears more than once")
+    evidence = supporting_evidence(candidate_events(mentions_path, EVIDENCE_INPUTS), thresholds_from_config(config))
+    written = 0
     with atomic_path(output) as tmp:
-        table.to_parquet(tmp, index=False)
-    return table
+        writer = None
+        try:
+            for start in range(0, max(len(ids), 1), batch_size):
+                chunk = ids.slice(start, batch_size).to_numpy(zero_copy_only=False)
+                frame = check(DECISIONS, decision_frame(chunk, evidence), str(output))
+                table = pa.Table.from_pandas(frame, preserve_index=False)
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, table.schema, compression="snappy")
+                writer.write_table(table)
+                written += len(frame)
+        finally:
+            if writer is not None:
+                writer.close()
+    return written
