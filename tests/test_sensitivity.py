@@ -75,3 +75,69 @@ def test_the_table_schema_refuses_a_proportion_out_of_range():
     check(SENSITIVITY, pd.DataFrame([row]), "sensitivity.csv")
     with pytest.raises(Exception, match="sensitivity"):
         check(SENSITIVITY, pd.DataFrame([{**row, "sensitivity": 1.5}]), "sensitivity.csv")
+
+
+def test_the_bootstrap_draws_do_not_depend_on_the_chunk():
+    from perivigil.evaluation import resampled_sums
+    from perivigil.models.sensitivity import replicate_chunk
+
+    matrix = np.arange(40, dtype=float).reshape(20, 2)
+    (whole,) = resampled_sums([matrix], 50, np.random.default_rng(3))
+    (chunked,) = resampled_sums([matrix], 50, np.random.default_rng(3), chunk=7)
+    np.testing.assert_array_equal(whole, chunked)
+    assert (replicate_chunk(10), replicate_chunk(150_000), replicate_chunk(10**8)) == (1000, 27, 1)
+
+
+def test_the_table_is_the_one_of_the_row_wise_decisions():
+    """The scenarios decided column-wise, threads numbered, on the candidate events only: the table the
+    row-wise rule system gave (decisions.parquet of each scenario, string thread ids), to the last digit."""
+    from test_rules import event_grid, row_wise_table
+
+    from perivigil.models import LABELS
+    from perivigil.models.rules import labels_from_decisions, possible_support
+    from perivigil.models.sensitivity import scenario_rows, sensitivity_table
+
+    post_ids, events = event_grid()
+    threads = pd.Series([f"t{i % 97}" for i in range(len(post_ids))])  # 't10' sorts before 't2'
+    rng = np.random.default_rng(5)
+    test = pd.DataFrame({"post_id": post_ids[::9], "thread_id": threads[::9].to_numpy()})
+    test = test.assign(
+        stratum=np.where(np.arange(len(test)) % 3, "candidates", "noncandidates"),
+        weight=np.where(np.arange(len(test)) % 3, 2.0, 10.0),
+        **{label: rng.integers(0, 2, len(test)) for label in LABELS},
+    )
+    scenarios = scenarios_from_config(
+        RuleThresholds(),
+        [
+            {"name": "t1_end_12", "rules": {"iso_t1_max_sa": 12}},
+            {"name": "aspirin_100", "rules": {"aspirin_min_mg_day": 100}},
+        ],
+    )
+    expected = []
+    for name, thresholds in scenarios:
+        labels = labels_from_decisions(row_wise_table(post_ids, events, thresholds))
+        corpus = pd.DataFrame({"post_id": post_ids, "thread_id": threads}).merge(labels, on="post_id", how="left")
+        by_post = labels.set_index("post_id")
+        scenario_test = test.assign(
+            **{f"pred_{label}": by_post.loc[test["post_id"], label].to_numpy() for label in LABELS}
+        )
+        expected.extend(scenario_rows(name, thresholds, corpus, scenario_test, 200, 11))
+    expected = pd.DataFrame(expected)
+    assert expected["positives"].gt(0).all() and expected["corrected_prevalence"].notna().any()
+    candidates = events[possible_support(events)]
+    assert len(candidates) < len(events) / 5
+    for given in (events, candidates):
+        table = sensitivity_table(pd.Series(post_ids), threads, given, test, scenarios, 200, 11)
+        pd.testing.assert_frame_equal(table, expected, check_exact=True)
+
+
+def test_a_test_post_outside_the_corpus_is_named():
+    from test_rules import event_grid
+
+    from perivigil.models.sensitivity import sensitivity_table
+
+    post_ids, events = event_grid()
+    test = pd.DataFrame({"post_id": [post_ids[0], "elsewhere"], "thread_id": "t", "stratum": "s", "weight": 1.0})
+    test = test.assign(iso_t1=0, nsaid_late=0)
+    with pytest.raises(ValueError, match=r"^sensitivity: test post 'elsewhere' is not in the corpus$"):
+        sensitivity_table(pd.Series(post_ids), pd.Series("t", index=range(len(post_ids))), events, test, [], 10, 1)

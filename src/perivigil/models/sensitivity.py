@@ -9,6 +9,12 @@ and the scenario's design-weighted Se, Sp and F1 on the gold test posts
 (:func:`design_metric_intervals`). The gold labels stay those of the primary thresholds: the
 annotators labelled against the protocol's definitions, so Se and Sp say how far a scenario's
 decisions are from the primary definition, not how well it finds its own.
+
+Memory stays far below the corpus: mentions.parquet is read once, batch by batch, keeping only the
+events that may support a label under some thresholds (:func:`perivigil.models.rules.candidate_events`);
+each scenario decides them column-wise (:func:`perivigil.models.rules.support_masks`), and a post is
+positive when one of its events supports the label. Threads are numbered in their sorted order, so
+the bootstrap resamples the same clusters in the same order as it would from their ids.
 """
 
 from __future__ import annotations
@@ -19,11 +25,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from perivigil.evaluation import design_metric_intervals, resampled_sums
 from perivigil.models import LABELS
 from perivigil.models.apply import corrected_prevalence
-from perivigil.models.rules import RuleThresholds, decide_table, labels_from_decisions
+from perivigil.models.rules import RuleThresholds, candidate_events, support_masks
 
 PRIMARY = "primary"
 THRESHOLD_KEYS = tuple(f.name for f in fields(RuleThresholds))
@@ -51,6 +59,18 @@ def scenarios_from_config(
     return out
 
 
+# Cells (replicates × threads) of one chunk of the corpus bootstrap: its draws, their counts and weights take
+# about 8 bytes a cell each, so that a chunk stays near 100 MB whatever the number of threads.
+BOOTSTRAP_CELLS = 1 << 22
+
+
+def replicate_chunk(n_clusters: int, cells: int = BOOTSTRAP_CELLS) -> int:
+    """Replicates drawn together over ``n_clusters`` clusters (1000 at most, the default of
+    :func:`perivigil.evaluation.resampled_sums`). The generator gives the draws in the same order
+    whatever the chunk, so the replicates do not depend on it."""
+    return max(1, min(1000, cells // max(1, n_clusters)))
+
+
 def apparent_interval(
     predicted: np.ndarray, threads: np.ndarray, n_boot: int, seed: int, level: float = 0.95
 ) -> tuple[float, float]:
@@ -59,7 +79,7 @@ def apparent_interval(
     corpus = np.stack(
         [series.groupby(threads).sum().to_numpy(), series.groupby(threads).size().to_numpy()], axis=1
     ).astype(float)
-    (sums,) = resampled_sums([corpus], n_boot, np.random.default_rng(seed))
+    (sums,) = resampled_sums([corpus], n_boot, np.random.default_rng(seed), chunk=replicate_chunk(len(corpus)))
     alpha = (1 - level) / 2
     low, high = np.quantile(sums[:, 0] / sums[:, 1], [alpha, 1 - alpha])
     return float(low), float(high)
@@ -117,6 +137,18 @@ def scenario_rows(
     return rows
 
 
+def scenario_labels(post_ids: pa.Array, events: pd.DataFrame, thresholds: RuleThresholds) -> dict[str, np.ndarray]:
+    """Per label, each post's 0/1 (``post_ids``' order): 1 when one of its ``events`` supports the label."""
+    masks = support_masks(events, thresholds)
+    event_posts = events["post_id"].to_numpy(dtype=object)
+    return {
+        label: pc.is_in(post_ids, value_set=pa.array(event_posts[masks[label]], post_ids.type))
+        .to_numpy(zero_copy_only=False)
+        .astype("int64")
+        for label in LABELS
+    }
+
+
 def sensitivity_table(
     post_ids: pd.Series,
     threads: pd.Series,
@@ -126,20 +158,24 @@ def sensitivity_table(
     n_boot: int,
     seed: int,
 ) -> pd.DataFrame:
-    """Every scenario × label: posts decided again with the scenario's thresholds (``decide_table``)."""
+    """Every scenario × label: posts decided again with the scenario's thresholds (:func:`support_masks`).
+
+    ``events``: rows of ``mentions.parquet`` with :data:`perivigil.models.rules.DECISION_INPUTS`; those
+    that support no label under any thresholds may be left out."""
+    ids = pa.array(pd.Series(post_ids, dtype="str"))
+    if pc.count_distinct(ids).as_py() != len(ids):
+        raise ValueError("sensitivity: a post_id appears more than once in the corpus")
+    thread_codes, _ = pd.factorize(pd.Series(threads, dtype="str"), sort=True)
+    test_ids = pa.array(test["post_id"].astype("str"))
+    known = pc.is_in(test_ids, value_set=ids).to_numpy(zero_copy_only=False)
+    if not known.all():
+        raise ValueError(f"sensitivity: test post {test['post_id'].iloc[int(np.argmin(known))]!r} is not in the corpus")
     rows = []
     for name, thresholds in scenarios:
-        labels = labels_from_decisions(decide_table(list(post_ids), events, thresholds))
-        corpus = pd.DataFrame({"post_id": post_ids.to_numpy(), "thread_id": threads.to_numpy()}).merge(
-            labels, on="post_id", how="left", validate="one_to_one"
-        )
-        by_post = labels.set_index("post_id")
-        missing = test.loc[~test["post_id"].isin(by_post.index), "post_id"]
-        if len(missing):
-            raise ValueError(f"sensitivity: test post {missing.iloc[0]!r} is not in the corpus")
-        scenario_test = test.assign(
-            **{f"pred_{label}": by_post.loc[test["post_id"], label].to_numpy() for label in LABELS}
-        )
+        labels = scenario_labels(ids, events, thresholds)
+        corpus = pd.DataFrame({"thread_id": thread_codes, **labels})
+        test_labels = scenario_labels(test_ids, events, thresholds)
+        scenario_test = test.assign(**{f"pred_{label}": test_labels[label] for label in LABELS})
         rows.extend(scenario_rows(name, thresholds, corpus, scenario_test, n_boot, seed))
     return pd.DataFrame(rows)
 
@@ -184,7 +220,7 @@ def sensitivity_analysis(
     from perivigil.schemas import SENSITIVITY, check
 
     posts = pd.read_parquet(posts_path, columns=["post_id", "thread_id"])
-    events = pd.read_parquet(mentions_path)
+    events = candidate_events(mentions_path, ())
     test = pd.read_csv(
         predictions_path,
         dtype={"post_id": str, "thread_id": str, "stratum": str},
