@@ -132,3 +132,20 @@ def test_the_figure_has_a_panel_per_source_and_a_point_per_month_gaps_included()
     assert [axes.get_title() for axes in figure.axes] == ["forum: 8 posts", "reddit: 2 posts"]
     assert [len(line.get_xdata()) for line in forum.get_lines()] == [4] * len(PLOTTED)  # Jan, Feb, Mar, Apr
     assert [len(line.get_xdata()) for line in reddit.get_lines()] == [1] * len(PLOTTED)
+
+
+@pytest.mark.parametrize("batch_size", [1, 4, 100])
+def test_the_files_read_batch_by_batch_give_the_whole_tables_counts(tmp_path, batch_size):
+    """Posts read in batches (a source and month spread over two batches) count as the whole table does."""
+    from perivigil.report.source_yield import write_source_yield
+
+    paths = {name: tmp_path / f"{name}.parquet" for name in ("posts", "mentions", "decisions")}
+    _posts().to_parquet(paths["posts"], row_group_size=3)
+    _mentions().to_parquet(paths["mentions"])
+    _decisions().to_parquet(paths["decisions"])
+    figure = (tmp_path / "yield.png", tmp_path / "yield.pdf")
+    table = write_source_yield(*paths.values(), table_path=tmp_path / "yield.csv", figure=figure, batch_size=batch_size)
+    expected = source_yield(_posts(), _mentions(), _decisions())
+    pd.testing.assert_frame_equal(table, expected)
+    assert table["posts"].tolist() == [4, 2]  # forum January (4 posts) spans the batches of 1 and 4 posts
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "yield.csv", dtype={"period": str}), expected)

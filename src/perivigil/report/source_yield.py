@@ -63,30 +63,42 @@ def has_pregnancy_term(text: str) -> bool:
     return cue_words().pregnancy_signals.search(matching_form(text)) is not None
 
 
+def post_counts(posts: pd.DataFrame, situation: pd.Series, labels: pd.DataFrame) -> pd.DataFrame:
+    """The counts of :data:`COUNTS` per (source, UTC month) for ``posts``; ``situation`` (iso, nsaid, both or
+    missing) and ``labels`` (the rule system's 0/1) are those of the posts, in their order."""
+    frame = posts[["post_id", "source"]].copy()
+    frame["period"] = posts["created_at"].dt.tz_convert("UTC").dt.strftime("%Y-%m")
+    frame["posts"] = 1
+    frame["french_posts"] = (posts["lang"] == "fr").astype(int)
+    situation = pd.Series(situation.to_numpy(), index=frame.index)
+    frame["drug_of_interest_posts"] = situation.notna().astype(int)
+    frame["pregnancy_term_posts"] = posts["text"].map(has_pregnancy_term).astype(int)
+    eligible = posts["duplicate_of"].isna()
+    frame["candidates_iso"] = (eligible & situation.isin(["iso", "both"])).astype(int)
+    frame["candidates_nsaid"] = (eligible & situation.isin(["nsaid", "both"])).astype(int)
+    frame["rule_iso_t1"] = labels["iso_t1"].to_numpy()
+    frame["rule_nsaid_late"] = labels["nsaid_late"].to_numpy()
+    frame["exact_duplicates"] = (~eligible).astype(int)
+    frame["near_duplicates"] = posts["near_duplicate_of"].notna().astype(int)
+    return frame.groupby(["source", "period"], sort=True)[list(COUNTS)].sum().reset_index()
+
+
+def yield_table(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The counts of consecutive batches of posts (:func:`post_counts`) summed per (source, month)."""
+    table = pd.concat(parts, ignore_index=True).groupby(["source", "period"], sort=True)[list(COUNTS)].sum()
+    table = table.reset_index()
+    table[list(COUNTS)] = table[list(COUNTS)].astype("int64")
+    return check(SOURCE_YIELD, table, "source_yield")
+
+
 def source_yield(posts: pd.DataFrame, mentions: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:
     """One row per (source, UTC month) with the counts of :data:`COUNTS`; sorted by source then month.
 
     ``posts``: post_id, source, created_at, lang, duplicate_of, near_duplicate_of, text;
     ``mentions``: post_id, drug_class; ``decisions``: the long ``decisions.parquet``.
     """
-    frame = posts[["post_id", "source"]].copy()
-    frame["period"] = posts["created_at"].dt.tz_convert("UTC").dt.strftime("%Y-%m")
-    frame["posts"] = 1
-    frame["french_posts"] = (posts["lang"] == "fr").astype(int)
-    situation = frame["post_id"].map(situations(mentions))
-    frame["drug_of_interest_posts"] = situation.notna().astype(int)
-    frame["pregnancy_term_posts"] = posts["text"].map(has_pregnancy_term).astype(int)
-    eligible = posts["duplicate_of"].isna()
-    frame["candidates_iso"] = (eligible & situation.isin(["iso", "both"])).astype(int)
-    frame["candidates_nsaid"] = (eligible & situation.isin(["nsaid", "both"])).astype(int)
-    labels = corpus_labels(decisions, frame["post_id"])
-    frame["rule_iso_t1"] = labels["iso_t1"].to_numpy()
-    frame["rule_nsaid_late"] = labels["nsaid_late"].to_numpy()
-    frame["exact_duplicates"] = (~eligible).astype(int)
-    frame["near_duplicates"] = posts["near_duplicate_of"].notna().astype(int)
-    table = frame.groupby(["source", "period"], sort=True)[list(COUNTS)].sum().reset_index()
-    table[list(COUNTS)] = table[list(COUNTS)].astype("int64")
-    return check(SOURCE_YIELD, table, "source_yield")
+    situation = posts["post_id"].map(situations(mentions))
+    return yield_table([post_counts(posts, situation, corpus_labels(decisions, posts["post_id"]))])
 
 
 def plot_source_yield(table: pd.DataFrame) -> Figure:
@@ -119,14 +131,28 @@ def write_source_yield(
     *,
     table_path: Path | str,
     figure: tuple[Path | str, Path | str],
+    batch_size: int = 65_536,
 ) -> pd.DataFrame:
-    """Read the corpus tables; write the yield table (CSV) and its figure (PNG, PDF)."""
-    posts = pd.read_parquet(
-        posts_path, columns=["post_id", "source", "created_at", "lang", "duplicate_of", "near_duplicate_of", "text"]
-    )
+    """Read the corpus tables; write the yield table (CSV) and its figure (PNG, PDF).
+
+    The posts are read batch by batch (their texts are most of the corpus), each batch counted on its own."""
+    import pyarrow.parquet as pq
+
+    ids = pd.read_parquet(posts_path, columns=["post_id"])["post_id"]
     mentions = pd.read_parquet(mentions_path, columns=["post_id", "drug_class"])
-    decisions = pd.read_parquet(decisions_path, columns=["post_id", "label", "value"])
-    table = source_yield(posts, mentions, decisions)
+    situation = ids.map(situations(mentions))
+    del mentions
+    labels = corpus_labels(pd.read_parquet(decisions_path, columns=["post_id", "label", "value"]), ids)
+    columns = ["post_id", "source", "created_at", "lang", "duplicate_of", "near_duplicate_of", "text"]
+    parts, start = [], 0
+    for batch in pq.ParquetFile(posts_path).iter_batches(batch_size=batch_size, columns=columns):
+        posts = batch.to_pandas()
+        stop = start + len(posts)
+        parts.append(post_counts(posts, situation.iloc[start:stop], labels.iloc[start:stop]))
+        start = stop
+    if not parts:
+        parts = [post_counts(pd.read_parquet(posts_path, columns=columns), situation, labels)]
+    table = yield_table(parts)
     write_csv(table, table_path)
     save_figure(plot_source_yield(table), *figure)
     return table
