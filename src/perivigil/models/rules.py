@@ -20,9 +20,11 @@ event by event:
     there). An intake without an age is negative: the window is not established.
 
 Thresholds come from config (``rules:``); the defaults are the protocol's: 14 SA, 24 SA
-(ANSM 2017: from the start of the 6th month), 500 mg/day. The same functions decide a post
-in memory (``perivigil classify``) and every post of the corpus from ``mentions.parquet``
-(rule ``decide``): the decisions are computed once, and every later stage reads them.
+(ANSM 2017: from the start of the 6th month), 500 mg/day. :func:`decide` decides a post in
+memory (``perivigil classify``), event by event; every post of the corpus is decided from
+``mentions.parquet`` (rule ``decide``) by the same rules written column-wise (:func:`support_masks`,
+tested against :func:`decide` on every combination of the fields they read), so that a million posts
+need no Python object per event: the decisions are computed once, and every later stage reads them.
 """
 
 from __future__ import annotations
@@ -197,6 +199,10 @@ def _equals(column: pd.Series, value: str) -> np.ndarray:
     return (column == value).fillna(False).to_numpy(dtype=bool)
 
 
+def _aspirin(classes: pd.Series) -> np.ndarray:
+    return classes.astype(object).map(lambda c: str(c).startswith("aspirin")).to_numpy(dtype=bool)
+
+
 def possible_support(events: pd.DataFrame) -> np.ndarray:
     """The events that support a label under some thresholds: an intake by a pregnant person, in the window,
     of oral (or unstated-route) isotretinoin, an NSAID or aspirin. The others support none, whatever the
@@ -208,10 +214,7 @@ def possible_support(events: pd.DataFrame) -> np.ndarray:
         & ~events["timing"].isin(OFF_WINDOW).to_numpy(dtype=bool)
     )
     iso = _equals(classes, "isotretinoin") & ~_equals(events["route"], "cutaneous")
-    nsaid = _equals(classes, "nsaid") | classes.astype(object).map(lambda c: str(c).startswith("aspirin")).to_numpy(
-        bool
-    )
-    return taken & (iso | nsaid)
+    return taken & (iso | _equals(classes, "nsaid") | _aspirin(classes))
 
 
 def support_masks(events: pd.DataFrame, t: RuleThresholds) -> dict[str, np.ndarray]:
@@ -227,7 +230,7 @@ def support_masks(events: pd.DataFrame, t: RuleThresholds) -> dict[str, np.ndarr
         stated, sa <= t.iso_t1_max_sa, high <= t.iso_t1_max_sa
     )
     late = np.where(stated, sa >= t.nsaid_late_min_sa, low >= t.nsaid_late_min_sa)
-    aspirin = classes.astype(object).map(lambda c: str(c).startswith("aspirin")).to_numpy(bool)
+    aspirin = _aspirin(classes)
     aspirin_counts = np.where(~np.isnan(dose), dose >= t.aspirin_min_mg_day, _equals(classes, "aspirin_analgesic"))
     nsaid = _equals(classes, "nsaid") | (aspirin & aspirin_counts)
     return {
