@@ -2,7 +2,10 @@
 
 Streaming: records are read line by line and written in Parquet row groups of
 ``row_group_size`` posts, so memory holds one row group plus the duplicate
-index (see :mod:`perivigil.preprocess.dedup`), whatever the corpus size.
+index and the language of each distinct text, both kept as hashes (see
+:mod:`perivigil.preprocess.dedup` and :mod:`perivigil.preprocess.language`).
+Thread titles, boards and pseudonyms repeat from post to post: each is worked
+out once and kept in a bounded cache.
 Two passes over the raw files: the first collects author handles (to mask
 them where they appear in text), the second writes the table.
 
@@ -12,6 +15,7 @@ output holds pseudonyms and placeholders only (study protocol §7).
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -27,13 +31,14 @@ from perivigil.errors import InputError
 from perivigil.files import atomic_path
 from perivigil.logs import Progress
 from perivigil.preprocess.dedup import DuplicateFinder
-from perivigil.preprocess.language import build_detector, detect_languages
+from perivigil.preprocess.language import LanguageCache, build_detector
 from perivigil.preprocess.mask import HandleMasker, mask_pii
 from perivigil.preprocess.normalise import normalise_text
 from perivigil.preprocess.pseudonymise import pseudonym
 from perivigil.schemas import POSTS, check
 
 LOG = logging.getLogger("perivigil.preprocess")
+REPEATED_FIELDS_CACHE = 1 << 16  # distinct titles, boards and handles remembered at once
 
 ARROW_SCHEMA = pa.schema(
     [
@@ -127,15 +132,26 @@ def collect_handles(paths: Sequence[Path]) -> list[str]:
     return sorted(handles)
 
 
-def _row(record: dict[str, str], key: bytes, masker: HandleMasker, summary: PreprocessSummary) -> dict:
+class _Repeated:
+    """Bounded caches of what repeats from post to post: cleaned titles, normalised boards, pseudonyms."""
+
+    def __init__(self, key: bytes, masker: HandleMasker) -> None:
+        self.title = functools.lru_cache(REPEATED_FIELDS_CACHE)(lambda title: clean_text(title, masker))
+        self.board = functools.lru_cache(REPEATED_FIELDS_CACHE)(normalise_text)
+        self.pseudonym = functools.lru_cache(REPEATED_FIELDS_CACHE)(
+            lambda author, source: pseudonym(author, source, key)
+        )
+
+
+def _row(record: dict[str, str], masker: HandleMasker, repeated: _Repeated, summary: PreprocessSummary) -> dict:
     source = record["source"]
     text, counts = clean_text(record["text"], masker)
     quote_text, quote_author_id = None, None
     if record.get("quote_text"):
         quote_text, quote_counts = clean_text(record["quote_text"], masker)
         counts.update(quote_counts)
-        quote_author_id = pseudonym(record["quote_author"], source, key) if record.get("quote_author") else None
-    title, title_counts = clean_text(record["thread_title"], masker)
+        quote_author_id = repeated.pseudonym(record["quote_author"], source) if record.get("quote_author") else None
+    title, title_counts = repeated.title(record["thread_title"])
     counts.update(title_counts)
     summary.masked.update({k: v for k, v in counts.items() if v})
     return {
@@ -143,8 +159,8 @@ def _row(record: dict[str, str], key: bytes, masker: HandleMasker, summary: Prep
         "source": source,
         "thread_id": f"{source}-{record['thread_id']}",
         "thread_title": title,
-        "board": normalise_text(record["board"]),
-        "author_id": pseudonym(record["author"], source, key),
+        "board": repeated.board(record["board"]),
+        "author_id": repeated.pseudonym(record["author"], source),
         "created_at": record["created_at"],
         "text": text,
         "quote_text": quote_text,
@@ -179,7 +195,8 @@ def preprocess(raw_paths: Sequence[Path], output: Path, settings: PreprocessSett
     raw_paths = [Path(p) for p in raw_paths]
     masker = HandleMasker(collect_handles(raw_paths))
     LOG.info("masking %d member handles in running text", masker.size)
-    detector = build_detector(settings.language_candidates)
+    languages = LanguageCache(build_detector(settings.language_candidates), settings.language_min_confidence)
+    repeated = _Repeated(settings.pseudonym_key, masker)
     finder = DuplicateFinder(
         jaccard_threshold=settings.jaccard_threshold,
         shingle_words=settings.shingle_words,
@@ -189,58 +206,64 @@ def preprocess(raw_paths: Sequence[Path], output: Path, settings: PreprocessSett
     summary = PreprocessSummary()
     seen: set[str] = set()
     progress = Progress("preprocess", "posts")
-    with atomic_path(output) as tmp:
-        with pq.ParquetWriter(tmp, ARROW_SCHEMA, compression="zstd") as writer:
-            batch: list[dict] = []
-            for where, record in iter_records(raw_paths):
-                row = _row(record, settings.pseudonym_key, masker, summary)
-                if row["post_id"] in seen:
-                    raise InputError(f"{where}: field 'post_id' {row['post_id']!r} appears twice in the raw files")
-                seen.add(row["post_id"])
-                if not row["text"]:  # only invisible characters: nothing left to read
-                    summary.empty_after_normalisation += 1
-                    LOG.warning("post %s dropped (empty_after_normalisation)", row["post_id"])
-                    continue
-                batch.append(row)
-                if len(batch) == settings.row_group_size:
-                    _write_batch(batch, writer, detector, finder, settings, summary, output)
+    try:
+        with atomic_path(output) as tmp:
+            with pq.ParquetWriter(tmp, ARROW_SCHEMA, compression="zstd") as writer:
+                batch: list[dict] = []
+                for where, record in iter_records(raw_paths):
+                    row = _row(record, masker, repeated, summary)
+                    if row["post_id"] in seen:
+                        raise InputError(f"{where}: field 'post_id' {row['post_id']!r} appears twice in the raw files")
+                    seen.add(row["post_id"])
+                    if not row["text"]:  # only invisible characters: nothing left to read
+                        summary.empty_after_normalisation += 1
+                        LOG.warning("post %s dropped (empty_after_normalisation)", row["post_id"])
+                        continue
+                    batch.append(row)
+                    if len(batch) == settings.row_group_size:
+                        _write_batch(batch, writer, languages, finder, summary, output)
+                        progress.advance(len(batch))
+                        batch = []
+                if summary.posts + len(batch) == 0:
+                    files = ", ".join(str(p) for p in raw_paths)
+                    raise InputError(
+                        f"{files}: no post to preprocess (empty raw files, or every post empty after normalisation)"
+                    )
+                if batch:
+                    _write_batch(batch, writer, languages, finder, summary, output)
                     progress.advance(len(batch))
-                    batch = []
-            if summary.posts + len(batch) == 0:
-                files = ", ".join(str(p) for p in raw_paths)
-                raise InputError(
-                    f"{files}: no post to preprocess (empty raw files, or every post empty after normalisation)"
-                )
-            if batch:
-                _write_batch(batch, writer, detector, finder, settings, summary, output)
-                progress.advance(len(batch))
+    finally:
+        finder.close()
     progress.finish(f"{summary.exact_duplicates:,} exact and {summary.near_duplicates:,} near duplicates")
+    LOG.info("language detected on %d distinct texts of %d posts", languages.detections, summary.posts)
     return summary
 
 
 def _write_batch(
     batch: list[dict],
     writer: pq.ParquetWriter,
-    detector,
+    languages: LanguageCache,
     finder: DuplicateFinder,
-    settings: PreprocessSettings,
     summary: PreprocessSummary,
     output: Path,
 ) -> None:
-    languages = detect_languages(detector, [row["text"] for row in batch], settings.language_min_confidence)
-    for row, (lang, confidence) in zip(batch, languages):
+    found = finder.observe(
+        [
+            (row["post_id"], row["thread_id"], row["author_id"], row["text"], row["quote_author_id"], row["quote_text"])
+            for row in batch
+        ]
+    )
+    for row, (lang, confidence), duplicates in zip(batch, languages.languages([row["text"] for row in batch]), found):
         row["lang"], row["lang_confidence"] = lang, confidence
         summary.languages[lang] += 1
-        row["duplicate_of"] = finder.exact_duplicate_of(row["post_id"], row["text"])
-        if row["duplicate_of"] is None:
-            row["near_duplicate_of"] = finder.near_duplicate_of(row["post_id"], row["text"])
+        row["duplicate_of"] = duplicates.duplicate_of
+        row["near_duplicate_of"] = duplicates.near_duplicate_of
         summary.exact_duplicates += row["duplicate_of"] is not None
         summary.near_duplicates += row["near_duplicate_of"] is not None
         if row["quote_text"] is not None:
             summary.quotes += 1
-            row["quoted_post_id"] = finder.quoted_post(row["thread_id"], row["quote_author_id"], row["quote_text"])
+            row["quoted_post_id"] = duplicates.quoted_post_id
             summary.quotes_linked += row["quoted_post_id"] is not None
-        finder.remember_for_quotes(row["post_id"], row["thread_id"], row["author_id"], row["text"])
     frame = check(POSTS, _frame(batch), str(output))
     writer.write_table(pa.Table.from_pandas(frame, schema=ARROW_SCHEMA, preserve_index=False))
     summary.posts += len(batch)
