@@ -16,6 +16,7 @@ measure agreement); the rest is dealt out in turn.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -99,7 +100,9 @@ def draw(frame: pd.DataFrame, n_candidates: int, n_noncandidates: int, min_per_s
     members_of = eligible.groupby("stratum")["post_id"]
     for stratum in sorted(plan.index):
         members = np.sort(members_of.get_group(stratum).to_numpy())
-        chosen = rng.choice(members, size=int(plan[stratum]), replace=False) if plan[stratum] else []
+        chosen: list[Any] | np.ndarray = (
+            rng.choice(members, size=int(plan[stratum]), replace=False) if plan[stratum] else []
+        )
         selected.update(chosen)
     out = frame.copy()
     out["selected"] = out["post_id"].isin(selected)

@@ -160,6 +160,8 @@ def corrected_prevalence(
         (test_sums,) = resampled_sums([test_counts], n_boot, rng)
         sizes = (float(truth.sum()), float((~truth).sum()))
     else:
+        if test_strata is None:
+            raise ValueError("design-weighted intervals need the test posts' strata with their weights")
         units, unit_strata = bootstrap_strata(test_strata, test_threads)
         test_counts = cluster_counts(truth, guess, units, test_weights)
         test_sums = design_replicate_counts(test_counts, unit_strata, n_boot, rng)

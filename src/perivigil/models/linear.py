@@ -99,9 +99,9 @@ def fit(
     seed: int,
 ) -> tuple[Pipeline, dict[str, Any]]:
     """Fit with ``C`` chosen by grouped CV (F1) inside the training data; return the model and its record."""
-    labels = np.asarray(labels, int)
-    if labels.min() == labels.max():
-        raise InputError(f"training data of {kind}: only one class ({labels[0]}): nothing to learn")
+    y = np.asarray(labels, int)
+    if y.min() == y.max():
+        raise InputError(f"training data of {kind}: only one class ({y[0]}): nothing to learn")
     parameter = "classifier__C" if kind == "logreg" else "classifier__estimator__C"
     n_groups = len(set(groups))
     search = GridSearchCV(
@@ -112,7 +112,7 @@ def fit(
         n_jobs=1,
         error_score=0.0,
     )
-    search.fit(list(texts), labels, groups=list(groups))
+    search.fit(list(texts), y, groups=list(groups))
     record = {
         "kind": kind,
         "best_C": float(search.best_params_[parameter]),
@@ -120,8 +120,8 @@ def fit(
         "c_grid": [float(c) for c in c_grid],
         "folds": int(min(folds, n_groups)),
         "seed": seed,
-        "n_train": int(len(labels)),
-        "n_positive": int(labels.sum()),
+        "n_train": int(len(y)),
+        "n_positive": int(y.sum()),
     }
     return search.best_estimator_, record
 

@@ -136,9 +136,9 @@ def fine_tune(
 ) -> tuple[Any, Any, dict[str, Any]]:
     """Fine-tune the base model on ``texts``; the epoch is chosen on held-out threads of the same data."""
     torch, _ = _modules()
-    labels = np.asarray(labels, int)
-    if labels.min() == labels.max():
-        raise InputError(f"training data of transformer: only one class ({labels[0]}): nothing to learn")
+    y = np.asarray(labels, int)
+    if y.min() == y.max():
+        raise InputError(f"training data of transformer: only one class ({y[0]}): nothing to learn")
     torch.set_num_threads(max(1, threads))
     torch.use_deterministic_algorithms(True, warn_only=True)
     device = resolve_device(settings["device"])
@@ -146,9 +146,9 @@ def fine_tune(
     model.to(device)
     folds = max(2, round(1 / settings["validation_fraction"]))
     splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
-    fit_rows, held_rows = next(splitter.split(np.zeros(len(labels)), labels, groups=list(groups)))
+    fit_rows, held_rows = next(splitter.split(np.zeros(len(y)), y, groups=list(groups)))
     for part, rows in (("training", fit_rows), ("held-out", held_rows)):
-        if len(set(labels[rows])) < 2:
+        if len(set(y[rows])) < 2:
             raise InputError(
                 f"training data of transformer: the {part} threads hold one class only "
                 f"({len(rows)} posts); change 'models.transformer.validation_fraction' or "
@@ -157,7 +157,7 @@ def fine_tune(
     fit_texts = [texts[i] for i in fit_rows]
     held_texts = [texts[i] for i in held_rows]
     loss_fn = torch.nn.CrossEntropyLoss(
-        weight=torch.tensor(class_weights(labels[fit_rows]), dtype=torch.float32, device=device)
+        weight=torch.tensor(class_weights(y[fit_rows]), dtype=torch.float32, device=device)
     )
     optimiser = torch.optim.AdamW(
         model.parameters(), lr=settings["learning_rate"], weight_decay=settings["weight_decay"]
@@ -177,7 +177,7 @@ def fine_tune(
             batch = tokenizer(
                 [fit_texts[i] for i in rows], truncation=True, max_length=max_length, padding=True, return_tensors="pt"
             ).to(device)
-            target = torch.tensor(labels[fit_rows][rows], dtype=torch.long, device=device)
+            target = torch.tensor(y[fit_rows][rows], dtype=torch.long, device=device)
             loss = loss_fn(model(**batch).logits, target)
             optimiser.zero_grad()
             loss.backward()
@@ -185,7 +185,7 @@ def fine_tune(
             schedule.step()
             total += float(loss.detach()) * len(rows)
         held = positive_scores(model, tokenizer, held_texts, batch_size, max_length, device) >= 0.5
-        f1 = float(f1_score(labels[held_rows], held.astype(int), zero_division=0.0))
+        f1 = float(f1_score(y[held_rows], held.astype(int), zero_division=0.0))
         history.append({"epoch": epoch, "train_loss": total / len(order), "validation_f1": f1})
         progress.advance(detail=f"loss {total / len(order):.4f}, held-out F1 {f1:.3f}")
         if f1 > best_f1:
@@ -201,8 +201,8 @@ def fine_tune(
         "history": history,
         "seed": seed,
         "device": device,
-        "n_train": int(len(labels)),
-        "n_positive": int(labels.sum()),
+        "n_train": int(len(y)),
+        "n_positive": int(y.sum()),
         "n_validation": int(len(held_rows)),
         **{
             key: settings[key]
