@@ -72,22 +72,6 @@ TARGETS = {
 }
 
 
-def provenance_sources():
-    from perivigil.provenance import source_paths
-
-    return source_paths(config, [str(f) for f in workflow.configfiles], Path("."))
-
-
-def declared_rule_outputs():
-    from snakemake.io import is_flagged
-
-    return {
-        r.name: [[str(f), is_flagged(f, "directory")] for f in r.output if str(f).startswith("results/")]
-        for r in workflow.rules
-        if r.name != "provenance"
-    }
-
-
 rule all:
     default_target: True
     input:

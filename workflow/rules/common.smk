@@ -179,3 +179,21 @@ def adjudicated_sheet(wildcards):
 def notebook_inputs(wildcards):
     """The named inputs of one stage notebook."""
     return NOTEBOOK_INPUTS[wildcards.stage]
+
+
+def provenance_sources():
+    """The files and folders the config names, for results/provenance.json (its declared inputs)."""
+    from perivigil.provenance import source_paths
+
+    return source_paths(config, [str(f) for f in workflow.configfiles], Path("."))
+
+
+def declared_rule_outputs():
+    """Each rule's declared output patterns under results/ (flagged when a folder), for provenance."""
+    from snakemake.io import is_flagged
+
+    return {
+        r.name: [[str(f), is_flagged(f, "directory")] for f in r.output if str(f).startswith("results/")]
+        for r in workflow.rules
+        if r.name != "provenance"
+    }
