@@ -49,13 +49,13 @@ from perivigil.preprocess.run import settings_from_config  # noqa: E402
 
 # Step -> functions whose cumulative time is the step's (the first that the profile holds).
 STEPS = {
-    "language detection": ["detect_languages"],
-    "exact duplicates": ["exact_duplicate_of"],
-    "near duplicates (MinHash + LSH)": ["near_duplicate_of"],
-    "quotes": ["quoted_post", "remember_for_quotes"],
+    "language detection (fastText, then lingua)": ["detect"],
+    "duplicates + quotes (observe)": ["observe"],
+    "MinHash signatures": ["signatures"],
     "accent folding (comparable)": ["comparable"],
     "normalise + mask (clean_text)": ["clean_text"],
     "member handles (first pass)": ["collect_handles"],
+    "raw records read + checked": ["iter_records"],
     "table check + Parquet write": ["_frame", "check", "write_table"],
 }
 

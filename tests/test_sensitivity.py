@@ -79,7 +79,7 @@ def test_the_table_schema_refuses_a_proportion_out_of_range():
 
 def test_the_bootstrap_draws_do_not_depend_on_the_chunk():
     from perivigil.evaluation import resampled_sums
-    from perivigil.models.sensitivity import replicate_chunk
+    from perivigil.models.apply import replicate_chunk
 
     matrix = np.arange(40, dtype=float).reshape(20, 2)
     (whole,) = resampled_sums([matrix], 50, np.random.default_rng(3))

@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 
 from perivigil.evaluation import design_metric_intervals, resampled_sums
 from perivigil.models import LABELS
-from perivigil.models.apply import corrected_prevalence
+from perivigil.models.apply import corrected_prevalence, replicate_chunk
 from perivigil.models.rules import RuleThresholds, candidate_events, support_masks
 
 PRIMARY = "primary"
@@ -57,18 +57,6 @@ def scenarios_from_config(
             raise ValueError(f"sensitivity: scenario name {name!r} used twice (or is {PRIMARY!r})")
         out.append((name, scenario_thresholds(primary, scenario)))
     return out
-
-
-# Cells (replicates × threads) of one chunk of the corpus bootstrap: its draws, their counts and weights take
-# about 8 bytes a cell each, so that a chunk stays near 100 MB whatever the number of threads.
-BOOTSTRAP_CELLS = 1 << 22
-
-
-def replicate_chunk(n_clusters: int, cells: int = BOOTSTRAP_CELLS) -> int:
-    """Replicates drawn together over ``n_clusters`` clusters (1000 at most, the default of
-    :func:`perivigil.evaluation.resampled_sums`). The generator gives the draws in the same order
-    whatever the chunk, so the replicates do not depend on it."""
-    return max(1, min(1000, cells // max(1, n_clusters)))
 
 
 def apparent_interval(

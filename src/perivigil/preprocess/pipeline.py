@@ -31,7 +31,7 @@ from perivigil.errors import InputError
 from perivigil.files import atomic_path
 from perivigil.logs import Progress
 from perivigil.preprocess.dedup import DuplicateFinder
-from perivigil.preprocess.language import LanguageCache, build_detector
+from perivigil.preprocess.language import LanguageCache, LanguageDetectors
 from perivigil.preprocess.mask import HandleMasker, mask_pii
 from perivigil.preprocess.normalise import normalise_text
 from perivigil.preprocess.pseudonymise import pseudonym
@@ -75,6 +75,7 @@ class PreprocessSettings:
     pseudonym_key: bytes
     language_candidates: tuple[str, ...] = ("fr", "en", "es", "it", "de", "pt", "nl", "ar")
     language_min_confidence: float = 0.5
+    language_fasttext_min_probability: float = 0.9
     jaccard_threshold: float = 0.8
     shingle_words: int = 3
     num_perm: int = 64
@@ -195,7 +196,11 @@ def preprocess(raw_paths: Sequence[Path], output: Path, settings: PreprocessSett
     raw_paths = [Path(p) for p in raw_paths]
     masker = HandleMasker(collect_handles(raw_paths))
     LOG.info("masking %d member handles in running text", masker.size)
-    languages = LanguageCache(build_detector(settings.language_candidates), settings.language_min_confidence)
+    languages = LanguageCache(
+        LanguageDetectors.build(
+            settings.language_candidates, settings.language_fasttext_min_probability, settings.language_min_confidence
+        )
+    )
     repeated = _Repeated(settings.pseudonym_key, masker)
     finder = DuplicateFinder(
         jaccard_threshold=settings.jaccard_threshold,

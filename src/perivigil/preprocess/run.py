@@ -25,6 +25,7 @@ def settings_from_config(config: dict[str, Any]) -> PreprocessSettings:
         pseudonym_key=key,
         language_candidates=tuple(section["language"]["candidates"]),
         language_min_confidence=section["language"]["min_confidence"],
+        language_fasttext_min_probability=section["language"]["fasttext_min_probability"],
         jaccard_threshold=near["jaccard_threshold"],
         shingle_words=near["shingle_words"],
         num_perm=near["num_perm"],
