@@ -67,3 +67,29 @@ def test_the_scheme_sent_to_annotators_states_the_configured_thresholds(study_co
     assert re.search(rf"<= {rules['iso_t1_max_sa']} SA", scheme["iso_t1"]["description"])
     assert re.search(rf">= {rules['aspirin_min_mg_day']} mg/day", scheme["nsaid_late"]["description"])
     assert re.search(rf"beyond {rules['nsaid_late_min_sa']} SA", scheme["nsaid_late"]["description"])
+
+
+def test_the_modelling_stage_settings_are_built_once_from_the_config(study_config):
+    # The values are config/config.yaml's (split, models, evaluation); the library functions
+    # take these frozen objects, never a raw config section.
+    from dataclasses import FrozenInstanceError
+
+    from perivigil.models.evaluate import EvaluationSettings, LinearSettings, SplitSettings
+
+    split = SplitSettings.from_section(study_config["split"])
+    assert split == SplitSettings(test_fraction=0.25, seed=20250401)
+    assert LinearSettings.from_section(study_config["models"]) == LinearSettings((0.1, 1.0, 10.0), 5, 20250403)
+    assert EvaluationSettings.from_section(study_config["evaluation"]) == EvaluationSettings(10000, 1000, 20250402)
+    with pytest.raises(FrozenInstanceError):
+        split.seed = 1  # type: ignore[misc]
+
+
+def test_the_export_settings_are_built_once_from_the_config(study_config):
+    from pathlib import Path
+
+    from perivigil.annotation.run import ExportSettings
+
+    # config/config.yaml's annotation section, read once into a frozen object
+    assert ExportSettings.from_section(study_config["annotation"]) == ExportSettings(
+        Path("config/labels.yaml"), Path("docs/annotation-guidelines.md"), ("ann_a", "ann_b", "ann_c")
+    )

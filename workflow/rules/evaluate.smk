@@ -121,7 +121,7 @@ rule evaluate:
         mem_mb=2000,
         runtime=60,
     params:
-        config={key: config[key] for key in ("evaluation",)},
+        section=config["evaluation"],
         models=list(trained_models(None)),
         code=code("evaluate.py"),
     script:

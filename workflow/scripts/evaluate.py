@@ -4,7 +4,7 @@ from perivigil.logs import log_to
 
 log_to(snakemake.log[0])
 
-from perivigil.models.evaluate import evaluate_models
+from perivigil.models.evaluate import EvaluationSettings, evaluate_models
 
 models = {key: snakemake.input[key] for key in snakemake.params.models}
 evaluate_models(
@@ -12,7 +12,7 @@ evaluate_models(
     snakemake.input.posts,
     snakemake.input.decisions,
     models,
-    snakemake.params.config,
+    EvaluationSettings.from_section(snakemake.params.section),
     snakemake.input.frame,
     predictions_path=snakemake.output.predictions,
     metrics_path=snakemake.output.metrics,

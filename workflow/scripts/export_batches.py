@@ -4,6 +4,11 @@ from perivigil.logs import log_to
 
 log_to(snakemake.log[0])
 
-from perivigil.annotation.run import export_batches
+from perivigil.annotation.run import ExportSettings, export_batches
 
-export_batches(snakemake.input.sample, snakemake.input.assignments, snakemake.params.section, snakemake.output[0])
+export_batches(
+    snakemake.input.sample,
+    snakemake.input.assignments,
+    ExportSettings.from_section(snakemake.params.section),
+    snakemake.output[0],
+)

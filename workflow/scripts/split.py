@@ -4,6 +4,11 @@ from perivigil.logs import log_to
 
 log_to(snakemake.log[0])
 
-from perivigil.models.evaluate import make_split
+from perivigil.models.evaluate import SplitSettings, make_split
 
-make_split(snakemake.input.gold, snakemake.input.posts, snakemake.params.section, snakemake.output[0])
+make_split(
+    snakemake.input.gold,
+    snakemake.input.posts,
+    SplitSettings.from_section(snakemake.params.section),
+    snakemake.output[0],
+)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -100,13 +101,28 @@ def sample_posts(
     return sample
 
 
-def export_batches(sample_path: Path, assignments_path: Path, section: Mapping[str, Any], output: Path) -> None:
+@dataclass(frozen=True)
+class ExportSettings:
+    """Config ``annotation``: the label scheme, the guidelines and the annotators a batch is written for."""
+
+    labels: Path
+    guidelines: Path
+    annotators: tuple[str, ...]
+
+    @classmethod
+    def from_section(cls, section: Mapping[str, Any]) -> ExportSettings:
+        """From the validated config's ``annotation`` section (or its keys ``labels``, ``guidelines``, ``annotators``)."""
+        return cls(Path(section["labels"]), Path(section["guidelines"]), tuple(section["annotators"]))
+
+
+def export_batches(sample_path: Path, assignments_path: Path, settings: ExportSettings, output: Path) -> None:
+    """One folder per annotator under ``output``: their posts in every tool's format, with the guidelines."""
     sample = pd.read_parquet(sample_path)
     assignments = pd.read_csv(assignments_path, dtype=str)
-    scheme = load_scheme(Path(section["labels"]))
-    for annotator in section["annotators"]:
+    scheme = load_scheme(settings.labels)
+    for annotator in settings.annotators:
         ids = set(assignments.loc[assignments["annotator"] == annotator, "post_id"])
-        write_batch(sample[sample["post_id"].isin(ids)], scheme, Path(output) / annotator, Path(section["guidelines"]))
+        write_batch(sample[sample["post_id"].isin(ids)], scheme, Path(output) / annotator, settings.guidelines)
 
 
 def read_truths(truths: Mapping[str, Path | str]) -> pd.DataFrame:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,15 +26,57 @@ from perivigil.schemas import COMPARISONS, METRICS_TABLE, PREDICTIONS, SPLIT, ch
 from perivigil.split import check_no_leak, split_gold
 
 
+@dataclass(frozen=True)
+class SplitSettings:
+    """Config ``split``: the share of gold threads held out for the test, and the draw's seed."""
+
+    test_fraction: float
+    seed: int
+
+    @classmethod
+    def from_section(cls, section: Mapping[str, Any]) -> SplitSettings:
+        """From the validated config's ``split`` section."""
+        return cls(float(section["test_fraction"]), int(section["seed"]))
+
+
+@dataclass(frozen=True)
+class LinearSettings:
+    """Config ``models``: the C values tried by grouped cross-validation, its folds, its seed."""
+
+    c_grid: tuple[float, ...]
+    cv_folds: int
+    seed: int
+
+    @classmethod
+    def from_section(cls, section: Mapping[str, Any]) -> LinearSettings:
+        """From the validated config's ``models`` section (or its keys ``c_grid``, ``cv_folds``, ``seed``)."""
+        return cls(tuple(float(c) for c in section["c_grid"]), int(section["cv_folds"]), int(section["seed"]))
+
+
+@dataclass(frozen=True)
+class EvaluationSettings:
+    """Config ``evaluation``: bootstrap replicates (metrics, AUPRC) and their seed."""
+
+    n_boot: int
+    n_boot_auprc: int
+    seed: int
+
+    @classmethod
+    def from_section(cls, section: Mapping[str, Any]) -> EvaluationSettings:
+        """From the validated config's ``evaluation`` section."""
+        return cls(int(section["n_boot"]), int(section["n_boot_auprc"]), int(section["seed"]))
+
+
 def gold_labels(gold: pd.DataFrame) -> pd.DataFrame:
     """post_id, iso_t1, nsaid_late (0/1) for the posts whose two labels are decided."""
     wide = gold[gold["label"].isin(LABELS)].pivot(index="post_id", columns="label", values="value")
     return wide.dropna().astype(int).reset_index()[["post_id", *LABELS]]
 
 
-def make_split(gold_path: Path, posts_path: Path, section: Mapping[str, Any], output: Path) -> pd.DataFrame:
+def make_split(gold_path: Path, posts_path: Path, settings: SplitSettings, output: Path) -> pd.DataFrame:
+    """Split the gold posts by thread into train and test (:func:`perivigil.split.split_gold`); write ``output``."""
     posts = pd.read_parquet(posts_path, columns=["post_id", "thread_id", "duplicate_of", "near_duplicate_of"])
-    split = split_gold(gold_labels(pd.read_parquet(gold_path)), posts, section["test_fraction"], section["seed"])
+    split = split_gold(gold_labels(pd.read_parquet(gold_path)), posts, settings.test_fraction, settings.seed)
     check_no_leak(split)
     write_csv(check(SPLIT, split, str(output)), output)
     return split
@@ -62,7 +105,7 @@ def train_linear(
     posts_path: Path,
     kind: str,
     label: str,
-    settings: Mapping[str, Any],
+    settings: LinearSettings,
     model_path: Path,
     record_path: Path,
 ) -> dict[str, Any]:
@@ -72,7 +115,7 @@ def train_linear(
     train, texts = _training_data(split_path, posts_path)
     progress = Progress(f"train {kind} {label}", "posts", total=len(train))
     model, record = fit(
-        kind, texts, train[label], train["thread_id"], settings["c_grid"], settings["cv_folds"], settings["seed"]
+        kind, texts, train[label], train["thread_id"], settings.c_grid, settings.cv_folds, settings.seed
     )
     record.update(label=label, training_data_sha256=_training_hash(train, texts, label))
     save(model, record, Path(model_path), Path(record_path))
@@ -144,7 +187,7 @@ def evaluate_models(
     posts_path: Path,
     decisions_path: Path,
     model_paths: Mapping[str, str],
-    config: Mapping[str, Any],
+    settings: EvaluationSettings,
     frame_path: Path | None = None,
     *,
     predictions_path: Path | str,
@@ -179,7 +222,6 @@ def evaluate_models(
         predictions[key] = model.predict(texts).astype(int)
         predictions[f"{key}_score"] = model.predict_proba(texts)[:, 1]
     write_csv(check(PREDICTIONS, predictions, str(predictions_path)), predictions_path)
-    settings = config["evaluation"]
     kinds = {key[: -len(label) - 1] for key in model_paths for label in LABELS if key.endswith("_" + label)}
     models = ["rules", *sorted(kinds)]
     rows, comparisons = [], []
@@ -194,11 +236,11 @@ def evaluate_models(
                 predictions["weight"],
                 predictions["stratum"],
                 predictions["thread_id"],
-                settings["n_boot"],
-                settings["seed"],
+                settings.n_boot,
+                settings.seed,
             )
             intervals = metric_intervals(
-                predictions[label], predictions[column], predictions["thread_id"], settings["n_boot"], settings["seed"]
+                predictions[label], predictions[column], predictions["thread_id"], settings.n_boot, settings.seed
             )
             if f"{column}_score" in predictions:
                 design["auprc"] = design_auprc_interval(
@@ -207,15 +249,15 @@ def evaluate_models(
                     predictions["weight"],
                     predictions["stratum"],
                     predictions["thread_id"],
-                    settings["n_boot_auprc"],
-                    settings["seed"],
+                    settings.n_boot_auprc,
+                    settings.seed,
                 )
                 intervals["auprc"] = auprc_interval(
                     predictions[label],
                     predictions[f"{column}_score"],
                     predictions["thread_id"],
-                    settings["n_boot_auprc"],
-                    settings["seed"],
+                    settings.n_boot_auprc,
+                    settings.seed,
                 )
             rows += _rows(model, label, "design", design, len(predictions))
             rows += _rows(model, label, "sample", intervals, len(predictions))
@@ -227,8 +269,8 @@ def evaluate_models(
                 predictions[column],
                 predictions[f"rules_{label}"],
                 predictions["thread_id"],
-                settings["n_boot"],
-                settings["seed"],
+                settings.n_boot,
+                settings.seed,
             )
             comparisons.append(
                 {
@@ -246,7 +288,7 @@ def evaluate_models(
                     "mcnemar_exact_p": p_value,
                 }
             )
-    progress.finish(f"{settings['n_boot']:,} cluster-bootstrap replicates each")
+    progress.finish(f"{settings.n_boot:,} cluster-bootstrap replicates each")
     table = check(METRICS_TABLE, pd.DataFrame(rows), str(metrics_path))
     write_csv(table, metrics_path)
     comparison_table = pd.DataFrame(comparisons, columns=list(COMPARISONS.columns))
