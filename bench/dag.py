@@ -132,12 +132,9 @@ def generate_corpus(copy: Path, posts: int) -> float:
     script = (
         "import sys, yaml\n"
         "from pathlib import Path\n"
-        "from perivigil.demo.forum import _write_truth, iter_threads\n"
-        "from perivigil.demo.seeds import load_fragments, load_seed_posts\n"
+        "from perivigil.demo.build import write_demo_truth\n"
         "s = yaml.safe_load(Path('config/config.yaml').read_text(encoding='utf-8'))['demo_forum']\n"
-        "threads = iter_threads(load_seed_posts(Path(s['seeds'])), load_fragments(Path(s['fragments'])),"
-        " int(sys.argv[1]), s['seed'])\n"
-        "_write_truth(threads, Path(sys.argv[2]), {})\n"
+        "write_demo_truth(s, int(sys.argv[1]), Path(sys.argv[2]))\n"
     )
     subprocess.run([sys.executable, "-c", script, str(posts), TRUTH], cwd=copy, env=study_env(copy), check=True)
     return time.perf_counter() - started

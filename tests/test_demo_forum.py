@@ -185,3 +185,22 @@ def test_generator_makes_exactly_the_requested_posts(small_forum):
     assert small_forum["counts"]["posts"] == 150
     rows = list(csv.DictReader(Path(small_forum["truth"]).open(encoding="utf-8")))
     assert len(rows) == 150 and len({r["post_id"] for r in rows}) == 150
+
+
+def test_the_jsonl_corpus_and_its_truth_table_hold_the_same_posts(root, study_config, tmp_path):
+    """bench/dag.py feeds ``write_demo_jsonl``'s posts to the DAG and ``write_demo_truth``'s table to the
+    simulated annotators: the same generator, settings and N, so the same post ids in the same order."""
+    import json
+
+    from perivigil.demo.build import write_demo_jsonl, write_demo_truth
+
+    settings = dict(study_config["demo_forum"])
+    for key in ("seeds", "fragments"):
+        settings[key] = str(root / settings[key])
+    assert write_demo_jsonl(settings, 400, tmp_path / "posts.jsonl") == 400
+    write_demo_truth(settings, 400, tmp_path / "truth.csv")
+    jsonl_ids = [json.loads(line)["post_id"] for line in (tmp_path / "posts.jsonl").read_text().splitlines()]
+    with (tmp_path / "truth.csv").open(encoding="utf-8") as handle:
+        truth_ids = [row["post_id"] for row in csv.DictReader(handle)]
+    assert len(jsonl_ids) == 400
+    assert jsonl_ids == truth_ids

@@ -6,7 +6,15 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from perivigil.demo.forum import SiteLayout, iter_raw_records, iter_threads, write_manifest, write_raw_jsonl, write_site
+from perivigil.demo.forum import (
+    SiteLayout,
+    iter_raw_records,
+    iter_threads,
+    write_manifest,
+    write_raw_jsonl,
+    write_site,
+    write_truth,
+)
 from perivigil.demo.seeds import load_fragments, load_seed_posts
 
 
@@ -32,3 +40,10 @@ def write_demo_jsonl(settings: dict[str, Any], n_posts: int, output: Path) -> in
     seeds = load_seed_posts(Path(settings["seeds"]))
     fragments = load_fragments(Path(settings["fragments"]))
     return write_raw_jsonl(iter_raw_records(seeds, fragments, n_posts, settings["seed"]), Path(output))
+
+
+def write_demo_truth(settings: dict[str, Any], n_posts: int, output: Path) -> None:
+    """The truth table of the posts :func:`write_demo_jsonl` writes with the same settings and ``n_posts``."""
+    seeds = load_seed_posts(Path(settings["seeds"]))
+    fragments = load_fragments(Path(settings["fragments"]))
+    write_truth(iter_threads(seeds, fragments, n_posts, settings["seed"]), Path(output), {})

@@ -30,7 +30,7 @@ import json
 import random
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -515,7 +515,7 @@ def write_site(
         encoding="utf-8",
     )
     counts["pages"] += 1
-    _write_truth(threads, truth_path, status)
+    write_truth(threads, truth_path, status)
     counts["posts"] = sum(len(t.posts) for t in threads)
     counts["deleted"] = sum(p.deleted for t in threads for p in t.posts)
     counts["no_date"] = sum(p.no_date and not p.deleted for t in threads for p in t.posts)
@@ -548,7 +548,8 @@ def _fmt(value: object) -> str:
     return str(value)
 
 
-def _write_truth(threads: list[Thread], path: Path, page_status: dict[int, str]) -> None:
+def write_truth(threads: Iterable[Thread], path: Path, page_status: dict[int, str]) -> None:
+    """The truth table (``TRUTH_COLUMNS``) of the threads' posts; ``page_status`` overrides a post's state."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
