@@ -92,12 +92,19 @@ rule provenance:
         ),
     log:
         "logs/provenance.log",
+    benchmark:
+        "benchmarks/provenance/provenance.tsv"
     conda:
         "workflow/envs/perivigil.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=30,
     params:
         config=config,
         config_files=[str(f) for f in workflow.configfiles],
         # each rule's output patterns under results/: the record names the rule behind each output
         rules=lambda wildcards: declared_rule_outputs(),
+        code=code("provenance.py"),
     script:
         "workflow/scripts/provenance.py"
