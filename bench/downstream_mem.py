@@ -72,13 +72,20 @@ job, data, config_path, tmp = sys.argv[1:5]
 data, tmp = Path(data), Path(tmp)
 config = __import__("yaml").safe_load(open(config_path, encoding="utf-8"))
 if job == "decide":
-    from perivigil.models.rules import decide_file
-    decide_file(str(data / "posts.parquet"), str(data / "mentions.parquet"), str(tmp / "decisions.parquet"),
-                {"rules": config["rules"]})
+    from perivigil.models import rules
+    # the package before issue 16's settings objects took the config section itself
+    settings = {"rules": config["rules"]}
+    if hasattr(rules, "RuleThresholds") and "thresholds" in __import__("inspect").signature(rules.decide_file).parameters:
+        settings = rules.thresholds_from_config(settings)
+    rules.decide_file(str(data / "posts.parquet"), str(data / "mentions.parquet"), str(tmp / "decisions.parquet"),
+                      settings)
 elif job == "sensitivity":
-    from perivigil.models.sensitivity import sensitivity_analysis
-    sensitivity_analysis(str(data / "posts.parquet"), str(data / "mentions.parquet"), str(data / "predictions.csv"),
-                         {k: config[k] for k in ("rules", "sensitivity", "apply")}, table_path=str(tmp / "sensitivity.csv"),
+    from perivigil.models import sensitivity
+    settings = {k: config[k] for k in ("rules", "sensitivity", "apply")}
+    if hasattr(sensitivity, "SensitivitySettings"):
+        settings = sensitivity.SensitivitySettings.from_config(settings)
+    sensitivity.sensitivity_analysis(str(data / "posts.parquet"), str(data / "mentions.parquet"), str(data / "predictions.csv"),
+                         settings, table_path=str(tmp / "sensitivity.csv"),
                          figure=(str(tmp / "sensitivity.png"), str(tmp / "sensitivity.pdf")))
 elif job == "source_yield":
     from perivigil.report.source_yield import write_source_yield

@@ -96,7 +96,7 @@ def test_a_model_that_does_not_exist_is_refused(tmp_path, root, monkeypatch, cap
 
 
 def test_extraction_writes_checked_mentions(tmp_path, root, monkeypatch):
-    from perivigil.extract.run import extract_posts_file, write_lexicon
+    from perivigil.extract.run import ExtractSettings, extract_posts_file, write_lexicon
 
     monkeypatch.chdir(root)
     config = yaml.safe_load((root / "config/config.yaml").read_text(encoding="utf-8"))
@@ -104,7 +104,10 @@ def test_extraction_writes_checked_mentions(tmp_path, root, monkeypatch):
     posts = pd.DataFrame({"post_id": [str(p["post_id"]) for p in POSTS], "text": [p["text"] for p in POSTS]})
     posts.to_parquet(tmp_path / "posts.parquet", row_group_size=3)
     counts = extract_posts_file(
-        tmp_path / "posts.parquet", tmp_path / "lexicon.parquet", tmp_path / "mentions.parquet", config
+        tmp_path / "posts.parquet",
+        tmp_path / "lexicon.parquet",
+        tmp_path / "mentions.parquet",
+        ExtractSettings.from_section(config["extract"]),
     )
     # p1, p2, p3, p6 ("ibuprofen", the English name), p7 name one drug, p8 two; p4, p5 none. Taken: p1 Advil,
     # p3 and p8 Curacné, p7 Kardégic ("tous les soirs"), p8 advil; p2 is a question, p6 has no French verb.

@@ -93,3 +93,31 @@ def test_the_export_settings_are_built_once_from_the_config(study_config):
     assert ExportSettings.from_section(study_config["annotation"]) == ExportSettings(
         Path("config/labels.yaml"), Path("docs/annotation-guidelines.md"), ("ann_a", "ann_b", "ann_c")
     )
+
+
+def test_the_extraction_settings_derive_the_trimesters_from_the_config(study_config):
+    # config extract: months_to_sa [6, 10, ..., 41], T1 <= 14 SA, T2 up to 28 SA (protocol §3)
+    from perivigil.extract.run import ExtractSettings
+
+    settings = ExtractSettings.from_section(study_config["extract"])
+    assert settings.months() == {m: float(sa) for m, sa in DEFAULT_MONTHS_TO_SA.items()}
+    assert settings.trimesters() == DEFAULT_TRIMESTERS == {1: (0.0, 14.0), 2: (15.0, 28.0), 3: (29.0, 42.0)}
+    moved = ExtractSettings.from_section({**study_config["extract"], "t1_max_sa": 12})
+    assert moved.trimesters() == {1: (0.0, 12.0), 2: (13.0, 28.0), 3: (29.0, 42.0)}
+
+
+def test_the_sensitivity_settings_hold_the_primary_thresholds_and_each_scenario(study_config):
+    # config sensitivity.scenarios (protocol §4): aspirin from 100 mg/day, T1 ending at 12 or 15 SA,
+    # NSAIDs from 20 SA; the bootstrap is apply's (2,000 replicates)
+    from perivigil.models.sensitivity import SensitivitySettings
+
+    settings = SensitivitySettings.from_config(study_config)
+    primary = RuleThresholds()
+    assert settings.scenarios == (
+        ("primary", primary),
+        ("aspirin_100", RuleThresholds(aspirin_min_mg_day=100.0)),
+        ("t1_end_12", RuleThresholds(iso_t1_max_sa=12.0)),
+        ("t1_end_15", RuleThresholds(iso_t1_max_sa=15.0)),
+        ("nsaid_from_20", RuleThresholds(nsaid_late_min_sa=20.0)),
+    )
+    assert (settings.n_boot, settings.seed) == (2000, 20250404)

@@ -53,7 +53,7 @@ rule extract:
     resources:
         mem_mb=2000,
     params:
-        config={key: config[key] for key in ("extract",)},
+        section=config["extract"],
         code=code("extract.py"),
     script:
         "../scripts/extract.py"

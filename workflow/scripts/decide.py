@@ -4,6 +4,11 @@ from perivigil.logs import log_to
 
 log_to(snakemake.log[0])
 
-from perivigil.models.rules import decide_file
+from perivigil.models.rules import decide_file, thresholds_from_config
 
-decide_file(snakemake.input.posts, snakemake.input.mentions, snakemake.output[0], snakemake.params.config)
+decide_file(
+    snakemake.input.posts,
+    snakemake.input.mentions,
+    snakemake.output[0],
+    thresholds_from_config(snakemake.params.config),
+)

@@ -4,13 +4,13 @@ from perivigil.logs import log_to
 
 log_to(snakemake.log[0])
 
-from perivigil.models.sensitivity import sensitivity_analysis
+from perivigil.models.sensitivity import SensitivitySettings, sensitivity_analysis
 
 sensitivity_analysis(
     snakemake.input.posts,
     snakemake.input.mentions,
     snakemake.input.predictions,
-    snakemake.params.config,
+    SensitivitySettings.from_config(snakemake.params.config),
     table_path=snakemake.output.table,
     figure=(snakemake.output.png, snakemake.output.pdf),
 )

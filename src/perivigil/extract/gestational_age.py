@@ -49,7 +49,15 @@ ORDINAL_WORDS = {
     "neuvieme": 9,
 }
 DEFAULT_MONTHS_TO_SA = {1: 6, 2: 10, 3: 15, 4: 19, 5: 24, 6: 28, 7: 32, 8: 36, 9: 41}
-DEFAULT_TRIMESTERS = {1: (0.0, 14.0), 2: (15.0, 28.0), 3: (29.0, 42.0)}
+
+
+def trimester_bands(t1_max_sa: float, t2_max_sa: float) -> dict[int, tuple[float, float]]:
+    """Trimester -> (first, last) SA, from the ends of T1 and T2 (study protocol §3: T1 <= 14 SA,
+    T2 up to 28 SA, T3 to term, 42 SA at most)."""
+    return {1: (0.0, t1_max_sa), 2: (t1_max_sa + 1, t2_max_sa), 3: (t2_max_sa + 1, 42.0)}
+
+
+DEFAULT_TRIMESTERS = trimester_bands(14.0, 28.0)
 
 
 @dataclass(frozen=True)

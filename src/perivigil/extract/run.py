@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 
 from perivigil.errors import InputError
 from perivigil.extract.drugs import DrugMatcher
+from perivigil.extract.gestational_age import trimester_bands
 from perivigil.extract.lexicon import build_lexicon
 from perivigil.extract.pipeline import EVENT_COLUMNS, EventRow, Extractor, event_rows, posted_date
 from perivigil.files import atomic_path
@@ -54,12 +55,39 @@ def write_lexicon_from(
     return lexicon
 
 
+@dataclass(frozen=True)
+class ExtractSettings:
+    """Config ``extract``: SA at the end of each pregnancy month (months 1 to 9) and the ends of T1
+    and T2 in SA (study protocol §3)."""
+
+    months_to_sa: tuple[float, ...]
+    t1_max_sa: float
+    t2_max_sa: float
+
+    @classmethod
+    def from_section(cls, section: Mapping[str, Any]) -> ExtractSettings:
+        """From the validated config's ``extract`` section."""
+        return cls(
+            tuple(float(v) for v in section["months_to_sa"]), float(section["t1_max_sa"]), float(section["t2_max_sa"])
+        )
+
+    def months(self) -> dict[int, float]:
+        """Pregnancy month (1-9) -> SA at its end."""
+        return {i + 1: v for i, v in enumerate(self.months_to_sa)}
+
+    def trimesters(self) -> dict[int, tuple[float, float]]:
+        """Trimester -> (first, last) SA."""
+        return trimester_bands(self.t1_max_sa, self.t2_max_sa)
+
+
+def extractor_from_settings(settings: ExtractSettings, lexicon: pd.DataFrame) -> Extractor:
+    """The extractor of the lexicon's drugs with the settings' gestational-age conventions."""
+    return Extractor(DrugMatcher(check(LEXICON, lexicon, "lexicon")), settings.months(), settings.trimesters())
+
+
 def extractor_from_config(config: Mapping[str, Any], lexicon: pd.DataFrame) -> Extractor:
-    section = config["extract"]
-    months = {i + 1: float(v) for i, v in enumerate(section["months_to_sa"])}
-    t1, t2 = float(section["t1_max_sa"]), float(section["t2_max_sa"])
-    trimesters = {1: (0.0, t1), 2: (t1 + 1, t2), 3: (t2 + 1, 42.0)}
-    return Extractor(DrugMatcher(check(LEXICON, lexicon, "lexicon")), months, trimesters)
+    """:func:`extractor_from_settings` with the settings of the config's ``extract`` section."""
+    return extractor_from_settings(ExtractSettings.from_section(config["extract"]), lexicon)
 
 
 ARROW_MENTIONS = pa.schema(
@@ -107,10 +135,9 @@ def _mentions_frame(rows: list[EventRow]) -> pd.DataFrame:
     return frame
 
 
-def extract_posts_file(posts: Path, lexicon_path: Path, output: Path, config: Mapping[str, Any]) -> dict[str, int]:
+def extract_posts_file(posts: Path, lexicon_path: Path, output: Path, settings: ExtractSettings) -> dict[str, int]:
     """Read ``posts.parquet`` row group by row group; write its events to ``mentions.parquet``; return counts."""
-    lexicon = pd.read_parquet(lexicon_path)
-    extractor = extractor_from_config(config, lexicon)
+    extractor = extractor_from_settings(settings, pd.read_parquet(lexicon_path))
     counts = {"posts": 0, "posts_with_mentions": 0, "mentions": 0, "taken": 0, "truncated": 0}
     source = pq.ParquetFile(posts)
     names = source.schema_arrow.names

@@ -322,7 +322,7 @@ def candidate_events(mentions_path: str, columns: Sequence[str], batch_size: int
 
 
 def decide_file(
-    posts_path: str, mentions_path: str, output: str, config: Mapping[str, Any], batch_size: int = 65_536
+    posts_path: str, mentions_path: str, output: str, thresholds: RuleThresholds, batch_size: int = 65_536
 ) -> int:
     """``decisions.parquet`` from ``mentions.parquet``: every post × label, decided once for every later stage.
 
@@ -340,7 +340,7 @@ def decide_file(
     if pc.count_distinct(ids).as_py() != len(ids):
         first = pc.value_counts(ids).filter(pc.greater(pc.value_counts(ids).field("counts"), 1))[0]
         raise ValueError(f"{posts_path}: post_id {first['values'].as_py()!r} appears more than once")
-    evidence = supporting_evidence(candidate_events(mentions_path, EVIDENCE_INPUTS), thresholds_from_config(config))
+    evidence = supporting_evidence(candidate_events(mentions_path, EVIDENCE_INPUTS), thresholds)
     written = 0
     with atomic_path(output) as tmp:
         writer = None

@@ -20,7 +20,7 @@ the bootstrap resamples the same clusters in the same order as it would from the
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import numpy as np
@@ -193,17 +193,36 @@ def sensitivity_figure(table: pd.DataFrame):
     return figure
 
 
+@dataclass(frozen=True)
+class SensitivitySettings:
+    """The scenarios (the primary thresholds first) and the corpus bootstrap's replicates and seed."""
+
+    scenarios: tuple[tuple[str, RuleThresholds], ...]
+    n_boot: int
+    seed: int
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> SensitivitySettings:
+        """From the validated config's ``rules``, ``sensitivity`` and ``apply`` sections (the bootstrap is
+        ``apply``'s, as for the primary prevalence)."""
+        from perivigil.models.rules import thresholds_from_config
+
+        scenarios = scenarios_from_config(
+            thresholds_from_config(config), config.get("sensitivity", {}).get("scenarios", [])
+        )
+        return cls(tuple(scenarios), int(config["apply"]["n_boot"]), int(config["apply"]["seed"]))
+
+
 def sensitivity_analysis(
     posts_path: str,
     mentions_path: str,
     predictions_path: str,
-    config: Mapping[str, Any],
+    settings: SensitivitySettings,
     *,
     table_path: str,
     figure: tuple[str, str],
 ) -> pd.DataFrame:
     """Rule ``sensitivity``: results/tables/sensitivity.csv and its figure (PNG, PDF)."""
-    from perivigil.models.rules import thresholds_from_config
     from perivigil.report.figures import save_figure, write_csv
     from perivigil.schemas import SENSITIVITY, check
 
@@ -214,12 +233,8 @@ def sensitivity_analysis(
         dtype={"post_id": str, "thread_id": str, "stratum": str},
         usecols=["post_id", "thread_id", "stratum", "weight", *LABELS],
     )
-    scenarios = scenarios_from_config(
-        thresholds_from_config(config), config.get("sensitivity", {}).get("scenarios", [])
-    )
-    settings = config["apply"]
     table = sensitivity_table(
-        posts["post_id"], posts["thread_id"], events, test, scenarios, settings["n_boot"], settings["seed"]
+        posts["post_id"], posts["thread_id"], events, test, list(settings.scenarios), settings.n_boot, settings.seed
     )
     write_csv(check(SENSITIVITY, table, str(table_path)), table_path)
     save_figure(sensitivity_figure(table), *figure)
