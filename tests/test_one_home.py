@@ -121,3 +121,16 @@ def test_the_sensitivity_settings_hold_the_primary_thresholds_and_each_scenario(
         ("nsaid_from_20", RuleThresholds(nsaid_late_min_sa=20.0)),
     )
     assert (settings.n_boot, settings.seed) == (2000, 20250404)
+
+
+def test_the_language_thresholds_are_the_same_in_config_schema_and_code(study_config, schema):
+    # fastText decides at probability >= 0.9, lingua below; 'und' under 0.5 (docs/decisions.md, "Language")
+    from perivigil.preprocess.pipeline import PreprocessSettings
+
+    language = study_config["preprocess"]["language"]
+    assert (language["fasttext_min_probability"], language["min_confidence"]) == (0.9, 0.5)
+    defaults = schema["properties"]["preprocess"]["properties"]["language"]["properties"]
+    assert (defaults["fasttext_min_probability"]["default"], defaults["min_confidence"]["default"]) == (0.9, 0.5)
+    code = PreprocessSettings(pseudonym_key=b"k")
+    assert (code.language_fasttext_min_probability, code.language_min_confidence) == (0.9, 0.5)
+    assert code.language_candidates == tuple(language["candidates"])

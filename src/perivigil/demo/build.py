@@ -15,7 +15,7 @@ from perivigil.demo.forum import (
     write_site,
     write_truth,
 )
-from perivigil.demo.seeds import load_fragments, load_seed_posts
+from perivigil.demo.seeds import Fragments, SeedPost, load_fragments, load_seed_posts
 
 
 def build_demo_forum(settings: dict[str, Any]) -> dict[str, int]:
@@ -35,15 +35,17 @@ def build_demo_forum(settings: dict[str, Any]) -> dict[str, int]:
     return counts
 
 
+def _generator_inputs(settings: dict[str, Any]) -> tuple[list[SeedPost], Fragments]:
+    return load_seed_posts(Path(settings["seeds"])), load_fragments(Path(settings["fragments"]))
+
+
 def write_demo_jsonl(settings: dict[str, Any], n_posts: int, output: Path) -> int:
     """Write ``n_posts`` demo posts straight to raw JSONL (benchmarks); return how many."""
-    seeds = load_seed_posts(Path(settings["seeds"]))
-    fragments = load_fragments(Path(settings["fragments"]))
+    seeds, fragments = _generator_inputs(settings)
     return write_raw_jsonl(iter_raw_records(seeds, fragments, n_posts, settings["seed"]), Path(output))
 
 
 def write_demo_truth(settings: dict[str, Any], n_posts: int, output: Path) -> None:
     """The truth table of the posts :func:`write_demo_jsonl` writes with the same settings and ``n_posts``."""
-    seeds = load_seed_posts(Path(settings["seeds"]))
-    fragments = load_fragments(Path(settings["fragments"]))
+    seeds, fragments = _generator_inputs(settings)
     write_truth(iter_threads(seeds, fragments, n_posts, settings["seed"]), Path(output), {})

@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 from perivigil.evaluation import design_metric_intervals, resampled_sums
 from perivigil.models import LABELS
 from perivigil.models.apply import corrected_prevalence, replicate_chunk
-from perivigil.models.rules import RuleThresholds, candidate_events, support_masks
+from perivigil.models.rules import RuleThresholds, candidate_events, support_masks, thresholds_from_config
 
 PRIMARY = "primary"
 THRESHOLD_KEYS = tuple(f.name for f in fields(RuleThresholds))
@@ -205,8 +205,6 @@ class SensitivitySettings:
     def from_config(cls, config: Mapping[str, Any]) -> SensitivitySettings:
         """From the validated config's ``rules``, ``sensitivity`` and ``apply`` sections (the bootstrap is
         ``apply``'s, as for the primary prevalence)."""
-        from perivigil.models.rules import thresholds_from_config
-
         scenarios = scenarios_from_config(
             thresholds_from_config(config), config.get("sensitivity", {}).get("scenarios", [])
         )

@@ -73,7 +73,11 @@ def load_fasttext() -> Any:
     """fastText's compressed language model (fasttext-predict's model object)."""
     import fasttext
 
-    return fasttext.load_model(str(fasttext_model_path()))
+    path = fasttext_model_path()
+    try:
+        return fasttext.load_model(str(path))
+    except ValueError as error:  # fasttext-predict's error for a file that is not a fastText model
+        raise InputError(f"language detection: {path}: not a readable fastText model ({error})") from None
 
 
 def detect_language(detector: LanguageDetector, text: str, min_confidence: float) -> tuple[str, float]:
