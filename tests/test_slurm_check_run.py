@@ -56,14 +56,27 @@ def _snakemake_log(logdir, preprocess_submitted=True) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _slurmctld_log(preprocess_cpus=2, preprocess_status=0) -> str:
+def _slurmctld_log(preprocess_status=0) -> str:
+    # Job 5 is started by the backfill scheduler, whose line does not give its CPUs (make test-slurm failed
+    # on this once: the CPUs are read from scontrol instead).
     return (
         "[2026-11-23T11:25:21.443] sched: Allocate JobId=4 NodeList=localhost #CPUs=1 Partition=normal\n"
-        f"[2026-11-23T11:25:21.450] sched: Allocate JobId=5 NodeList=localhost #CPUs={preprocess_cpus} Partition=normal\n"
+        "[2026-11-23T11:25:21.450] sched/backfill: _start_job: Started JobId=5 in normal on localhost\n"
         "[2026-11-23T11:25:28.896] _job_complete: JobId=4 WEXITSTATUS 0\n"
         "[2026-11-23T11:25:28.896] _job_complete: JobId=4 done\n"
         f"[2026-11-23T11:25:32.385] _job_complete: JobId=5 WEXITSTATUS {preprocess_status}\n"
         "[2026-11-23T11:25:32.385] _job_complete: JobId=5 done\n"
+    )
+
+
+def _scontrol_jobs(preprocess_cpus=2) -> str:
+    # `scontrol -o show job` of SLURM 22.05, one line per job (fields cut)
+    return (
+        "JobId=4 JobName=collect UserId=root(0) GroupId=root(0) Priority=4294901756 JobState=COMPLETED "
+        "Reason=None ExitCode=0:0 NodeList=localhost NumNodes=1 NumCPUs=1 NumTasks=1 CPUs/Task=1\n"
+        "JobId=5 JobName=preprocess UserId=root(0) GroupId=root(0) Priority=4294901755 JobState=COMPLETED "
+        f"Reason=None ExitCode=0:0 NodeList=localhost NumNodes=1 NumCPUs={preprocess_cpus} NumTasks=1 "
+        f"CPUs/Task={preprocess_cpus}\n"
     )
 
 
@@ -77,21 +90,23 @@ def logdir(tmp_path):
 
 
 def test_a_run_whose_jobs_all_ran_on_slurm_passes(logdir):
-    summary = _module().check(_snakemake_log(logdir), _slurmctld_log(), logdir)
+    summary = _module().check(_snakemake_log(logdir), _slurmctld_log(), _scontrol_jobs(), logdir)
     assert summary == (
         f"2 jobs, each one SLURM job with CPUs = threads (more than 1: preprocess 2), exit 0, its log in {logdir}"
     )
 
 
 @pytest.mark.parametrize(
-    ("snakemake", "slurmctld", "problem"),
+    ("snakemake", "slurmctld", "scontrol", "problem"),
     [
         (
             {"preprocess_submitted": False},
             {},
+            {},
             "jobs not submitted to SLURM: [1]",
         ),
         (
+            {},
             {},
             {"preprocess_cpus": 1},  # threads capped, e.g. by profiles/default's `cores` on a 1-core login node
             "rule preprocess (Snakemake job 1, SLURM job 5): 1 CPUs allocated for 2 threads",
@@ -99,13 +114,16 @@ def test_a_run_whose_jobs_all_ran_on_slurm_passes(logdir):
         (
             {},
             {"preprocess_status": 1},
+            {},
             "rule preprocess (Snakemake job 1, SLURM job 5): exit status 1 in slurmctld's log",
         ),
     ],
 )
-def test_a_job_not_submitted_capped_or_failed_is_named(logdir, snakemake, slurmctld, problem):
+def test_a_job_not_submitted_capped_or_failed_is_named(logdir, snakemake, slurmctld, scontrol, problem):
     with pytest.raises(ValueError) as error:
-        _module().check(_snakemake_log(logdir, **snakemake), _slurmctld_log(**slurmctld), logdir)
+        _module().check(
+            _snakemake_log(logdir, **snakemake), _slurmctld_log(**slurmctld), _scontrol_jobs(**scontrol), logdir
+        )
     assert str(error.value) == problem
 
 
@@ -113,8 +131,10 @@ def test_a_missing_slurm_log_fails_in_one_line_from_the_command_line(logdir, tmp
     (logdir / "rule_collect/demo_forum/4.log").unlink()
     (tmp_path / "snakemake.log").write_text(_snakemake_log(logdir), encoding="utf-8")
     (tmp_path / "slurmctld.log").write_text(_slurmctld_log(), encoding="utf-8")
+    (tmp_path / "jobs.txt").write_text(_scontrol_jobs(), encoding="utf-8")
+    logs = [str(tmp_path / name) for name in ("snakemake.log", "slurmctld.log", "jobs.txt")]
     result = subprocess.run(
-        [sys.executable, str(CHECK), str(tmp_path / "snakemake.log"), str(tmp_path / "slurmctld.log"), str(logdir)],
+        [sys.executable, str(CHECK), *logs, str(logdir)],
         capture_output=True,
         text=True,
     )

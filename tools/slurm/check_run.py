@@ -1,14 +1,20 @@
 """Check, from its logs, that a Snakemake run through profiles/slurm ran every job as a SLURM job.
 
-Usage: python tools/slurm/check_run.py SNAKEMAKE_LOG SLURMCTLD_LOG SLURM_LOGDIR
+Usage: python tools/slurm/check_run.py SNAKEMAKE_LOG SLURMCTLD_LOG SCONTROL_JOBS SLURM_LOGDIR
 
 For every job of the run that is not a local rule (Snakemake's log: ``rule NAME:`` blocks with
 their ``jobid`` and ``threads``, then ``Job J has been submitted with SLURM jobid S``), checks that
-it was submitted once, that slurmctld allocated it as many CPUs as the rule's threads (so that
-nothing capped them, docs/cluster.md) and saw it end with exit status 0, and that its SLURM log is
-in SLURM_LOGDIR (``rule_<rule>/[<wildcards>/]<S>.log``). Prints one summary line; exits 1 with
+it was submitted once, that SLURM allocated it as many CPUs as the rule's threads (so that nothing
+capped them, docs/cluster.md), that slurmctld saw it end with exit status 0, and that its SLURM log
+is in SLURM_LOGDIR (``rule_<rule>/[<wildcards>/]<S>.log``). Prints one summary line; exits 1 with
 the first problem on one line. Used by tools/slurm/test_slurm.sh (make test-slurm); the logs are
 SLURM 22.05's and snakemake-executor-plugin-slurm 2.8's.
+
+The CPUs come from SCONTROL_JOBS, ``scontrol -o show job`` taken after the run (``NumCPUs=``; the
+test cluster keeps finished jobs for an hour, ``MinJobAge``), not from slurmctld's log: a job that
+the backfill scheduler starts is logged as ``sched/backfill: _start_job: Started JobId=S in
+PARTITION on NODES``, without its CPUs, where the main scheduler logs ``sched: Allocate JobId=S
+... #CPUs=N``.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ RULE = re.compile(r"^rule (\w+):$")
 JOBID = re.compile(r"^\s+jobid: (\d+)$")
 THREADS = re.compile(r"^\s+threads: (\d+)$")
 SUBMITTED = re.compile(r"^Job (\d+) has been submitted with SLURM jobid (\d+) \(log: (.+)\)\.$")
-ALLOCATED = re.compile(r"sched: Allocate JobId=(\d+) NodeList=\S+ #CPUs=(\d+)")
+ALLOCATED = re.compile(r"^JobId=(\d+) .*?\bNumCPUs=(\d+)\b", re.MULTILINE)
 ENDED = re.compile(r"_job_complete: JobId=(\d+) WEXITSTATUS (\d+)")
 
 
@@ -52,13 +58,13 @@ def jobs_of(snakemake_log: str) -> tuple[dict[int, tuple[str, int]], dict[int, t
     return jobs, submitted
 
 
-def check(snakemake_log: str, slurmctld_log: str, logdir: Path) -> str:
+def check(snakemake_log: str, slurmctld_log: str, scontrol_jobs: str, logdir: Path) -> str:
     jobs, submitted = jobs_of(snakemake_log)
     if not jobs:
         raise ValueError("no job in the Snakemake log")
     if sorted(submitted) != sorted(jobs):
         raise ValueError(f"jobs not submitted to SLURM: {sorted(set(jobs) - set(submitted))}")
-    cpus = {int(m[1]): int(m[2]) for m in ALLOCATED.finditer(slurmctld_log)}
+    cpus = {int(m[1]): int(m[2]) for m in ALLOCATED.finditer(scontrol_jobs)}
     status = {int(m[1]): int(m[2]) for m in ENDED.finditer(slurmctld_log)}
     for jobid, (rule, threads) in sorted(jobs.items()):
         slurm_id, log = submitted[jobid]
@@ -76,11 +82,12 @@ def check(snakemake_log: str, slurmctld_log: str, logdir: Path) -> str:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 4:
+    if len(argv) != 5:
         print(__doc__, file=sys.stderr)
         return 2
     try:
-        print(check(Path(argv[1]).read_text(), Path(argv[2]).read_text(), Path(argv[3]).resolve()))
+        logs = [Path(path).read_text() for path in argv[1:4]]
+        print(check(*logs, Path(argv[4]).resolve()))
     except (OSError, ValueError) as error:
         print(f"check_run: {error}", file=sys.stderr)
         return 1

@@ -173,6 +173,7 @@ JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
 JobCompType=jobcomp/none
 SchedulerType=sched/backfill
+MinJobAge=3600
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 SlurmdParameters=config_overrides
@@ -258,8 +259,10 @@ LOCAL_PID=
 
 # Every job but the local rules ran as one SLURM job, with as many CPUs as its rule's threads, ended
 # with exit 0 and left its log.
+# (CPUs from scontrol: finished jobs stay known for MinJobAge, an hour here.)
+scontrol -o show job >"$WORK/jobs.txt" || die "scontrol show job failed"
 "$VENV/bin/python" "$REPO/tools/slurm/check_run.py" "$WORK/slurm.log" "$WORK/log/slurmctld.log" \
-  "$WORK/slurm/.snakemake/slurm_logs" >"$WORK/check.txt" 2>&1 || die "$(tail -n 1 "$WORK/check.txt")"
+  "$WORK/jobs.txt" "$WORK/slurm/.snakemake/slurm_logs" >"$WORK/check.txt" 2>&1 || die "$(tail -n 1 "$WORK/check.txt")"
 say "SLURM jobs: $(<"$WORK/check.txt")"
 
 # --- 5. Byte for byte ---------------------------------------------------------------------------
